@@ -1,1 +1,7 @@
-"""store"""
+"""The store: the only package that holds SQL."""
+
+from primenews.store.articles import Revision, SaveResult, SaveStatus
+from primenews.store.repository import Store, content_hash, make_engine
+from primenews.store.sources import PollState
+
+__all__ = ["PollState", "Revision", "SaveResult", "SaveStatus", "Store", "content_hash", "make_engine"]

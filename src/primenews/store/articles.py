@@ -1,0 +1,358 @@
+"""SQL for feed entries, articles and their revisions: plain functions taking a connection."""
+
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, func, or_, select, update
+
+from primenews.domain import Article, FeedEntry, StoredArticle
+from primenews.errors import StoreError
+from primenews.store.schema import article_revisions, article_urls, articles, entries, sources
+
+MAX_ENTRY_ATTEMPTS = 3  # a page that failed this often is not fetched again
+
+
+class SaveStatus(StrEnum):
+    NEW = "new"
+    REVISED = "revised"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    article_id: int
+    status: SaveStatus
+    revision: int
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    revision: int
+    title: str
+    text: str
+    content_hash: str
+    fetched_at: datetime
+
+
+def entry_key(entry: FeedEntry) -> str:
+    return entry.guid or entry.url
+
+
+def pending_entries(
+    conn: Connection, source_id: int, candidates: Sequence[FeedEntry]
+) -> list[FeedEntry]:
+    """The entries of a feed that still need their page fetched.
+
+    An entry is pending when it is new to this source, or was seen before but
+    its page failed fewer than ``MAX_ENTRY_ATTEMPTS`` times and is not stored yet.
+    """
+    if not candidates:
+        return []
+    keys = [entry_key(entry) for entry in candidates]
+    done: set[str] = set()
+    for chunk in _chunks(keys, 500):
+        rows = conn.execute(
+            select(entries.c.key).where(
+                entries.c.source_id == source_id,
+                entries.c.key.in_(chunk),
+                or_(entries.c.article_id.is_not(None), entries.c.attempts >= MAX_ENTRY_ATTEMPTS),
+            )
+        )
+        done.update(row.key for row in rows)
+    return [entry for entry in candidates if entry_key(entry) not in done]
+
+
+def record_entry(
+    conn: Connection,
+    source_id: int,
+    entry: FeedEntry,
+    now: datetime,
+    *,
+    article_id: int | None = None,
+    error: str | None = None,
+) -> None:
+    """Remember a feed entry and what became of its page."""
+    key = entry_key(entry)
+    existing = conn.execute(
+        select(entries.c.id).where(entries.c.source_id == source_id, entries.c.key == key)
+    ).first()
+    values: dict[str, Any] = {"article_id": article_id, "error": error, "url": entry.url}
+    if existing is None:
+        conn.execute(
+            entries.insert().values(
+                source_id=source_id,
+                key=key,
+                title=entry.title,
+                published=entry.published,
+                seen_at=now,
+                attempts=1,
+                **values,
+            )
+        )
+    else:
+        conn.execute(
+            update(entries)
+            .where(entries.c.id == existing.id)
+            .values(attempts=entries.c.attempts + 1, **values)
+        )
+
+
+def article_id_for_urls(conn: Connection, urls: Iterable[str]) -> int | None:
+    """The article any of these URLs already led to, if one did."""
+    wanted = [url for url in dict.fromkeys(urls) if url]
+    if not wanted:
+        return None
+    row = conn.execute(
+        select(article_urls.c.article_id).where(article_urls.c.url.in_(wanted)).limit(1)
+    ).first()
+    return int(row.article_id) if row else None
+
+
+def known_urls(conn: Connection, urls: Iterable[str]) -> set[str]:
+    """Those of the URLs that already led to a stored article."""
+    found: set[str] = set()
+    for chunk in _chunks(list(dict.fromkeys(urls)), 500):
+        rows = conn.execute(select(article_urls.c.url).where(article_urls.c.url.in_(chunk)))
+        found.update(row.url for row in rows)
+    return found
+
+
+def save_article(
+    conn: Connection,
+    article: Article,
+    *,
+    content_hash: str,
+    source_id: int | None,
+    raw_html: bytes,
+    fetched_at: datetime,
+) -> SaveResult:
+    """Store an article once per canonical URL; a changed title or text becomes a revision."""
+    article_id = article_id_for_urls(conn, (article.url, article.fetched_url))
+    if article_id is None:
+        article_id = _insert_article(conn, article, content_hash, source_id, fetched_at)
+        status, revision = SaveStatus.NEW, 1
+    else:
+        current = conn.execute(
+            select(articles.c.title, articles.c.content_hash, articles.c.revision).where(
+                articles.c.id == article_id
+            )
+        ).one()
+        if current.content_hash == content_hash and current.title == article.title:
+            conn.execute(
+                update(articles).where(articles.c.id == article_id).values(last_seen=fetched_at)
+            )
+            _add_urls(conn, article_id, (article.url, article.fetched_url))
+            return SaveResult(article_id, SaveStatus.UNCHANGED, current.revision)
+        revision = current.revision + 1
+        conn.execute(
+            update(articles)
+            .where(articles.c.id == article_id)
+            .values(
+                **_article_values(article),
+                content_hash=content_hash,
+                revision=revision,
+                last_seen=fetched_at,
+            )
+        )
+        status = SaveStatus.REVISED
+    _add_urls(conn, article_id, (article.url, article.fetched_url))
+    conn.execute(
+        article_revisions.insert().values(
+            article_id=article_id,
+            revision=revision,
+            title=article.title,
+            text=article.text,
+            content_hash=content_hash,
+            fetched_at=fetched_at,
+            raw_html=zlib.compress(raw_html, 6) if raw_html else None,
+        )
+    )
+    return SaveResult(article_id, status, revision)
+
+
+def _insert_article(
+    conn: Connection,
+    article: Article,
+    content_hash: str,
+    source_id: int | None,
+    fetched_at: datetime,
+) -> int:
+    # Publishers post-date and future-date; the sort key never runs ahead of first sight.
+    published = article.published
+    sort_time = min(published, fetched_at) if published else fetched_at
+    result = conn.execute(
+        articles.insert().values(
+            url=article.url,
+            source_id=source_id,
+            **_article_values(article),
+            content_hash=content_hash,
+            revision=1,
+            first_seen=fetched_at,
+            last_seen=fetched_at,
+            sort_time=sort_time,
+        )
+    )
+    return int(result.inserted_primary_key[0])
+
+
+def _article_values(article: Article) -> dict[str, Any]:
+    return {
+        "title": article.title,
+        "text": article.text,
+        "html": article.html,
+        "byline": article.byline,
+        "published": article.published,
+        "updated": article.updated,
+        "language": article.language,
+        "image": article.image,
+        "site_name": article.site_name,
+        "section": article.section,
+        "description": article.description,
+        "tags": json.dumps(list(article.tags)),
+        "fetched_url": article.fetched_url,
+    }
+
+
+def _add_urls(conn: Connection, article_id: int, urls: Iterable[str]) -> None:
+    wanted = [url for url in dict.fromkeys(urls) if url]
+    known = known_urls(conn, wanted)
+    for url in wanted:
+        if url not in known:
+            conn.execute(article_urls.insert().values(url=url, article_id=article_id))
+
+
+_ARTICLE_COLUMNS = (articles, sources.c.title.label("source_title"))
+
+
+def get_article(conn: Connection, article_id: int) -> StoredArticle | None:
+    row = conn.execute(
+        select(*_ARTICLE_COLUMNS)
+        .select_from(articles.outerjoin(sources, articles.c.source_id == sources.c.id))
+        .where(articles.c.id == article_id)
+    ).first()
+    return stored_article_from_row(row) if row else None
+
+
+def list_articles(
+    conn: Connection,
+    *,
+    source_id: int | None = None,
+    since: datetime | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[StoredArticle], str | None]:
+    """The newest articles first, a page at a time.
+
+    Returns:
+        The page of articles and the cursor of the next page (None at the end).
+    """
+    query = select(*_ARTICLE_COLUMNS).select_from(
+        articles.outerjoin(sources, articles.c.source_id == sources.c.id)
+    )
+    if source_id is not None:
+        query = query.where(articles.c.source_id == source_id)
+    if since is not None:
+        query = query.where(articles.c.sort_time >= since)
+    if cursor:
+        sort_time, last_id = decode_cursor(cursor)
+        query = query.where(
+            or_(
+                articles.c.sort_time < sort_time,
+                and_(articles.c.sort_time == sort_time, articles.c.id < last_id),
+            )
+        )
+    rows = conn.execute(
+        query.order_by(articles.c.sort_time.desc(), articles.c.id.desc()).limit(limit + 1)
+    ).all()
+    page = [stored_article_from_row(row) for row in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor(last.sort_time, last.id)
+    return page, next_cursor
+
+
+def encode_cursor(sort_time: datetime, article_id: int) -> str:
+    raw = f"{sort_time.isoformat()}|{article_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        when, article_id = raw.split("|")
+        parsed = datetime.fromisoformat(when)
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)), int(article_id)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise StoreError(f"store: invalid cursor {cursor!r}") from err
+
+
+def stored_article_from_row(row: Row[Any]) -> StoredArticle:
+    article = Article(
+        url=row.url,
+        title=row.title,
+        text=row.text,
+        html=row.html,
+        byline=row.byline,
+        published=row.published,
+        updated=row.updated,
+        language=row.language,
+        image=row.image,
+        site_name=row.site_name,
+        section=row.section,
+        description=row.description,
+        tags=tuple(json.loads(row.tags or "[]")),
+        fetched_url=row.fetched_url,
+    )
+    return StoredArticle(
+        id=row.id,
+        article=article,
+        source_id=row.source_id,
+        content_hash=row.content_hash,
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+        revision=row.revision,
+        source_title=row.source_title or "",
+    )
+
+
+def list_revisions(conn: Connection, article_id: int) -> list[Revision]:
+    rows = conn.execute(
+        select(article_revisions)
+        .where(article_revisions.c.article_id == article_id)
+        .order_by(article_revisions.c.revision)
+    )
+    return [
+        Revision(row.revision, row.title, row.text, row.content_hash, row.fetched_at)
+        for row in rows
+    ]
+
+
+def raw_html(conn: Connection, article_id: int, revision: int | None = None) -> bytes | None:
+    """The page as fetched (latest revision unless one is named), for re-extraction."""
+    query = select(article_revisions.c.raw_html).where(
+        article_revisions.c.article_id == article_id
+    )
+    if revision is not None:
+        query = query.where(article_revisions.c.revision == revision)
+    row = conn.execute(query.order_by(article_revisions.c.revision.desc()).limit(1)).first()
+    if row is None or row.raw_html is None:
+        return None
+    return zlib.decompress(row.raw_html)
+
+
+def count_articles(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(articles)).scalar_one())
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

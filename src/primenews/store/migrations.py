@@ -1,0 +1,59 @@
+"""Ordered, append-only schema migrations, each applied once and recorded.
+
+Order is important: add new migrations at the end of ``MIGRATIONS`` and
+never edit one that has shipped. ``0001_initial`` creates the tables as
+``schema.py`` declared them at the time; a later change to a table is a new
+migration here plus the matching change in ``schema.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, select
+
+from primenews.store import schema
+
+logger = logging.getLogger(__name__)
+
+Migration = Callable[[Connection], None]
+
+_INITIAL_TABLES = (
+    schema.sources,
+    schema.fetches,
+    schema.articles,
+    schema.entries,
+    schema.article_urls,
+    schema.article_revisions,
+)
+
+
+def _initial(conn: Connection) -> None:
+    schema.metadata.create_all(conn, tables=list(_INITIAL_TABLES))
+
+
+MIGRATIONS: tuple[tuple[str, Migration], ...] = (("0001_initial", _initial),)
+
+
+def apply_migrations(engine: Engine) -> list[str]:
+    """Apply every migration not yet recorded, each in its own transaction.
+
+    Returns:
+        The names of the migrations applied now (empty when up to date).
+    """
+    schema.migrations.create(engine, checkfirst=True)
+    applied_now: list[str] = []
+    for name, migrate in MIGRATIONS:
+        with engine.begin() as conn:
+            done = conn.execute(
+                select(schema.migrations.c.name).where(schema.migrations.c.name == name)
+            ).first()
+            if done:
+                continue
+            logger.info("applying migration %s", name)
+            migrate(conn)
+            conn.execute(schema.migrations.insert().values(name=name, applied_at=datetime.now(UTC)))
+            applied_now.append(name)
+    return applied_now

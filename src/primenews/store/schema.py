@@ -1,0 +1,169 @@
+"""Tables of the store, as SQLAlchemy Core objects shared by SQLite and PostgreSQL.
+
+Types are chosen to mean the same on both: times are stored as naive UTC and
+handed back timezone-aware (``UTCDateTime``), raw pages as compressed bytes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out; naive UTC in the database."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given to the store; use UTC-aware times")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # SQLite may hand back text for computed columns
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# BigInteger ids on PostgreSQL, INTEGER PRIMARY KEY (rowid) on SQLite.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData()
+
+migrations = Table(
+    "schema_migrations",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("applied_at", UTCDateTime, nullable=False),
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("url", Text, nullable=False, unique=True),
+    Column("kind", String(20), nullable=False),
+    Column("title", Text, nullable=False, default=""),
+    Column("site_url", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("poll_interval_minutes", Float),
+    Column("next_due", UTCDateTime),
+    Column("last_fetched", UTCDateTime),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Column("error_count", Integer, nullable=False, default=0),
+    Column("last_new_item_at", UTCDateTime),
+    Index("ix_sources_next_due", "next_due"),
+)
+
+fetches = Table(
+    "fetches",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source_id", Id, ForeignKey("sources.id", ondelete="CASCADE")),
+    Column("url", Text, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("status", Integer),
+    Column("elapsed_ms", Float, nullable=False, default=0.0),
+    Column("bytes_received", Integer, nullable=False, default=0),
+    Column("new_items", Integer, nullable=False, default=0),
+    Column("error", Text),
+    Index("ix_fetches_source_started", "source_id", "started_at"),
+)
+
+entries = Table(
+    "entries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source_id", Id, ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+    Column("key", Text, nullable=False),  # guid, else canonical URL
+    Column("url", Text, nullable=False),
+    Column("title", Text, nullable=False, default=""),
+    Column("published", UTCDateTime),
+    Column("seen_at", UTCDateTime, nullable=False),
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="SET NULL")),
+    Column("error", Text),
+    Column("attempts", Integer, nullable=False, default=0),
+    UniqueConstraint("source_id", "key", name="uq_entries_source_key"),
+    Index("ix_entries_url", "url"),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("url", Text, nullable=False, unique=True),  # canonical URL: the identity
+    Column("source_id", Id, ForeignKey("sources.id", ondelete="SET NULL")),
+    Column("title", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("html", Text, nullable=False, default=""),
+    Column("byline", Text, nullable=False, default=""),
+    Column("published", UTCDateTime),
+    Column("updated", UTCDateTime),
+    Column("language", String(16), nullable=False, default=""),
+    Column("image", Text, nullable=False, default=""),
+    Column("site_name", Text, nullable=False, default=""),
+    Column("section", Text, nullable=False, default=""),
+    Column("description", Text, nullable=False, default=""),
+    Column("tags", Text, nullable=False, default="[]"),  # JSON list
+    Column("fetched_url", Text, nullable=False, default=""),
+    Column("content_hash", String(64), nullable=False),
+    Column("revision", Integer, nullable=False, default=1),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+    Column("sort_time", UTCDateTime, nullable=False),  # published, never later than first_seen
+    Index("ix_articles_sort", "sort_time", "id"),
+    Index("ix_articles_source_sort", "source_id", "sort_time", "id"),
+    Index("ix_articles_content_hash", "content_hash"),
+)
+
+# Every URL that led to an article (feed link with tracking parameters,
+# sitemap link, canonical URL), so a known link is never fetched twice.
+article_urls = Table(
+    "article_urls",
+    metadata,
+    Column("url", Text, primary_key=True),
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+)
+
+article_revisions = Table(
+    "article_revisions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("fetched_at", UTCDateTime, nullable=False),
+    Column("raw_html", LargeBinary),  # zlib-compressed page, for re-extraction
+    UniqueConstraint("article_id", "revision", name="uq_revisions_article_revision"),
+)
