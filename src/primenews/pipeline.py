@@ -1,0 +1,94 @@
+"""The order of the stages, and nothing else.
+
+    listing page ─► read_listing ─► Feed.entries ─► select_entries ─► [FeedEntry]
+    article page ─► article_from_page ─► Article
+
+Every function here is pure (bytes and domain objects in, domain objects
+out), so the same calls run in-process, in a process pool or in a queue
+worker. Fetching and storing are the caller's business.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from primenews.domain import Article, Feed, FeedEntry, Page, SourceKind
+from primenews.errors import ParseError
+from primenews.extract.article import ExtractOptions, extract_article
+from primenews.extract.urls import canonical_url
+from primenews.ingest.feeds import parse_feed
+from primenews.ingest.sitemaps import parse_sitemap
+from primenews.ingest.sniff import sniff_kind
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def read_listing(page: Page) -> Feed:
+    """Parse a feed or sitemap body, whichever it is.
+
+    Raises:
+        ParseError: the body is neither (an HTML page, say).
+    """
+    kind = sniff_kind(page.content, page.content_type, page.final_url)
+    if kind is SourceKind.FEED:
+        return parse_feed(page.content, page.final_url, page.content_type)
+    if kind is SourceKind.SITEMAP:
+        return parse_sitemap(page.content, page.final_url)
+    raise ParseError(
+        f"listing: {page.final_url} is an HTML page, not a feed or sitemap "
+        "(add it with `primenews sources add` to discover its feeds)"
+    )
+
+
+def select_entries(entries: Iterable[FeedEntry], limit: int) -> list[FeedEntry]:
+    """The newest ``limit`` entries with canonical URLs, each URL once."""
+    seen: set[str] = set()
+    chosen: list[FeedEntry] = []
+    ordered = sorted(entries, key=_entry_time, reverse=True)
+    for entry in ordered:
+        if not entry.url.startswith(("http://", "https://")):
+            continue
+        url = canonical_url(entry.url)
+        if url in seen:
+            continue
+        seen.add(url)
+        chosen.append(dataclasses.replace(entry, url=url))
+        if len(chosen) >= limit:
+            break
+    return chosen
+
+
+def _entry_time(entry: FeedEntry) -> datetime:
+    return entry.published or entry.updated or _EPOCH
+
+
+def article_from_page(
+    content: bytes,
+    url: str,
+    entry: FeedEntry | None = None,
+    options: ExtractOptions | None = None,
+) -> Article:
+    """Extract the article of a page, filling gaps from the feed entry that pointed at it.
+
+    The page is the better witness for text and metadata; the feed fills only
+    what the page leaves empty (a headline, a date, an image, an author).
+
+    Raises:
+        ExtractError: the page holds no article.
+    """
+    article = extract_article(content, url, options)
+    if entry is None:
+        return article
+    return dataclasses.replace(
+        article,
+        title=article.title or entry.title,
+        published=article.published or entry.published,
+        updated=article.updated or entry.updated,
+        image=article.image or entry.image,
+        byline=article.byline or entry.author,
+        tags=article.tags or entry.categories,
+        description=article.description or entry.summary[:500],
+        language=article.language or entry.language,
+    )

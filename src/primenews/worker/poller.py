@@ -1,0 +1,231 @@
+"""The poller: fetch due sources, read their entries, fetch, extract and store new articles.
+
+This is the I/O shell around ``pipeline``: the fetcher brings bytes, the
+extract pool runs the pure stages, the store writer saves. A failure is
+recorded against its source (or its entry) and never stops the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from primenews.domain import Feed, FeedEntry, FetchOutcome, Page, Source, SourceKind
+from primenews.errors import ExtractError, FetchError, ParseError, PrimeNewsError
+from primenews.ingest.fetch import Fetcher
+from primenews.ingest.schedule import PollResult, ScheduleOptions, next_poll
+from primenews.pipeline import read_listing, select_entries
+from primenews.store import PollState, SaveStatus, Store
+from primenews.worker.local import ExtractPool, StoreWriter
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class PollOptions:
+    max_entries_per_source: int = 200
+    max_child_sitemaps: int = 5
+    schedule: ScheduleOptions = field(default_factory=ScheduleOptions)
+
+
+@dataclass(slots=True)
+class SourceReport:
+    """What one poll of one source did."""
+
+    source: Source
+    status: int | None = None
+    error: str | None = None
+    new: int = 0
+    revised: int = 0
+    failed_pages: int = 0
+    elapsed_ms: float = 0.0
+
+
+@dataclass(slots=True)
+class _Listing:
+    feed: Feed
+    entries: list[FeedEntry]
+
+
+class Poller:
+    """Polls sources into the store; one instance per process."""
+
+    def __init__(
+        self,
+        store: Store,
+        fetcher: Fetcher,
+        extractor: ExtractPool,
+        options: PollOptions | None = None,
+        *,
+        clock: Clock = utc_now,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.fetcher = fetcher
+        self.extractor = extractor
+        self.options = options or PollOptions()
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.writer = StoreWriter()
+
+    def close(self) -> None:
+        self.writer.close()
+
+    async def poll_due(
+        self, on_done: Callable[[SourceReport], None] | None = None
+    ) -> list[SourceReport]:
+        """Poll every source that is due now, all at once (the fetcher keeps it polite)."""
+        due = await self.writer.run(self.store.due_sources, self.clock())
+        return await self.poll_sources(due, on_done)
+
+    async def poll_sources(
+        self, sources: Iterable[Source], on_done: Callable[[SourceReport], None] | None = None
+    ) -> list[SourceReport]:
+        reports: list[SourceReport] = []
+        for next_done in asyncio.as_completed([self.poll_source(s) for s in sources]):
+            report = await next_done
+            reports.append(report)
+            if on_done is not None:
+                on_done(report)
+        return reports
+
+    async def poll_source(self, source: Source) -> SourceReport:
+        """Poll one source; every outcome, good or bad, ends up in the fetch log."""
+        report = SourceReport(source=source)
+        started_at, start = self.clock(), time.perf_counter()
+        page: Page | None = None
+        feed: Feed | None = None
+        try:
+            page = await self.fetcher.fetch(
+                source.url, etag=source.etag, last_modified=source.last_modified
+            )
+            report.status = page.status
+            if not page.not_modified:
+                feed = await self._read_source(source, page, report)
+        except (FetchError, ParseError) as err:
+            report.error = str(err)
+            report.status = getattr(err, "status", None) or report.status
+        except Exception as err:  # a bug: log it with its traceback, record it, go on
+            logger.exception("poll of %s failed", source.url, extra={"source_id": source.id})
+            report.error = f"internal error: {type(err).__name__}: {err}"
+        report.elapsed_ms = (time.perf_counter() - start) * 1000
+        await self._record(source, report, started_at, page, feed)
+        return report
+
+    async def _read_source(self, source: Source, page: Page, report: SourceReport) -> Feed | None:
+        if source.kind is SourceKind.PAGE:
+            entry = FeedEntry(url=source.url)
+            await self._store_page(source, entry, page, report)
+            return None
+        listing = await self._read_listing(page)
+        entries = select_entries(listing.entries, self.options.max_entries_per_source)
+        assert source.id is not None
+        pending = await self.writer.run(self.store.pending_entries, source.id, entries)
+        await asyncio.gather(*(self._process_entry(source, entry, report) for entry in pending))
+        return listing.feed
+
+    async def _read_listing(self, page: Page) -> _Listing:
+        feed = read_listing(page)
+        entries = list(feed.entries)
+        for child_url in feed.sitemaps[: self.options.max_child_sitemaps]:
+            try:
+                child = read_listing(await self.fetcher.fetch(child_url))
+            except (FetchError, ParseError) as err:
+                logger.warning("sitemap %s skipped: %s", child_url, err)
+                continue
+            entries.extend(child.entries)
+        return _Listing(feed, entries)
+
+    async def _process_entry(self, source: Source, entry: FeedEntry, report: SourceReport) -> None:
+        assert source.id is not None
+        known = await self.writer.run(self.store.known_urls, [entry.url])
+        if known:
+            return  # another source already brought this article; nothing to fetch
+        try:
+            page = await self.fetcher.fetch(entry.url)
+        except FetchError as err:
+            report.failed_pages += 1
+            await self.writer.run(
+                self.store.record_entry, source.id, entry, self.clock(), error=str(err)
+            )
+            return
+        await self._store_page(source, entry, page, report)
+
+    async def _store_page(
+        self, source: Source, entry: FeedEntry, page: Page, report: SourceReport
+    ) -> None:
+        try:
+            article = await self.extractor.article(page.content, page.final_url, entry)
+        except ExtractError as err:
+            report.failed_pages += 1
+            if source.id is not None:
+                await self.writer.run(
+                    self.store.record_entry, source.id, entry, self.clock(), error=str(err)
+                )
+            return
+        result = await self.writer.run(
+            self.store.save_article,
+            article,
+            source_id=source.id,
+            raw_html=page.content,
+            fetched_at=page.fetched_at,
+            entry=entry if source.id is not None else None,
+        )
+        if result.status is SaveStatus.NEW:
+            report.new += 1
+        elif result.status is SaveStatus.REVISED:
+            report.revised += 1
+
+    async def _record(
+        self,
+        source: Source,
+        report: SourceReport,
+        started_at: datetime,
+        page: Page | None,
+        feed: Feed | None,
+    ) -> None:
+        ok = report.error is None
+        error_count = 0 if ok else source.error_count + 1
+        result = PollResult(
+            ok=ok,
+            new_items=report.new,
+            error_count=error_count,
+            ttl_minutes=feed.ttl_minutes if feed else None,
+            headers=dict(page.headers) if page else None,
+        )
+        next_due, interval = next_poll(
+            source.poll_interval_minutes, result, self.clock(), self.options.schedule, self.rng
+        )
+        state = PollState(
+            next_due=next_due,
+            poll_interval_minutes=interval,
+            etag=page.etag if page else None,
+            last_modified=page.last_modified if page else None,
+            title=(feed.title if feed else "") or source.title,
+            site_url=(feed.site_url if feed else "") or source.site_url,
+        )
+        outcome = FetchOutcome(
+            source_id=source.id,
+            url=source.url,
+            started_at=started_at,
+            status=report.status,
+            elapsed_ms=report.elapsed_ms,
+            error=report.error,
+            bytes_received=len(page.content) if page else 0,
+            new_items=report.new,
+        )
+        try:
+            await self.writer.run(self.store.record_fetch, outcome, state)
+        except PrimeNewsError:
+            logger.exception("could not record the fetch of %s", source.url)
