@@ -1,0 +1,352 @@
+"""The ``primenews`` command: each command parses its arguments and makes one call.
+
+Settings are built once here (defaults < primenews.toml < PRIMENEWS_* env <
+flags) and passed down; logging is configured here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from primenews import __version__, catalog, service
+from primenews.config import SETTINGS, Settings, dump_settings, load_settings
+from primenews.domain import Article, SourceKind
+from primenews.errors import ConfigError, ParseError, PrimeNewsError
+from primenews.store import Store
+from primenews.worker.local import ExtractPool, worker_count
+from primenews.worker.poller import SourceReport
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings = ctx.obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def _open_store(settings: Settings) -> Store:
+    try:
+        return service.open_store(settings)
+    except PrimeNewsError as err:
+        raise click.ClickException(
+            f"{err}\nCheck PRIMENEWS_DATABASE / --database and that the data folder is writable."
+        ) from err
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="primenews")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="TOML settings file.")
+@click.option("--database", help="SQLAlchemy URL or SQLite file path (PRIMENEWS_DATABASE).")
+@click.option("--data-dir", help="Folder for the database and state (PRIMENEWS_DATA_DIR).")
+@click.option(
+    "--allow-private-networks/--no-allow-private-networks",
+    default=None,
+    help="Allow fetching private and loopback addresses (PRIMENEWS_ALLOW_PRIVATE_NETWORKS).",
+)
+@click.option(
+    "--set", "assignments", multiple=True, metavar="NAME=VALUE",
+    help="Any setting, e.g. --set fetch_per_host_delay_ms=0 (see `primenews config`).",
+)
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.pass_context
+def main(
+    ctx: click.Context,
+    config_file: str | None,
+    database: str | None,
+    data_dir: str | None,
+    allow_private_networks: bool | None,
+    assignments: tuple[str, ...],
+    verbose: int,
+) -> None:
+    """Prime News: a self-hosted news platform.
+
+    Start with `primenews up`: it creates the database, adds default sources
+    when there are none, polls them and serves the site.
+    """
+    overrides: dict[str, Any] = {
+        "database": database,
+        "data_dir": data_dir,
+        "allow_private_networks": allow_private_networks,
+    }
+    for assignment in assignments:
+        name, sep, value = assignment.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{assignment!r} is not NAME=VALUE", param_hint="--set")
+        overrides[name.strip()] = value
+    try:
+        settings = load_settings(config_file=config_file, overrides=overrides)
+    except ConfigError as err:
+        raise click.ClickException(str(err)) from err
+    level = settings.log_level if not verbose else ("DEBUG" if verbose > 1 else "INFO")
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    ctx.obj = settings
+
+
+@main.command()
+@click.option("--host", help="Address to listen on (PRIMENEWS_HOST).")
+@click.option("--port", type=int, help="Port to listen on (PRIMENEWS_PORT).")
+@click.option("--no-poll", is_flag=True, help="Serve only; do not poll sources.")
+@click.pass_context
+def up(ctx: click.Context, host: str | None, port: int | None, no_poll: bool) -> None:
+    """Run everything: migrations, the poller on its schedule and the web site."""
+    settings = _settings(ctx).replace(
+        **{k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    )
+    store = _open_store(settings)
+    added = catalog.seed_default_sources(store)
+    if added:
+        click.echo(f"No sources yet: added {added} default news feeds (primenews sources list).")
+    store.close()
+    click.echo(f"Prime News on http://{settings.host}:{settings.port}/  (Ctrl-C stops)")
+    asyncio.run(service.run_up(settings, poll=not no_poll))
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Poll every due source once, then exit.")
+@click.pass_context
+def poll(ctx: click.Context, once: bool) -> None:
+    """Fetch due sources, extract and store new articles."""
+    settings = _settings(ctx)
+    store = _open_store(settings)
+    if not store.list_sources():
+        raise click.ClickException("No sources yet: run `primenews sources add URL` first.")
+    if not once:
+        asyncio.run(service.run_up(settings.replace(port=0), poll=True))
+        return
+    due = len(store.due_sources(datetime.now().astimezone()))
+    started = time.perf_counter()
+    with click.progressbar(
+        length=due, label="Polling", file=sys.stderr, show_pos=True,
+        item_show_func=lambda report: report.source.url[-40:] if report else None,
+    ) as bar:
+        reports = asyncio.run(service.poll_once(settings, store, on_done=_advance(bar)))
+    _echo_poll_summary(reports, time.perf_counter() - started)
+
+
+def _advance(bar: Any) -> Any:
+    def on_done(report: SourceReport) -> None:
+        bar.update(1, report)
+
+    return on_done
+
+
+def _echo_poll_summary(reports: list[SourceReport], seconds: float) -> None:
+    new = sum(report.new for report in reports)
+    revised = sum(report.revised for report in reports)
+    failed = [report for report in reports if report.error]
+    pages = sum(report.failed_pages for report in reports)
+    click.echo(
+        f"Polled {len(reports)} sources in {seconds:.1f} s: {new} new articles "
+        f"({new / seconds if seconds else 0:.1f}/s), {revised} revised, "
+        f"{len(failed)} sources failing, {pages} pages failed."
+    )
+    for report in failed[:20]:
+        click.echo(f"  ! {report.source.url}: {report.error}", err=True)
+    if len(failed) > 20:
+        click.echo(f"  … and {len(failed) - 20} more (primenews sources list)", err=True)
+
+
+@main.group()
+def sources() -> None:
+    """Add, list, import and export sources."""
+
+
+@sources.command("add")
+@click.argument("urls", nargs=-1, required=True)
+@click.option(
+    "--kind", type=click.Choice([kind.value for kind in SourceKind]),
+    help="Skip discovery and add the URL as this kind.",
+)
+@click.pass_context
+def sources_add(ctx: click.Context, urls: tuple[str, ...], kind: str | None) -> None:
+    """Add feeds, sitemaps, home pages (their feeds are discovered) or single articles."""
+    settings = _settings(ctx)
+    store = _open_store(settings)
+
+    async def add_all() -> list[catalog.Added]:
+        async with service.running_poller(settings, store, processes=0) as poller:
+            chosen = SourceKind(kind) if kind else None
+            return [await catalog.add_source(store, poller.fetcher, u, chosen) for u in urls]
+
+    try:
+        results = asyncio.run(add_all())
+    except ParseError as err:
+        raise click.ClickException(str(err)) from err
+    for added in results:
+        for source, created in zip(added.sources, added.created, strict=True):
+            state = "added" if created else "already there"
+            click.echo(f"{source.id}\t{source.kind}\t{source.url}\t{state}")
+        if added.warning:
+            click.echo(f"warning: {added.url}: {added.warning}", err=True)
+
+
+@sources.command("import")
+@click.argument("opml_file", type=click.Path(exists=True, dir_okay=False))
+@click.pass_context
+def sources_import(ctx: click.Context, opml_file: str) -> None:
+    """Add every feed of an OPML file."""
+    store = _open_store(_settings(ctx))
+    try:
+        added = catalog.import_opml(store, Path(opml_file).read_bytes())
+    except ParseError as err:
+        raise click.ClickException(f"{err}\nIs {opml_file} an OPML file?") from err
+    new = sum(1 for _, created in added if created)
+    click.echo(f"Imported {len(added)} feeds from {opml_file} ({new} new).")
+
+
+@sources.command("export")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="File to write (default stdout).")
+@click.pass_context
+def sources_export(ctx: click.Context, output: str | None) -> None:
+    """Write every feed as OPML."""
+    text = catalog.export_opml(_open_store(_settings(ctx)))
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text)
+
+
+@sources.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
+@click.pass_context
+def sources_list(ctx: click.Context, as_json: bool) -> None:
+    """Show each source with its last fetch, status, last error and next poll."""
+    store = _open_store(_settings(ctx))
+    counts = store.article_counts_by_source()
+    for source in store.list_sources():
+        row = _jsonable(dataclasses.asdict(source))
+        row["articles"] = counts.get(source.id or 0, 0)
+        if as_json:
+            click.echo(json.dumps(row, ensure_ascii=False))
+            continue
+        status = source.last_error or (str(source.last_status) if source.last_status else "never")
+        click.echo(
+            f"{source.id}\t{source.kind}\t{source.url}\tlast={row['last_fetched'] or '-'}\t"
+            f"status={status}\tnext={row['next_due'] or '-'}\tarticles={row['articles']}"
+        )
+
+
+@sources.command("remove")
+@click.argument("source_id", type=int)
+@click.pass_context
+def sources_remove(ctx: click.Context, source_id: int) -> None:
+    """Stop polling a source (its articles stay)."""
+    if not _open_store(_settings(ctx)).remove_source(source_id):
+        raise click.ClickException(f"No source {source_id}: see `primenews sources list`.")
+    click.echo(f"Removed source {source_id}.")
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per input.")
+@click.option("--url", "page_url", help="The page's URL, when a single file is given.")
+@click.pass_context
+def extract(ctx: click.Context, inputs: tuple[str, ...], as_json: bool, page_url: str | None) -> None:
+    """Extract the article of saved HTML files or URLs."""
+    if page_url and len(inputs) > 1:
+        raise click.UsageError("--url goes with a single input.")
+    from primenews.ingest.fetch import FetchOptions, fetch_once
+    from primenews.pipeline import article_from_page
+
+    settings = _settings(ctx)
+    failures = 0
+    for item in inputs:
+        try:
+            if item.startswith(("http://", "https://")):
+                page = fetch_once(item, FetchOptions.from_settings(settings))
+                content, url = page.content, page_url or page.final_url
+            else:
+                content, url = Path(item).read_bytes(), page_url or Path(item).resolve().as_uri()
+            article = article_from_page(content, url)
+        except (PrimeNewsError, OSError) as err:
+            failures += 1
+            click.echo(f"{item}: {err}", err=True)
+            continue
+        click.echo(json.dumps(article_json(article), ensure_ascii=False) if as_json else
+                   f"{article.title}\n\n{article.text}\n")
+    if failures:
+        sys.exit(1)
+
+
+def article_json(article: Article) -> dict[str, Any]:
+    row = _jsonable(dataclasses.asdict(article))
+    row["word_count"] = article.word_count
+    return row
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: value.isoformat() if isinstance(value, datetime) else
+        list(value) if isinstance(value, tuple) else value
+        for key, value in row.items()
+    }
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[str, ...]) -> None:
+    """Load WARC files and folders of saved HTML pages."""
+    from primenews.ingest.archives import count_archive, iter_archive
+
+    settings = _settings(ctx)
+    store = _open_store(settings)
+    total = sum(count_archive(Path(path)) for path in paths)
+
+    def pages() -> Iterator[Any]:
+        for path in paths:
+            yield from iter_archive(Path(path))
+
+    started = time.perf_counter()
+    extractor = ExtractPool(worker_count(settings.extract_workers))
+    try:
+        with click.progressbar(length=total, label="Ingesting", file=sys.stderr, show_pos=True) as bar:
+            report = asyncio.run(
+                service.ingest_pages(store, pages(), extractor, on_page=lambda _page: bar.update(1))
+            )
+    finally:
+        extractor.close()
+    seconds = time.perf_counter() - started
+    click.echo(
+        f"Ingested {report.pages} pages in {seconds:.1f} s: {report.new} new, "
+        f"{report.revised} revised, {report.unchanged} unchanged, {report.failed} without an article."
+    )
+    for error in report.errors[:10]:
+        click.echo(f"  ! {error}", err=True)
+
+
+@main.command()
+@click.pass_context
+def migrate(ctx: click.Context) -> None:
+    """Create or upgrade the database schema."""
+    settings = _settings(ctx)
+    store = Store.open(settings.database_url)
+    applied = store.migrate()
+    click.echo(f"Applied {len(applied)} migrations: {', '.join(applied)}" if applied else
+               "The database is up to date.")
+
+
+@main.command("config")
+@click.option("--show", is_flag=True, help="Print the settings in force (secrets masked).")
+@click.pass_context
+def config_command(ctx: click.Context, show: bool) -> None:
+    """List the settings, or with --show their values in force."""
+    if show:
+        click.echo(json.dumps(dump_settings(_settings(ctx)), indent=2))
+        return
+    for setting in SETTINGS:
+        click.echo(f"{setting.name} (PRIMENEWS_{setting.name.upper()}, default {setting.default!r})")
+        click.echo(f"    {setting.help}")
+

@@ -1,0 +1,222 @@
+"""Wiring: build the store, fetcher, pools and poller from settings, and run them.
+
+The CLI and tests call these; nothing here holds state between calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import uvicorn
+
+from primenews.config import Settings
+from primenews.domain import Page, Source
+from primenews.errors import ExtractError
+from primenews.ingest.fetch import Fetcher, FetchOptions
+from primenews.ingest.schedule import ScheduleOptions
+from primenews.store import SaveStatus, Store
+from primenews.worker.local import ExtractPool, StoreWriter, worker_count
+from primenews.worker.poller import Poller, PollOptions, SourceReport
+
+logger = logging.getLogger(__name__)
+
+IDLE_WAIT_SECONDS = 60.0  # longest sleep of the poll loop; a new source wakes it earlier
+
+
+def open_store(settings: Settings) -> Store:
+    """The store, migrated to the current schema."""
+    store = Store.open(settings.database_url)
+    store.migrate()
+    return store
+
+
+def poll_options(settings: Settings) -> PollOptions:
+    return PollOptions(
+        max_entries_per_source=settings.max_entries_per_source,
+        schedule=ScheduleOptions(
+            default_minutes=settings.poll_interval_minutes,
+            min_minutes=settings.poll_min_interval_minutes,
+            max_minutes=settings.poll_max_interval_minutes,
+        ),
+    )
+
+
+@contextlib.asynccontextmanager
+async def running_poller(
+    settings: Settings, store: Store, *, processes: int | None = None
+) -> AsyncIterator[Poller]:
+    """A poller with its fetcher and extract pool, all closed on exit."""
+    fetcher = Fetcher(FetchOptions.from_settings(settings))
+    extractor = ExtractPool(
+        worker_count(settings.extract_workers) if processes is None else processes
+    )
+    poller = Poller(store, fetcher, extractor, poll_options(settings))
+    try:
+        yield poller
+    finally:
+        await fetcher.aclose()
+        extractor.close()
+        poller.close()
+
+
+async def poll_once(
+    settings: Settings,
+    store: Store,
+    on_done: Callable[[SourceReport], None] | None = None,
+    *,
+    processes: int | None = None,
+) -> list[SourceReport]:
+    """Poll every due source once and return what each poll did."""
+    async with running_poller(settings, store, processes=processes) as poller:
+        return await poller.poll_due(on_done)
+
+
+async def poll_forever(poller: Poller, stop: asyncio.Event, wake: asyncio.Event) -> None:
+    """Poll due sources until ``stop`` is set; sleep until the next one is due."""
+    while not stop.is_set():
+        wake.clear()
+        reports = await poller.poll_due()
+        if reports:
+            logger.info(
+                "polled %d sources: %d new articles",
+                len(reports),
+                sum(report.new for report in reports),
+            )
+        delay = _seconds_to_next_due(poller.store)
+        waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())}
+        _, pending = await asyncio.wait(
+            waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in pending:
+            task.cancel()
+
+
+def _seconds_to_next_due(store: Store) -> float:
+    now = datetime.now(UTC)
+    dues = [source.next_due for source in store.list_sources() if source.next_due]
+    if not dues:
+        return IDLE_WAIT_SECONDS
+    return min(IDLE_WAIT_SECONDS, max(1.0, (min(dues) - now).total_seconds()))
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: ``run_up`` stops it and the poller together."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def run_up(settings: Settings, *, poll: bool = True) -> None:
+    """Serve the site and poll sources until SIGINT/SIGTERM, then stop without losing a write."""
+    from primenews.web.app import create_app  # the web layer sits on top; import it late
+
+    store = open_store(settings)
+    stop, wake = asyncio.Event(), asyncio.Event()
+
+    def on_source_added(_source: Source) -> None:
+        wake.set()
+
+    app = create_app(settings, store, on_source_added=on_source_added)
+    server = _Server(
+        uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, lifespan="on")
+    )
+    loop = asyncio.get_running_loop()
+
+    def shutdown() -> None:
+        logger.info("stopping: finishing the writes under way")
+        server.should_exit = True
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, shutdown)
+    try:
+        async with running_poller(settings, store) as poller:
+            tasks = [asyncio.create_task(server.serve())]
+            if poll:
+                tasks.append(asyncio.create_task(poll_forever(poller, stop, wake)))
+            await _until_stopped(tasks, stop)
+    finally:
+        store.close()
+
+
+async def _until_stopped(tasks: list[asyncio.Task[None]], stop: asyncio.Event) -> None:
+    """Wait for the tasks; when one ends (or stop is set) end the rest."""
+    done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    stop.set()
+    for task in tasks:
+        if task not in done:
+            # A cancelled poll leaves unprocessed entries pending; the store writer
+            # thread still finishes the write it has begun.
+            task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for task in done:
+        if not task.cancelled() and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
+
+
+@dataclass(slots=True)
+class IngestReport:
+    pages: int = 0
+    new: int = 0
+    unchanged: int = 0
+    revised: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+async def ingest_pages(
+    store: Store,
+    pages: Iterable[Page],
+    extractor: ExtractPool,
+    on_page: Callable[[Page], None] | None = None,
+) -> IngestReport:
+    """Extract and store archived pages; each article commits on its own."""
+    report = IngestReport()
+    writer = StoreWriter()
+    limit = asyncio.Semaphore(extractor.size * 2)
+
+    async def one(page: Page) -> None:
+        try:
+            article = await extractor.article(page.content, page.final_url)
+            result = await writer.run(
+                store.save_article,
+                article,
+                source_id=None,
+                raw_html=page.content,
+                fetched_at=page.fetched_at,
+            )
+            _count(report, result.status)
+        except ExtractError as err:
+            report.failed += 1
+            report.errors.append(f"{page.url}: {err}")
+        finally:
+            report.pages += 1
+            limit.release()
+            if on_page is not None:
+                on_page(page)
+
+    tasks = []
+    try:
+        for page in pages:
+            await limit.acquire()
+            tasks.append(asyncio.create_task(one(page)))
+        await asyncio.gather(*tasks)
+    finally:
+        writer.close()
+    return report
+
+
+def _count(report: IngestReport, status: SaveStatus) -> None:
+    if status is SaveStatus.NEW:
+        report.new += 1
+    elif status is SaveStatus.REVISED:
+        report.revised += 1
+    else:
+        report.unchanged += 1
