@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from primenews import __version__, catalog, service
-from primenews.config import SETTINGS, Settings, dump_settings, load_settings
+from primenews.config import SETTINGS, Settings, dump_settings, load_settings, settings_markdown
 from primenews.domain import Article, SourceKind
 from primenews.errors import ConfigError, ParseError, PrimeNewsError
 from primenews.store import Store
@@ -340,9 +340,13 @@ def migrate(ctx: click.Context) -> None:
 
 @main.command("config")
 @click.option("--show", is_flag=True, help="Print the settings in force (secrets masked).")
+@click.option("--markdown", is_flag=True, help="Print the settings reference (docs/configuration.md).")
 @click.pass_context
-def config_command(ctx: click.Context, show: bool) -> None:
+def config_command(ctx: click.Context, show: bool, markdown: bool) -> None:
     """List the settings, or with --show their values in force."""
+    if markdown:
+        click.echo(settings_markdown(), nl=False)
+        return
     if show:
         click.echo(json.dumps(dump_settings(_settings(ctx)), indent=2))
         return

@@ -1,0 +1,144 @@
+"""The store on a real SQLite file: sources, fetch log, entries, articles, revisions."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from primenews.domain import Article, FeedEntry, FetchOutcome, Source, SourceKind
+from primenews.errors import StoreError
+from primenews.store import PollState, SaveStatus, Store, content_hash
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    opened = Store.open(f"sqlite:///{tmp_path / 'news.sqlite3'}")
+    opened.migrate()
+    yield opened
+    opened.close()
+
+
+def _article(url: str = "https://news.example/a", **changes: object) -> Article:
+    values: dict[str, object] = {"url": url, "title": "A title", "text": "Some text here."}
+    values.update(changes)
+    return Article(**values)  # type: ignore[arg-type]
+
+
+def test_migrations_apply_once(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'm.sqlite3'}")
+    assert store.migrate() == ["0001_initial"]
+    assert store.migrate() == []
+
+
+def test_sqlite_runs_in_wal_mode(store: Store) -> None:
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_add_source_is_idempotent(store: Store) -> None:
+    first, created = store.add_source(Source(url="https://news.example/feed"), NOW)
+    again, created_again = store.add_source(Source(url="https://news.example/feed"), NOW)
+    assert created and not created_again
+    assert first.id == again.id
+    assert [s.url for s in store.list_sources()] == ["https://news.example/feed"]
+
+
+def test_due_sources_and_fetch_log(store: Store) -> None:
+    source, _ = store.add_source(Source(url="https://news.example/feed"), NOW)
+    assert [s.id for s in store.due_sources(NOW)] == [source.id]
+    failure = FetchOutcome(source_id=source.id, url=source.url, started_at=NOW, error="boom")
+    store.record_fetch(failure, PollState(next_due=NOW + timedelta(minutes=10), poll_interval_minutes=30))
+    failed = store.get_source(source.id)
+    assert failed is not None and failed.last_error == "boom" and failed.error_count == 1
+    assert store.due_sources(NOW) == []
+    ok = FetchOutcome(source_id=source.id, url=source.url, started_at=NOW, status=200, new_items=3)
+    state = PollState(next_due=NOW, poll_interval_minutes=20, etag='"v1"', title="News")
+    store.record_fetch(ok, state)
+    healed = store.get_source(source.id)
+    assert healed is not None
+    assert (healed.error_count, healed.last_error, healed.etag, healed.title) == (0, None, '"v1"', "News")
+    assert [f.error for f in store.recent_fetches(source.id)] == [None, "boom"]
+
+
+def test_one_article_per_canonical_url_whatever_link_led_to_it(store: Store) -> None:
+    first = store.save_article(
+        _article(fetched_url="https://news.example/a?utm_source=feed"),
+        source_id=None, raw_html=b"<p>x</p>", fetched_at=NOW,
+    )
+    second = store.save_article(_article(), source_id=None, raw_html=b"<p>x</p>", fetched_at=NOW)
+    assert first.status is SaveStatus.NEW and second.status is SaveStatus.UNCHANGED
+    assert first.article_id == second.article_id
+    assert store.known_urls(["https://news.example/a?utm_source=feed", "https://x/none"]) == {
+        "https://news.example/a?utm_source=feed"
+    }
+    assert store.count_articles() == 1
+
+
+def test_changed_text_or_title_is_a_revision(store: Store) -> None:
+    store.save_article(_article(), source_id=None, raw_html=b"<p>one</p>", fetched_at=NOW)
+    revised = store.save_article(
+        _article(title="A new title"), source_id=None, raw_html=b"<p>two</p>", fetched_at=NOW
+    )
+    assert revised.status is SaveStatus.REVISED and revised.revision == 2
+    revisions = store.list_revisions(revised.article_id)
+    assert [r.title for r in revisions] == ["A title", "A new title"]
+    assert store.raw_html(revised.article_id) == b"<p>two</p>"
+    assert store.raw_html(revised.article_id, revision=1) == b"<p>one</p>"
+
+
+def test_entries_stay_pending_until_stored_or_given_up(store: Store) -> None:
+    source, _ = store.add_source(Source(url="https://news.example/feed", kind=SourceKind.FEED), NOW)
+    assert source.id is not None
+    entry = FeedEntry(url="https://news.example/a", guid="guid-a")
+    for _ in range(2):
+        store.record_entry(source.id, entry, NOW, error="timeout")
+        assert store.pending_entries(source.id, [entry]) == [entry]
+    store.record_entry(source.id, entry, NOW, error="timeout")
+    assert store.pending_entries(source.id, [entry]) == []  # three strikes
+    other = FeedEntry(url="https://news.example/b")
+    store.save_article(_article("https://news.example/b"), source_id=source.id, raw_html=b"",
+                       fetched_at=NOW, entry=other)
+    assert store.pending_entries(source.id, [other]) == []
+
+
+def test_cursor_pages_through_every_article_once(store: Store) -> None:
+    for i in range(25):
+        store.save_article(
+            _article(f"https://news.example/{i}", text=f"text {i}", published=NOW - timedelta(hours=i % 5)),
+            source_id=None, raw_html=b"", fetched_at=NOW,
+        )
+    seen: list[int] = []
+    cursor = None
+    while True:
+        page, cursor = store.list_articles(limit=7, cursor=cursor)
+        seen.extend(a.id for a in page)
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(set(seen)) and len(seen) == 25
+
+
+def test_future_dates_do_not_jump_the_queue(store: Store) -> None:
+    store.save_article(_article("https://news.example/now"), source_id=None, raw_html=b"", fetched_at=NOW)
+    store.save_article(
+        _article("https://news.example/future", text="other", published=NOW + timedelta(days=300)),
+        source_id=None, raw_html=b"", fetched_at=NOW - timedelta(minutes=1),
+    )
+    page, _ = store.list_articles()
+    assert page[0].article.url == "https://news.example/now"
+
+
+def test_bad_cursor_is_a_store_error(store: Store) -> None:
+    with pytest.raises(StoreError):
+        store.list_articles(cursor="not-a-cursor")
+
+
+def test_content_hash_ignores_case_and_spacing() -> None:
+    assert content_hash("Hello  World\n") == content_hash("hello world")
+    assert content_hash("Hello World") != content_hash("Hello Word")
+
+
+def test_naive_datetimes_are_refused(store: Store) -> None:
+    with pytest.raises(Exception, match="naive"):
+        store.add_source(Source(url="https://x.example/f"), datetime(2026, 1, 1))
