@@ -1,0 +1,60 @@
+"""The web application: pages, JSON API and static files over one store.
+
+``create_app`` builds everything when it is called; importing this module
+reads no settings and opens nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from primenews import __version__
+from primenews.config import Settings
+from primenews.domain import Source
+from primenews.store import Store
+from primenews.web import api, docs, pages
+from primenews.web.errors import install_error_handlers
+from primenews.web.headers import SecurityHeadersMiddleware
+from primenews.web.templating import build_templates
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_app(
+    settings: Settings,
+    store: Store,
+    *,
+    on_source_added: Callable[[Source], None] | None = None,
+) -> FastAPI:
+    """The ASGI app serving the site and the API from ``store``.
+
+    Args:
+        settings: the frozen settings, kept on ``app.state.settings``.
+        store: an opened, migrated store; the app does not close it.
+        on_source_added: called with each source that ``POST /api/v1/sources`` creates
+            (not for a URL already known), from a worker thread of the server's pool;
+            use it to discover feeds or schedule a first poll. Its errors are logged.
+    """
+    app = FastAPI(
+        title="Prime News",
+        version=__version__,
+        description="Articles and sources of a Prime News instance.",
+        openapi_url="/api/openapi.json",
+        docs_url=None,  # served by web.docs with its own Content-Security-Policy
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.on_source_added = on_source_added
+    app.state.templates = build_templates()
+    install_error_handlers(app)
+    app.add_middleware(SecurityHeadersMiddleware)  # added last: wraps error answers too
+    app.include_router(api.router)
+    app.include_router(docs.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

@@ -1,0 +1,62 @@
+"""What handlers get injected: the store, the new-source hook, validated query values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, cast
+
+from fastapi import Depends, HTTPException, Query, Request
+from starlette.templating import Jinja2Templates
+
+from primenews.domain import Source
+from primenews.errors import StoreError
+from primenews.store import Store
+from primenews.store.articles import decode_cursor
+
+SourceHook = Callable[[Source], None]
+
+
+def get_store(request: Request) -> Store:
+    return cast(Store, request.app.state.store)
+
+
+def get_templates(request: Request) -> Jinja2Templates:
+    return cast(Jinja2Templates, request.app.state.templates)
+
+
+def get_source_hook(request: Request) -> SourceHook | None:
+    return cast(SourceHook | None, request.app.state.on_source_added)
+
+
+def checked_cursor(
+    cursor: Annotated[
+        str | None,
+        Query(max_length=200, description="`next_cursor` of the previous page"),
+    ] = None,
+) -> str | None:
+    """The cursor, once the store has agreed it can read it (else 400)."""
+    if cursor:
+        try:
+            decode_cursor(cursor)
+        except StoreError as err:
+            raise HTTPException(400, "Invalid cursor: use the next_cursor of a page") from err
+    return cursor or None
+
+
+def utc_since(
+    since: Annotated[
+        datetime | None,
+        Query(description="Only articles at or after this ISO 8601 time (UTC if no offset)"),
+    ] = None,
+) -> datetime | None:
+    if since is not None and since.tzinfo is None:
+        return since.replace(tzinfo=UTC)
+    return since
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
+SourceHookDep = Annotated[SourceHook | None, Depends(get_source_hook)]
+CursorDep = Annotated[str | None, Depends(checked_cursor)]
+SinceDep = Annotated[datetime | None, Depends(utc_since)]
