@@ -1,0 +1,5 @@
+"""`python -m primenews` runs the CLI."""
+
+from primenews.cli import main
+
+main()
