@@ -1,0 +1,419 @@
+"""Article extraction: one HTML page in, one :class:`~primenews.domain.Article` out.
+
+trafilatura finds the main text (its cascade of rules, readability and
+jusText) and guesses metadata; htmldate the date when the page does not
+state it. This module decodes the bytes, picks trafilatura's settings, and
+prefers what a news page declares about itself (``<link rel=canonical>``,
+OpenGraph and ``article:*`` meta, JSON-LD) over those guesses.
+
+Pure: no network, no clock. htmldate bounds dates by "today" unless told
+otherwise, so the latest acceptable date comes from :class:`ExtractOptions`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import py3langid
+from lxml import etree
+from lxml.html import HtmlElement
+from trafilatura.core import bare_extraction
+from trafilatura.htmlprocessing import convert_to_html
+from trafilatura.metadata import extract_metadata
+from trafilatura.settings import Document, Extractor
+from trafilatura.utils import decode_file, load_html
+
+from primenews.domain import Article
+from primenews.errors import ExtractError
+from primenews.extract.urls import canonical_url, is_plausible_canonical
+
+__all__ = ["ExtractOptions", "decode_html", "extract_article"]
+
+logger = logging.getLogger(__name__)
+
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_DECLARED_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)|<\?xml[^>]+encoding\s*=\s*["']([\w.:-]+)""",
+    re.IGNORECASE,
+)
+# WHATWG encoding labels: browsers read all of these as windows-1252, and so do we
+_AS_CP1252 = frozenset({"iso-8859-1", "iso8859-1", "latin1", "latin-1", "us-ascii", "ascii"})
+_FAR_FUTURE = date(2100, 1, 1)  # the date bound when the caller gives none
+_EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+_PUBLISHED_KEYS = (
+    "article:published_time", "og:article:published_time", "og:published_time", "datepublished",
+    "article.published", "pubdate", "publishdate", "publish-date", "parsely-pub-date",
+    "sailthru.date", "dc.date.issued", "dcterms.issued", "dcterms.created", "dc.date", "date",
+)
+_UPDATED_KEYS = (
+    "article:modified_time", "og:article:modified_time", "og:updated_time", "datemodified",
+    "article.updated", "dcterms.modified", "last-modified",
+)
+_SECTION_KEYS = ("article:section", "og:article:section", "parsely-section", "section")
+_TAG_KEYS = ("article:tag", "og:article:tag", "news_keywords", "keywords", "parsely-tags")
+_LANGUAGE_KEYS = ("content-language", "og:locale", "language", "dc.language", "inlanguage")
+_TITLE_SEPARATOR = re.compile(r"\s+[|–—·•»«:/~-]\s+|\s+-{2}\s+")
+_ARTICLE_TYPE = re.compile(r"(article|posting|report)$", re.IGNORECASE)
+_LANG_CODE = re.compile(r"^([a-z]{2})(?:[-_][a-z0-9]+)*$", re.IGNORECASE)
+_MAX_TAGS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractOptions:
+    """How :func:`extract_article` reads a page.
+
+    The defaults scored best on our benchmarks (docs/benchmarks.md): favour
+    precision, leave reader comments out, keep tables, and ask trafilatura's
+    balanced mode as well when precision mode finds (almost) nothing.
+    """
+
+    favor_precision: bool = True
+    favor_recall: bool = False  # wins over favor_precision when both are set
+    include_tables: bool = True
+    include_comments: bool = False
+    include_images: bool = False  # <img> in Article.html
+    include_links: bool = False  # <a href> in Article.html
+    fallback_below_chars: int = 300  # precision text shorter than this: try balanced mode
+    min_text_chars: int = 25  # less text than this is "no article"
+    max_html_chars: int = 20_000_000
+    latest_date: date | None = None  # no publication date after this day (e.g. the fetch day)
+    extensive_date_search: bool = True  # htmldate's free-text search when the markup has no date
+    detect_language: bool = True  # py3langid overrules the markup when the text clearly disagrees
+
+
+@dataclass(frozen=True, slots=True)
+class _Declared:
+    """What a page says about itself: ``<meta>`` values and JSON-LD objects."""
+
+    meta: dict[str, list[str]] = field(default_factory=dict)
+    ld: tuple[dict[str, Any], ...] = ()  # article-like objects first
+
+    def first(self, keys: tuple[str, ...]) -> str:
+        return next((v for key in keys for v in self.meta.get(key, ()) if v.strip()), "").strip()
+
+    def ld_value(self, key: str) -> Any:
+        return next((obj[key] for obj in self.ld if obj.get(key)), None)
+
+
+def decode_html(raw: bytes | str) -> str:
+    """Decode a page's bytes: BOM, then UTF-8, then the declared charset, then detection.
+
+    Valid UTF-8 with non-ASCII bytes is almost never anything else, so it
+    wins over a (frequently wrong) declared latin-1; a declared charset that
+    cannot decode the bytes is ignored. Never raises on bad bytes.
+    """
+    if isinstance(raw, str):
+        return raw
+    for bom, codec in _BOMS:
+        if raw.startswith(bom):
+            return raw.decode(codec, errors="replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    match = _DECLARED_CHARSET.search(raw[:4096])
+    if match:
+        label = (match.group(1) or match.group(2)).decode("ascii", "ignore").lower()
+        try:
+            return raw.decode("cp1252" if label in _AS_CP1252 else label)
+        except (LookupError, UnicodeDecodeError):
+            logger.debug("declared charset %s does not decode the page", label)
+    return str(decode_file(raw))
+
+
+def extract_article(
+    html: bytes | str, url: str = "", options: ExtractOptions | None = None
+) -> Article:
+    """Extract the article of one HTML page: clean text, simple HTML and metadata.
+
+    Args:
+        html: the page as fetched (bytes are decoded with :func:`decode_html`) or text.
+        url: the URL the page was fetched from; resolves relative links and
+            is the identity when the page declares no usable canonical URL.
+        options: extraction settings; the defaults suit news pages.
+
+    Returns:
+        The article, ``url`` canonical and ``fetched_url`` set to ``url``.
+
+    Raises:
+        ExtractError: the page is empty, not HTML, too large, or holds no article text.
+    """
+    options = options or ExtractOptions()
+    try:
+        tree = _parse(html, options)
+        page_url = _canonical(tree, url)
+        document = _extract_body(tree, page_url, options)
+        if document is None or len(document.text or "") < options.min_text_chars:
+            raise ExtractError(f"extract: no article text in {url!r}")
+        return _build_article(tree, document, page_url, url, options)
+    except (ValueError, TypeError, RecursionError, etree.LxmlError) as err:
+        raise ExtractError(f"extract: cannot read page {url!r}: {err}") from err
+
+
+def _parse(html: bytes | str, options: ExtractOptions) -> HtmlElement:
+    text = decode_html(html)
+    if len(text) > options.max_html_chars:
+        raise ExtractError(f"extract: page too large ({len(text)} characters)")
+    tree = load_html(text) if text.strip() else None
+    if tree is None:
+        raise ExtractError("extract: empty page or not HTML")
+    return tree
+
+
+def _canonical(tree: HtmlElement, url: str) -> str:
+    """The page's declared canonical URL when it is plausible, else the given one."""
+    declared = tree.xpath(
+        '//link[contains(concat(" ", normalize-space(@rel), " "), " canonical ")]/@href'
+        '|//meta[@property="og:url"]/@content'
+    )
+    for candidate in declared:
+        absolute = canonical_url(str(candidate), base=url)
+        if is_plausible_canonical(absolute, url):
+            return absolute
+    return canonical_url(url) if url else ""
+
+
+def _trafilatura_options(options: ExtractOptions, url: str, *, precision: bool) -> Extractor:
+    return Extractor(
+        output_format="python",
+        precision=precision and not options.favor_recall,
+        recall=options.favor_recall,
+        comments=options.include_comments,
+        tables=options.include_tables,
+        images=options.include_images,
+        links=options.include_links,
+        url=url or None,
+        date_params=_date_params(options),
+    )
+
+
+def _date_params(options: ExtractOptions) -> dict[str, Any]:
+    """htmldate settings; an explicit max_date keeps it off the clock."""
+    latest = options.latest_date or _FAR_FUTURE
+    return {
+        "original_date": True,
+        "extensive_search": options.extensive_date_search,
+        "max_date": latest.isoformat(),
+    }
+
+
+def _run_trafilatura(tree: HtmlElement, options: Extractor) -> Document | None:
+    result = bare_extraction(tree, options=options)
+    return result if isinstance(result, Document) else None
+
+
+def _extract_body(tree: HtmlElement, url: str, options: ExtractOptions) -> Document | None:
+    """Run trafilatura; when precision mode comes up (nearly) empty, ask balanced mode too."""
+    precise = options.favor_precision and not options.favor_recall
+    document = _run_trafilatura(tree, _trafilatura_options(options, url, precision=precise))
+    found = len(document.text or "") if document else 0
+    if precise and found < options.fallback_below_chars:
+        balanced = _run_trafilatura(tree, _trafilatura_options(options, url, precision=False))
+        # only a clearly longer text is worth the precision given up
+        if balanced is not None and len(balanced.text or "") > 2 * found:
+            logger.debug("precision mode found %d chars, balanced mode used", found)
+            document = balanced
+    return document
+
+
+def _paragraphs(text: str) -> str:
+    """One block (paragraph, heading, list item) per paragraph, blank lines between."""
+    blocks = (line.strip() for line in text.splitlines())
+    return "\n\n".join(block for block in blocks if block)
+
+
+def _body_html(document: Document) -> str:
+    body = convert_to_html(document.body).find("body")
+    if body is None:
+        return ""
+    body.tag = "article"
+    return str(etree.tostring(body, encoding="unicode", method="html"))
+
+
+def _build_article(
+    tree: HtmlElement, document: Document, page_url: str, url: str, options: ExtractOptions
+) -> Article:
+    text = _paragraphs(document.text or "")
+    html = _body_html(document)
+    guessed = extract_metadata(tree, page_url or None, _date_params(options), author_blacklist=set())
+    declared = _read_declared(tree)
+    site_name = _site_name(tree, declared, guessed)
+    return Article(
+        url=page_url,
+        title=_title(tree, declared, guessed, site_name),
+        text=text,
+        html=html,
+        byline=", ".join(filter(None, (guessed.author or "").split("; "))),
+        published=_published(declared, guessed.date, options.latest_date),
+        updated=_updated(declared, options.latest_date),
+        language=_language(tree, declared, text, detect=options.detect_language),
+        image=_image(declared, guessed, page_url),
+        site_name=site_name,
+        section=_section(declared, guessed),
+        description=guessed.description or declared.first(("og:description", "description")),
+        tags=_tags(declared),
+        fetched_url=url,
+    )
+
+
+# --- what the page declares ---------------------------------------------------------------
+
+
+def _read_declared(tree: HtmlElement) -> _Declared:
+    meta: dict[str, list[str]] = {}
+    for element in tree.iter("meta"):
+        key = element.get("property") or element.get("name") or element.get("itemprop")
+        key = key or element.get("http-equiv") or ""
+        if key and element.get("content"):
+            meta.setdefault(key.strip().lower(), []).append(element.get("content", ""))
+    for element in tree.xpath('//*[@itemprop="datePublished" or @itemprop="dateModified"][@datetime]'):
+        meta.setdefault(element.get("itemprop").lower(), []).append(element.get("datetime"))
+    objects = [obj for script in tree.xpath('//script[@type="application/ld+json"]/text()')
+               for obj in _json_objects(str(script))]
+    objects.sort(key=lambda obj: not _ARTICLE_TYPE.search(" ".join(_types(obj))))
+    return _Declared(meta=meta, ld=tuple(objects))
+
+
+def _json_objects(text: str) -> Iterator[dict[str, Any]]:
+    """The objects of one JSON-LD script, ``@graph`` and top-level lists flattened."""
+    try:
+        data = json.loads(text, strict=False)
+    except ValueError:
+        return
+    pending = data if isinstance(data, list) else [data]
+    for item in pending:
+        if isinstance(item, dict):
+            graph = item.get("@graph")
+            yield from (obj for obj in (graph if isinstance(graph, list) else []) if isinstance(obj, dict))
+            yield item
+
+
+def _types(obj: dict[str, Any]) -> list[str]:
+    kind = obj.get("@type", [])
+    return [str(k) for k in (kind if isinstance(kind, list) else [kind])]
+
+
+def _ld_text(value: Any) -> str:
+    """A JSON-LD value as text: strings as they are, objects by ``name``, lists by first item."""
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("url") or ""
+    return value.strip() if isinstance(value, str) else ""
+
+
+# --- dates -------------------------------------------------------------------------------
+
+
+def _to_datetime(value: str, latest: date | None) -> datetime | None:
+    """Parse ISO 8601 or RFC 2822; naive times are taken as UTC; implausible dates dropped."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        try:
+            moment = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    bound = datetime.combine(latest or _FAR_FUTURE, datetime.min.time(), UTC) + timedelta(days=2)
+    return moment if _EARLIEST <= moment <= bound else None
+
+
+def _declared_date(declared: _Declared, ld_key: str, keys: tuple[str, ...], latest: date | None) -> datetime | None:
+    values = [_ld_text(declared.ld_value(ld_key))] + [v for key in keys for v in declared.meta.get(key, ())]
+    return next(filter(None, (_to_datetime(v, latest) for v in values if v)), None)
+
+
+def _published(declared: _Declared, guessed: str | None, latest: date | None) -> datetime | None:
+    """Declared publication time, else htmldate's day (at 00:00 UTC)."""
+    found = _declared_date(declared, "datePublished", _PUBLISHED_KEYS, latest)
+    return found or (_to_datetime(guessed, latest) if guessed else None)
+
+
+def _updated(declared: _Declared, latest: date | None) -> datetime | None:
+    return _declared_date(declared, "dateModified", _UPDATED_KEYS, latest)
+
+
+# --- names -------------------------------------------------------------------------------
+
+
+def _squash(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def _page_title_suffix(tree: HtmlElement) -> str:
+    """The site name as the ``<title>`` ends: "Headline | Site" gives "Site"."""
+    parts = _TITLE_SEPARATOR.split(" ".join(tree.xpath("string(//head/title)").split()))
+    return parts[-1] if len(parts) > 1 and len(parts[-1].split()) <= 5 else ""
+
+
+def _site_name(tree: HtmlElement, declared: _Declared, guessed: Document) -> str:
+    publisher = _ld_text(declared.ld_value("publisher"))
+    named = declared.first(("og:site_name", "application-name")) or publisher
+    return named or _page_title_suffix(tree) or (guessed.sitename or "")
+
+
+def _strip_site(title: str, site_names: set[str]) -> str:
+    """Drop a leading or trailing " | Site Name" from a headline."""
+    parts = _TITLE_SEPARATOR.split(title)
+    if len(parts) > 1 and _squash(parts[-1]) in site_names:
+        parts = parts[:-1]
+    if len(parts) > 1 and _squash(parts[0]) in site_names:
+        parts = parts[1:]
+    kept = _TITLE_SEPARATOR.findall(title)
+    return (parts[0] + "".join(s + p for s, p in zip(kept, parts[1:], strict=False))).strip()
+
+
+def _title(tree: HtmlElement, declared: _Declared, guessed: Document, site_name: str) -> str:
+    candidates = (declared.first(("og:title",)), _ld_text(declared.ld_value("headline")), guessed.title or "")
+    title = " ".join(next((c for c in candidates if c.strip()), "").split())
+    names = {_squash(name) for name in (site_name, _page_title_suffix(tree), guessed.sitename or "") if name}
+    return _strip_site(title, names - {""}) or title
+
+
+def _section(declared: _Declared, guessed: Document) -> str:
+    section = declared.first(_SECTION_KEYS) or _ld_text(declared.ld_value("articleSection"))
+    return section or (guessed.categories or [""])[0]
+
+
+def _tags(declared: _Declared) -> tuple[str, ...]:
+    keywords = declared.ld_value("keywords")
+    raw = [v for key in _TAG_KEYS for v in declared.meta.get(key, ())]
+    raw += keywords if isinstance(keywords, list) else [str(keywords or "")]
+    tags: dict[str, str] = {}
+    for value in raw:
+        for tag in str(value).split(","):
+            tags.setdefault(_squash(tag), tag.strip())
+    tags.pop("", None)
+    return tuple(tags.values())[:_MAX_TAGS]
+
+
+def _image(declared: _Declared, guessed: Document, page_url: str) -> str:
+    image = guessed.image or _ld_text(declared.ld_value("image"))
+    return urljoin(page_url, image) if image else ""
+
+
+def _language(tree: HtmlElement, declared: _Declared, text: str, *, detect: bool) -> str:
+    """The declared language, unless py3langid is sure the text is in another one."""
+    marked = [tree.get("lang") or tree.get("xml:lang") or "", declared.first(_LANGUAGE_KEYS)]
+    marked.append(_ld_text(declared.ld_value("inLanguage")))
+    codes = [m.group(1).lower() for m in map(_LANG_CODE.match, (c.strip() for c in marked)) if m]
+    declared_code = codes[0] if codes else ""
+    if not detect or len(text) < 200:
+        return declared_code
+    ranked = py3langid.rank(text[:3000])
+    best, score = ranked[0]
+    runner_up = ranked[1][1] if len(ranked) > 1 else score - 100.0
+    # log-probabilities: a gap of 10 means the runner-up is e^10 times less likely
+    if not declared_code or (best != declared_code and score - runner_up > 10.0):
+        return str(best)
+    return declared_code
