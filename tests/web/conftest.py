@@ -1,0 +1,99 @@
+"""Web fixtures: a real SQLite store in tmp_path, the app over it, an in-process client."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from primenews.config import Settings, load_settings
+from primenews.domain import Article, Source, SourceKind
+from primenews.store import Store
+from primenews.web.app import create_app
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+MakeSource = Callable[..., Source]
+MakeArticle = Callable[..., int]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    config = tmp_path / "primenews.toml"
+    config.write_text("")
+    return load_settings(config_file=config, environ={}, overrides={"data_dir": str(tmp_path)})
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = Store.open(f"sqlite:///{tmp_path / 't.sqlite3'}")
+    opened.migrate()
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def added_sources() -> list[Source]:
+    """What the app's on_source_added hook was called with."""
+    return []
+
+
+@pytest.fixture
+def app(settings: Settings, store: Store, added_sources: list[Source]) -> FastAPI:
+    return create_app(settings, store, on_source_added=added_sources.append)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+def make_source(store: Store) -> MakeSource:
+    def make(
+        url: str = "https://news.example/feed.xml",
+        title: str = "Example News",
+        kind: SourceKind = SourceKind.FEED,
+    ) -> Source:
+        source, _ = store.add_source(Source(url=url, title=title, kind=kind), NOW)
+        return source
+
+    return make
+
+
+@pytest.fixture
+def make_article(store: Store) -> MakeArticle:
+    """Save an article through the store; returns its id. Later calls are older articles."""
+    numbers = itertools.count(1)
+
+    def make(source: Source | None = None, *, fetched_at: datetime = NOW, **fields: Any) -> int:
+        number = next(numbers)
+        values: dict[str, Any] = {
+            "url": f"https://news.example/story-{number}",
+            "title": f"Article {number}",
+            "text": f"Text of article {number}.",
+            "published": NOW - timedelta(minutes=number),
+        }
+        values.update(fields)
+        result = store.save_article(
+            Article(**values),
+            source_id=source.id if source else None,
+            raw_html=b"<html><body>page</body></html>",
+            fetched_at=fetched_at,
+        )
+        return result.article_id
+
+    return make
