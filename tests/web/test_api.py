@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from threading import get_ident
 
 import httpx
 import pytest
@@ -222,6 +223,15 @@ async def test_a_failing_hook_does_not_fail_the_request(
     assert response.status_code == 201
     assert store.source_by_url("https://a.example/feed") is not None
     assert "on_source_added failed" in caplog.text
+
+
+async def test_the_hook_runs_on_the_event_loop_thread(settings: Settings, store: Store) -> None:
+    # So the app's owner can set an asyncio.Event from it without call_soon_threadsafe.
+    threads: list[int] = []
+    app = create_app(settings, store, on_source_added=lambda _: threads.append(get_ident()))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        await c.post("/api/v1/sources", json={"url": "https://a.example/feed"})
+    assert threads == [get_ident()]
 
 
 async def test_health(

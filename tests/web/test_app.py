@@ -58,6 +58,13 @@ def test_real_http_round_trip(
         assert http.get(item["links"]["html"]).status_code == 200
 
 
+def test_public_surface() -> None:
+    import primenews.web
+
+    assert primenews.web.__all__ == ["create_app"]
+    assert all(hasattr(primenews.web, name) for name in primenews.web.__all__)
+
+
 def test_importing_the_app_reads_no_settings_and_opens_nothing() -> None:
     # A fresh interpreter with an impossible setting in its environment: import must not care.
     code = "import primenews.web.app, primenews.web; print('ok')"

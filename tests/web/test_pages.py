@@ -154,7 +154,7 @@ async def test_article_page_shows_metadata_body_and_original(
     for shown in ("Summit ends", "By Ana Ruiz", "Example News", "Example Times", "World", "es",
                   "Revisions 2", "2026-11-28 11:59 UTC", "Reaction"):  # fmt: skip
         assert shown in page.text, shown
-    assert ("article", "lang", "es") in page.attributes
+    assert ("h1", "lang", "es") in page.attributes and ("div", "lang", "es") in page.attributes
     assert page.values("img", "src") == ["https://news.example/img/summit.jpg"]
     assert page.values("img", "alt") == ["Lead image: Summit ends"]
     assert '<a href="https://news.example/more" rel="noopener noreferrer nofollow">more</a>' in (
@@ -250,7 +250,7 @@ async def test_untrusted_article_fields_never_execute(
     shown += ["Site' onmouseover='alert(14)", "Safe start.", "styled", "Safe end."]
     for text in shown:
         assert text in article.text
-    assert ("article", "lang", 'en" onfocus="alert(15)') in article.attributes  # escaped value
+    assert ("div", "lang", 'en" onfocus="alert(15)') in article.attributes  # escaped value
     assert not article.values("img", "src") or all(
         src.startswith("https://") for src in article.values("img", "src")
     )

@@ -1,7 +1,8 @@
 """The JSON API, version 1: articles, sources, health.
 
 Handlers are plain ``def``: the store is synchronous, so FastAPI runs them
-in its thread pool and the event loop never waits on the database.
+in its thread pool and the event loop never waits on the database. The one
+exception, ``add_source``, says why.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from primenews.domain import Source, SourceKind
 from primenews.web.deps import CursorDep, SinceDep, SourceHook, SourceHookDep, StoreDep
@@ -91,17 +93,20 @@ def get_source(store: StoreDep, source_id: IdPath) -> SourceDetail:
     status_code=201,
     responses={200: {"model": SourceOut, "description": "The URL was already a source"}},
 )
-def add_source(
+async def add_source(
     body: NewSource, request: Request, response: Response, store: StoreDep, hook: SourceHookDep
 ) -> SourceOut:
     """Add a source (201), or return the existing one with the same URL (200)."""
+    # async, with the store in the thread pool, so the hook runs on the event loop's thread
+    # and may touch asyncio objects (wake the poller) directly.
     wanted = Source(url=body.url, kind=body.kind or SourceKind.FEED)
-    source, created = store.add_source(wanted, datetime.now(UTC))
+    source, created = await run_in_threadpool(store.add_source, wanted, datetime.now(UTC))
     assert source.id is not None
     response.headers["Location"] = str(request.url_for("api_source", source_id=source.id))
     if not created:
         response.status_code = 200
-        return source_from(source, store.article_counts_by_source().get(source.id, 0))
+        counts = await run_in_threadpool(store.article_counts_by_source)
+        return source_from(source, counts.get(source.id, 0))
     if hook is not None:
         _notify(hook, source)
     return source_from(source, 0)

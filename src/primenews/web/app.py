@@ -36,8 +36,9 @@ def create_app(
         settings: the frozen settings, kept on ``app.state.settings``.
         store: an opened, migrated store; the app does not close it.
         on_source_added: called with each source that ``POST /api/v1/sources`` creates
-            (not for a URL already known), from a worker thread of the server's pool;
-            use it to discover feeds or schedule a first poll. Its errors are logged.
+            (not for a URL already known), on the event loop's thread, after the source
+            is stored: it may set an ``asyncio.Event`` or start a task, but must not block
+            (hand discovery or fetching to a task or thread). Its errors are logged.
     """
     app = FastAPI(
         title="Prime News",

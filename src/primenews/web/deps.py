@@ -18,14 +18,17 @@ SourceHook = Callable[[Source], None]
 
 
 def get_store(request: Request) -> Store:
+    """The store ``create_app`` was given."""
     return cast(Store, request.app.state.store)
 
 
 def get_templates(request: Request) -> Jinja2Templates:
+    """The Jinja2 templates built by ``create_app``."""
     return cast(Jinja2Templates, request.app.state.templates)
 
 
 def get_source_hook(request: Request) -> SourceHook | None:
+    """The ``on_source_added`` callback ``create_app`` was given, if any."""
     return cast(SourceHook | None, request.app.state.on_source_added)
 
 
@@ -50,6 +53,7 @@ def utc_since(
         Query(description="Only articles at or after this ISO 8601 time (UTC if no offset)"),
     ] = None,
 ) -> datetime | None:
+    """The ``since`` query value, made timezone-aware (a time without offset is UTC)."""
     if since is not None and since.tzinfo is None:
         return since.replace(tzinfo=UTC)
     return since

@@ -23,6 +23,7 @@ _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
 @router.get("/api/docs", name="api_docs")
 def api_docs(request: Request) -> HTMLResponse:
+    """Swagger UI over this app's OpenAPI schema."""
     openapi_url = request.app.openapi_url or "/api/openapi.json"
     page = get_swagger_ui_html(openapi_url=openapi_url, title="Prime News API")
     page.headers["Content-Security-Policy"] = docs_policy(bytes(page.body).decode())

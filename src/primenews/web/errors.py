@@ -55,6 +55,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def is_api_path(path: str) -> bool:
+    """True for paths whose errors answer in JSON."""
     return path == API_PREFIX or path.startswith(API_PREFIX + "/")
 
 

@@ -139,10 +139,12 @@ def _article_fields(stored: StoredArticle, request: Request) -> dict[str, object
 
 
 def summary_from(stored: StoredArticle, request: Request) -> ArticleSummary:
+    """A stored article as an API list item, with links built from the request's base URL."""
     return ArticleSummary.model_validate(_article_fields(stored, request))
 
 
 def detail_from(stored: StoredArticle, request: Request) -> ArticleDetail:
+    """A stored article with its text and its HTML sanitised for display."""
     article = stored.article
     return ArticleDetail.model_validate(
         {
@@ -156,6 +158,7 @@ def detail_from(stored: StoredArticle, request: Request) -> ArticleDetail:
 
 
 def source_from(source: Source, article_count: int) -> SourceOut:
+    """A stored source with its health fields and article count."""
     assert source.id is not None, "only stored sources have an id"
     return SourceOut(
         id=source.id,
@@ -192,6 +195,7 @@ class SourceDetail(SourceOut):
 def source_detail_from(
     source: Source, article_count: int, fetches: list[FetchOutcome]
 ) -> SourceDetail:
+    """A source with its health and its latest fetch attempts."""
     return SourceDetail(
         **source_from(source, article_count).model_dump(),
         recent_fetches=[

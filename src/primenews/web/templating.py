@@ -39,7 +39,7 @@ def iso_time(value: datetime | None) -> str:
     """ISO 8601 with ``Z``, for ``<time datetime>``."""
     if value is None:
         return ""
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def web_url(value: str | None) -> str:
