@@ -29,11 +29,16 @@ def read_listing(page: Page) -> Feed:
     """Parse a feed or sitemap body, whichever it is.
 
     Raises:
-        ParseError: the body is neither (an HTML page, say).
+        ParseError: the body is neither (an HTML page, say), or a broken feed
+            from which no entry could be read.
     """
     kind = sniff_kind(page.content, page.content_type, page.final_url)
     if kind is SourceKind.FEED:
-        return parse_feed(page.content, page.final_url, page.content_type)
+        feed = parse_feed(page.content, page.final_url, page.content_type)
+        if feed.warnings and not any(entry.url for entry in feed.entries):
+            # A recovered parse that yields nothing is a broken feed, not a quiet one.
+            raise ParseError(f"feed: no entries could be read ({feed.warnings[0]})")
+        return feed
     if kind is SourceKind.SITEMAP:
         return parse_sitemap(page.content, page.final_url)
     raise ParseError(
