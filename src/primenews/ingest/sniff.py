@@ -18,7 +18,7 @@ import zlib
 from primenews.domain import SourceKind
 
 HEAD_BYTES = 64 * 1024  # enough for a long comment header or a large DOCTYPE
-FEED_ROOTS = frozenset({"rss", "feed", "rdf", "channel"})
+FEED_ROOTS = frozenset({"rss", "feed", "rdf", "channel", "entry"})  # entry: an Atom entry document
 SITEMAP_ROOTS = frozenset({"urlset", "sitemapindex"})
 HTML_ROOTS = frozenset({"html", "head", "body", "meta", "title", "div", "script", "p", "link"})
 FEED_TYPES = ("rss", "atom", "rdf", "feed+json", "jsonfeed")
@@ -52,6 +52,8 @@ def decode_head(content: bytes, limit: int = HEAD_BYTES) -> str:
     ):
         if head.startswith(bom):
             return head.decode(codec, errors="replace")
+    if head[:4] in (b"\x00\x00\x00<", b"<\x00\x00\x00"):  # XML's own no-BOM UTF-32 sniffing
+        return head.decode("utf-32-be" if head[0] == 0 else "utf-32-le", errors="replace")
     if head[:1] == b"\x00" and head[1:2] not in (b"", b"\x00"):
         return head.decode("utf-16-be", errors="replace")
     if head[1:2] == b"\x00" and head[3:4] == b"\x00" and head[2:3] != b"\x00":
@@ -140,7 +142,7 @@ def unsafe_dtd_reason(content: bytes) -> str | None:
     "billion laughs" amplification), and more than a handful of large
     declarations. A simple ``<!ENTITY name "text">`` passes.
     """
-    if b"<!ENTITY" not in content and b"<\x00!\x00" not in content[:HEAD_BYTES]:
+    if b"<!ENTITY" not in content and b"\x00" not in content[:4]:  # NULs: UTF-16/32 text
         return None
     _, doctype = _scan_prolog(decode_head(content, len(content)))
     declarations = _ENTITY_DECL.findall(doctype)
