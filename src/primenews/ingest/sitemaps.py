@@ -172,7 +172,11 @@ def _unique(entries: Iterator[FeedEntry]) -> tuple[FeedEntry, ...]:
 def local_name(node: etree._Element) -> str:
     """An element's tag without its namespace ("" for comments and PIs)."""
     tag = node.tag
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
+    if not isinstance(tag, str):
+        return ""
+    # not etree.QName: recover mode can leave names like "urlset:" that QName rejects
+    local = tag.rsplit("}", 1)[-1]
+    return local.rsplit(":", 1)[-1] or local
 
 
 def _children(node: etree._Element, name: str = "") -> Iterator[etree._Element]:
