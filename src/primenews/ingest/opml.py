@@ -61,7 +61,8 @@ def parse_opml(content: bytes) -> list[OpmlOutline]:
         raise ParseError("opml: empty document")
     root_name = sniff.root_element(content)
     if root_name != "opml":
-        raise ParseError(f"opml: not an OPML document (root element <{root_name or '?'}>)")
+        what = f"root element <{root_name}>" if root_name else "no XML root element"
+        raise ParseError(f"opml: not an OPML document ({what})")
     root, _ = read_xml(content, "opml")
     body = next((child for child in root if local_name(child) == "body"), root)
     unique: dict[str, OpmlOutline] = {}
