@@ -12,7 +12,8 @@ Each path answers with a ``Route`` (status, headers, body or a stream of chunks,
 on-the-fly gzip/br/deflate, ETag/Last-Modified with 304 on a matching
 conditional GET, a delay before answering and between chunks). Unknown paths
 (so /robots.txt unless added) get 404. Every request is logged in
-``requests``; ``max_in_flight`` is the most requests handled at once. The
+``requests``; ``max_in_flight`` is the most requests held at once between
+arrival and the start of their answer (so ``delay_seconds`` holds them). The
 server is a threaded ``http.server`` bound to port 0, HTTP/1.1 with keep-alive;
 streams without a declared length are sent chunked.
 """
@@ -28,7 +29,6 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 
 import brotli  # type: ignore[import-untyped]
@@ -88,7 +88,9 @@ class PublisherServer:
         self._served: dict[str, int] = {}
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.publisher = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def port(self) -> int:
@@ -132,9 +134,7 @@ class PublisherServer:
     def __enter__(self) -> PublisherServer:
         return self.start()
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     def _route_for(self, request: RecordedRequest) -> Route | None:
@@ -184,15 +184,18 @@ class _Handler(BaseHTTPRequestHandler):
         route = publisher._route_for(request)
         publisher._enter()
         try:
+            time.sleep(route.delay_seconds if route else 0)
+        finally:
+            # Counted out before answering: once the client has its answer it may send
+            # the next request, which must not overlap this one in ``max_in_flight``.
+            publisher._leave()
+        try:
             if route is None:
                 self._send_simple(404, b"not found\n")
             else:
-                time.sleep(route.delay_seconds)
                 self._send_route(route, headers, head)
         except (ConnectionError, TimeoutError):
             self.close_connection = True  # the client went away: fine, it was told to
-        finally:
-            publisher._leave()
 
     def _send_simple(self, status: int, body: bytes) -> None:
         self.send_response(status)

@@ -351,7 +351,7 @@ def _redirect_target(reply: _Reply) -> str:
 
 
 def _checked(reply: _Reply) -> _Reply:
-    if 200 <= reply.status < 300 or reply.status == 304:
+    if 200 <= reply.status < 300 or reply.status == 304 or reply.status in REDIRECT_STATUSES:
         return reply
     raise _status_error(reply)
 
