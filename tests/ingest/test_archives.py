@@ -51,10 +51,8 @@ def _build(writer: WARCWriter, record: Record) -> object:
             record.url, "resource", payload=payload, length=len(record.body),
             warc_content_type="text/html", warc_headers_dict=warc_headers,
         )  # fmt: skip
-    http = StatusAndHeaders(
-        record.status, record.headers, protocol="GET / HTTP/1.1" if record.kind == "request"
-        else "HTTP/1.1", is_http_request=record.kind == "request",
-    )  # fmt: skip
+    is_request = record.kind == "request"  # then ``status`` is the request line, "GET /a"
+    http = StatusAndHeaders(record.status, record.headers, "HTTP/1.1", is_http_request=is_request)
     # an explicit length keeps warcio from spooling the payload to a temporary file
     return writer.create_warc_record(
         record.url, record.kind, payload=payload, length=len(record.body), http_headers=http,
@@ -66,9 +64,7 @@ RECORDS = [
     Record("http://news.example.com/a", b"<html><title>A</title></html>"),
     Record("http://news.example.com/logo.png", b"\x89PNG", headers=[("Content-Type", "image/png")]),
     Record("http://news.example.com/old", b"", status="301 Moved Permanently"),
-    Record(
-        "http://news.example.com/a", b"", kind="request", headers=[("Host", "news.example.com")]
-    ),
+    Record("http://news.example.com/a", b"", "GET /a", [("Host", "news.example.com")], "request"),
     Record(
         "http://news.example.com/gz",
         gzip.compress(b"<html>gzipped</html>"),
