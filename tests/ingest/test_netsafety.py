@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import brotli  # type: ignore[import-untyped]
 import httpcore
@@ -15,6 +15,7 @@ from primenews.errors import BlockedURLError, ConfigError, FetchError
 from primenews.ingest.netsafety import (
     DECODE_CHUNK_BYTES,
     AddressPolicy,
+    Resolver,
     SafeNetworkBackend,
     address_problem,
     check_url,
@@ -177,7 +178,7 @@ def test_address_problem_is_none_for_public_addresses() -> None:
         assert literal is not None and address_problem(literal) is None
 
 
-def _resolver(table: dict[str, Sequence[str]]):  # type: ignore[no-untyped-def]
+def _resolver(table: Mapping[str, Sequence[str]]) -> Resolver:
     async def resolve(host: str, port: int) -> Sequence[str]:
         if host not in table:
             raise OSError(f"no such host {host}")
