@@ -23,10 +23,14 @@ from __future__ import annotations
 import email.utils
 import gzip
 import itertools
+import shutil
+import ssl
+import subprocess
+import tempfile
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -79,7 +83,10 @@ class RecordedRequest:
 class PublisherServer:
     """A threaded HTTP server on 127.0.0.1:<free port>; use as a context manager."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, tls_names: Sequence[str] = ()) -> None:
+        """Bind 127.0.0.1:0; with ``tls_names``, serve HTTPS with a fresh self-signed
+        certificate for those names (and 127.0.0.1), trusted via ``ca_file``; needs
+        the ``openssl`` command."""
         self.requests: list[RecordedRequest] = []
         self.max_in_flight = 0
         self._in_flight = 0
@@ -88,6 +95,9 @@ class PublisherServer:
         self._served: dict[str, int] = {}
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.publisher = self
+        self.scheme = "https" if tls_names else "http"
+        self._cert_dir = tempfile.mkdtemp(prefix="publisher-") if tls_names else ""
+        self.ca_file = self._serve_tls(tls_names) if tls_names else ""
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -98,11 +108,11 @@ class PublisherServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.url("")
 
     def url(self, path: str = "/", host: str = "127.0.0.1") -> str:
         """The URL of ``path``; ``host`` lets tests use a name their fake resolver knows."""
-        return f"http://{host}:{self.port}{path}"
+        return f"{self.scheme}://{host}:{self.port}{path}"
 
     def add(self, path: str, body: bytes = b"", **route: Any) -> str:
         """Serve ``body`` (and the ``Route`` fields given) at ``path``; returns its URL."""
@@ -130,6 +140,22 @@ class PublisherServer:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(timeout=5)
+        if self._cert_dir:
+            shutil.rmtree(self._cert_dir, ignore_errors=True)
+
+    def _serve_tls(self, names: Sequence[str]) -> str:
+        cert, key = f"{self._cert_dir}/cert.pem", f"{self._cert_dir}/key.pem"
+        alt_names = ",".join([*(f"DNS:{name}" for name in names), "IP:127.0.0.1"])
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+             "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-keyout", key,
+             "-out", cert, "-subj", f"/CN={names[0]}", "-addext", f"subjectAltName={alt_names}"],
+            check=True, capture_output=True,
+        )
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+        return cert
 
     def __enter__(self) -> PublisherServer:
         return self.start()

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-import sys
+import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-# tests/publisher.py is meant for every test package; until pyproject sets pytest's
-# ``pythonpath = ["tests"]``, make it importable from here.
-_TESTS_DIR = str(Path(__file__).resolve().parents[1])
-if _TESTS_DIR not in sys.path:
-    sys.path.insert(0, _TESTS_DIR)
-
-from publisher import PublisherServer  # noqa: E402
+from publisher import PublisherServer  # tests/ is on pytest's pythonpath
 
 
 @pytest.fixture
 def publisher() -> Iterator[PublisherServer]:
     """A started publisher server; stopped after the test."""
     with PublisherServer() as server:
+        yield server
+
+
+@pytest.fixture
+def tls_publisher() -> Iterator[PublisherServer]:
+    """A started HTTPS publisher whose certificate names ``publisher.test``."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a test certificate")
+    with PublisherServer(tls_names=["publisher.test"]) as server:
         yield server

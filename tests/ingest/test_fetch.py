@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import time
 import tracemalloc
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ from primenews.errors import (
     ResponseTooLargeError,
 )
 from primenews.ingest.fetch import Fetcher, FetchOptions, fetch_once
+from primenews.ingest.netsafety import SafeTransport
 from publisher import PublisherServer, Route, brotli_bomb, gzip_bomb, repeat_chunks
 
 LOCAL = FetchOptions(
@@ -36,7 +38,7 @@ LOCAL = FetchOptions(
 )
 # Refuses private addresses, but trusts the name "publisher.test" (our fake DNS -> 127.0.0.1).
 STRICT = replace(LOCAL, allow_private_networks=False, allowlist=("publisher.test",))
-FAKE_DNS = {"publisher.test": ["127.0.0.1"], "rebind.test": ["127.0.0.1"]}
+FAKE_DNS = {name: ["127.0.0.1"] for name in ("publisher.test", "other.test", "rebind.test")}
 
 
 async def fake_resolver(host: str, port: int) -> Sequence[str]:
@@ -266,7 +268,6 @@ def test_per_host_concurrency_is_never_exceeded(publisher: PublisherServer) -> N
 
 
 def test_global_concurrency_spans_hosts(publisher: PublisherServer) -> None:
-    FAKE_DNS["other.test"] = ["127.0.0.1"]
     publisher.add("/slow", b"ok", delay_seconds=0.1)
     urls = [publisher.url("/slow", host=host) for host in ("publisher.test", "other.test")] * 2
     asyncio.run(_fetch_many(replace(LOCAL, concurrency=1), urls, robots=False))
@@ -285,6 +286,29 @@ def test_per_host_delay_spaces_request_starts(publisher: PublisherServer) -> Non
     asyncio.run(warm_then_burst())
     starts = [request.at for request in publisher.requests_to("/feed")][1:]
     assert all(later - earlier >= 0.15 for earlier, later in zip(starts, starts[1:], strict=False))
+
+
+def _fetch_tls(site: PublisherServer, url: str) -> Page:
+    async def run() -> Page:
+        options = replace(STRICT, allowlist=("publisher.test", "other.test"))
+        trust = ssl.create_default_context(cafile=site.ca_file)
+        transport = SafeTransport(options.policy, resolver=fake_resolver, verify=trust)
+        async with Fetcher(options, transport=transport) as fetcher:
+            return await fetcher.fetch(url)
+
+    return asyncio.run(run())
+
+
+def test_https_connects_to_the_vetted_ip_and_still_verifies_the_name(
+    tls_publisher: PublisherServer,
+) -> None:
+    tls_publisher.add("/feed", b"secure")
+    assert _fetch_tls(tls_publisher, tls_publisher.url("/feed", host="publisher.test")).content == (
+        b"secure"
+    )
+    # Same address, a name the certificate does not carry: TLS refuses it.
+    with pytest.raises(FetchError, match="connection failed.*certificate"):
+        _fetch_tls(tls_publisher, tls_publisher.url("/feed", host="other.test"))
 
 
 def test_unknown_content_encoding_is_a_fetch_error(publisher: PublisherServer) -> None:

@@ -46,7 +46,7 @@ _SHARED_NETWORK = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT, RF
 _NAT64_NETWORK = ipaddress.ip_network("64:ff9b::/96")
 _BROADCAST = ipaddress.ip_address("255.255.255.255")
 # Never sensible to connect to, whatever the settings say.
-_ALWAYS_REFUSED = {"an unspecified address", "a multicast address", "a broadcast address"}
+_UNUSABLE = frozenset({"an unspecified address", "a multicast address", "a broadcast address"})
 
 
 def parse_ip_literal(host: str) -> IPAddress | None:
@@ -151,7 +151,7 @@ class AddressPolicy:
     def refusal(self, ip: IPAddress, host: str = "") -> str | None:
         """Why connecting to ``ip`` (for ``host``) is refused, or None when it is fine."""
         problem = address_problem(ip)
-        if problem is None or problem in _ALWAYS_REFUSED:
+        if problem is None or problem in _UNUSABLE:
             return problem
         if self.allow_private_networks or _normal_host(host) in self.allowed_hosts:
             return None

@@ -5,14 +5,18 @@ What we do when robots.txt is not a plain 200 (RFC 9309 section 2.3.1):
 * **4xx** (404, 403, 410 ...): no rules, everything is allowed, kept for the
   full TTL. This is what the RFC says ("unavailable": the crawler MAY access
   any resource) and what every major crawler does.
-* **5xx, 429 after retries, timeouts, connection errors, a too-large or
-  refused robots.txt**: allowed, with a warning in the log, and kept for a
-  short time only (``error_ttl_seconds``) so the real rules are picked up soon.
+* **5xx, 429 after retries, timeouts, connection errors, a too-large
+  robots.txt**: allowed, with a warning in the log, and kept for a short time
+  only (``error_ttl_seconds``) so the real rules are picked up soon.
   RFC 9309 asks a crawler to assume *complete disallow* when robots.txt is
   unreachable; we choose to allow because Prime News is a reader polling a
   few URLs its user subscribed to, not a crawler, and a flaky robots.txt
   should not silently stop a subscription. Politeness still holds: the
   fetcher's per-host delay and concurrency limits apply to every request.
+* **refused** (the host resolves to a private address, or robots.txt redirects
+  somewhere we may not go): allowed, logged at debug level only, short TTL. The
+  page itself goes through the same address checks, so nothing is gained by
+  refusing here, and a redirect to a refused place says nothing about the rules.
 
 The robots.txt request itself goes through the fetcher's safe path (address
 checks, size cap, timeouts); the cache only decides what to do with the answer.
@@ -31,7 +35,7 @@ import httpx
 from protego import Protego
 
 from primenews.domain import Page
-from primenews.errors import FetchError, HTTPStatusError
+from primenews.errors import BlockedURLError, FetchError, HTTPStatusError
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +121,9 @@ class RobotsCache:
                 logger.debug("robots: %s: HTTP %s, no rules", robots, err.status)
                 return _Entry(self._clock() + self._ttl, None)
             return self._unreachable(robots, err)
+        except BlockedURLError as err:
+            logger.debug("robots: %s: %s; no rules", robots, err)
+            return _Entry(self._clock() + self._error_ttl, None)
         except FetchError as err:
             return self._unreachable(robots, err)
         text = page.content.decode("utf-8", errors="replace")
