@@ -26,6 +26,7 @@ import itertools
 import shutil
 import ssl
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -187,6 +188,11 @@ class PublisherServer:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     publisher: PublisherServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError, ssl.SSLError)):
+            return  # a client that hangs up (as a capped fetcher does) is no server error
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -146,13 +146,13 @@ class _Politeness:
 
 
 class Fetcher:
-    """Fetches URLs politely and safely; one per process (it holds the politeness state).
+    """Fetches URLs politely and safely. Share one per event loop: it holds the per-host
+    politeness state and the robots.txt cache.
 
     Args:
         options: limits and manners; defaults are ``FetchOptions()``.
-        client: an ``httpx.AsyncClient`` to use as is. It must not follow redirects
-            itself; build it on ``SafeTransport`` or the connect-time address check
-            (DNS rebinding) is lost. Not closed by ``aclose``.
+        client: an ``httpx.AsyncClient`` to use as is (not closed by ``aclose``). Build
+            it on ``SafeTransport``, or the connect-time address check is lost.
         transport: a transport for the client we build (default ``SafeTransport``).
         resolver: DNS for the default ``SafeTransport`` (``async (host, port) -> [ip]``).
     """
