@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import time
 
 import pytest
 
@@ -115,3 +116,22 @@ def test_harmless_documents_pass_the_dtd_check(content: bytes) -> None:
 def test_dangerous_dtds_are_named(content: bytes, reason: str) -> None:
     found = unsafe_dtd_reason(content)
     assert found is not None and reason in found
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'<!DOCTYPE r [<!ENTITY a "b">' + b"<!--" * 500_000 + b"]><r/>",
+        b'<!DOCTYPE r [<!ENTITY a "b">' + b'"' * 1_000_001,
+        b"<!DOCTYPE r [<!ENTITY a " + b"[" * 1_000_000,
+        b"<!DOCTYPE r [<!ENTITY " + b"a" * 5_000_000,
+    ],
+    ids=["unclosed-comments", "quotes", "brackets", "long-name"],
+)
+def test_hostile_prologs_are_scanned_quickly(content: bytes) -> None:
+    started = time.perf_counter()
+    reason = unsafe_dtd_reason(content)
+    root_element(content)
+    sniff_kind(content)
+    assert reason == "its DOCTYPE runs past the first 256 KB"
+    assert time.perf_counter() - started < 1.0

@@ -22,12 +22,13 @@ FEED_ROOTS = frozenset({"rss", "feed", "rdf", "channel", "entry"})  # entry: an 
 SITEMAP_ROOTS = frozenset({"urlset", "sitemapindex"})
 HTML_ROOTS = frozenset({"html", "head", "body", "meta", "title", "div", "script", "p", "link"})
 FEED_TYPES = ("rss", "atom", "rdf", "feed+json", "jsonfeed")
+MAX_PROLOG_BYTES = 256 * 1024  # real DOCTYPEs are a few KB; bounding the scan bounds its time
 MAX_ENTITY_DECLARATIONS = 64
 MAX_ENTITY_VALUE_CHARS = 4096
 
 _PROLOG_ITEM = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->)", re.DOTALL)
 _DOCTYPE_START = re.compile(r"\s*<!DOCTYPE\b", re.IGNORECASE)
-_DOCTYPE_TOKEN = re.compile(r"\"[^\"]*\"|'[^']*'|<!--.*?-->|[\[\]>]", re.DOTALL)
+_DOCTYPE_MARK = re.compile(r"\"[^\"]*\"|'[^']*'|<!--|[\"'\[\]>]")
 _ELEMENT = re.compile(r"\s*<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
 _JSON_FEED_VERSION = re.compile(r'"version"\s*:\s*"https?://jsonfeed\.org/version/')
 _ENTITY_DECL = re.compile(r"<!ENTITY\s+(%\s+)?(\S+)\s+(?:(SYSTEM|PUBLIC)\b|\"([^\"]*)\"|'([^']*)')")
@@ -103,16 +104,28 @@ def _scan_prolog(text: str) -> tuple[int, str]:
 
 
 def _doctype_end(text: str, pos: int) -> int:
-    """Where a DOCTYPE that opened before ``pos`` ends, honouring quotes and ``[...]``."""
+    """Where a DOCTYPE that opened before ``pos`` ends, honouring quotes, comments and ``[...]``.
+
+    Linear on hostile input: a quoted string only fails to match when no
+    closing quote follows at all (then the scan stops), and comments are
+    closed with str.find instead of a backtracking pattern.
+    """
     depth = 0
-    for token in _DOCTYPE_TOKEN.finditer(text, pos):
-        mark = token.group()
-        if mark == "[":
+    while (mark := _DOCTYPE_MARK.search(text, pos)) is not None:
+        token, pos = mark.group(), mark.end()
+        if token in ('"', "'"):  # a quote that is never closed
+            break
+        if token == "<!--":
+            found = text.find("-->", pos)
+            if found < 0:
+                break
+            pos = found + 3
+        elif token == "[":
             depth += 1
-        elif mark == "]":
+        elif token == "]":
             depth = max(0, depth - 1)
-        elif mark == ">" and depth == 0:
-            return token.end()
+        elif token == ">" and depth == 0:
+            return pos
     return len(text)
 
 
@@ -139,12 +152,16 @@ def unsafe_dtd_reason(content: bytes) -> str | None:
 
     Refused: external entities (``SYSTEM``/``PUBLIC``, the XXE family),
     parameter entities, entities whose value refers to other entities (the
-    "billion laughs" amplification), and more than a handful of large
-    declarations. A simple ``<!ENTITY name "text">`` passes.
+    "billion laughs" amplification), too many or too long declarations, and
+    a prolog (DOCTYPE included) longer than MAX_PROLOG_BYTES. A simple
+    ``<!ENTITY name "text">`` passes.
     """
     if b"<!ENTITY" not in content and b"\x00" not in content[:4]:  # NULs: UTF-16/32 text
         return None
-    _, doctype = _scan_prolog(decode_head(content, len(content)))
+    head = decode_head(content, MAX_PROLOG_BYTES)
+    end, doctype = _scan_prolog(head)
+    if end >= len(head) and len(content) > MAX_PROLOG_BYTES:
+        return f"its DOCTYPE runs past the first {MAX_PROLOG_BYTES // 1024} KB"
     declarations = _ENTITY_DECL.findall(doctype)
     if len(declarations) > MAX_ENTITY_DECLARATIONS:
         return f"declares {len(declarations)} XML entities"
