@@ -30,7 +30,9 @@ CANONICAL = re.compile(rb"<(link|meta)[^>]+(rel=.?canonical|og:url)[^>]*>", re.I
 
 
 def load_pages() -> list[bytes]:
-    pages = [p.read_bytes() for p in sorted((DATA / "article-extraction-benchmark/html").glob("*.gz"))]
+    pages = [
+        p.read_bytes() for p in sorted((DATA / "article-extraction-benchmark/html").glob("*.gz"))
+    ]
     pages += [p.read_bytes() for p in sorted((DATA / "fundus_articles/html").glob("*/*.gz"))]
     return [gzip.decompress(page) for page in pages]
 
@@ -66,7 +68,9 @@ def serve(port_queue: multiprocessing.Queue, entries: int) -> None:  # type: ign
                 url = f"{base}{path}".encode()
                 page = CANONICAL.sub(b"", page)
                 marker = f"<p>Item {feed}-{item} of the benchmark.</p>".encode()
-                body = page.replace(b"</head>", b'<link rel="canonical" href="' + url + b'"></head>', 1)
+                body = page.replace(
+                    b"</head>", b'<link rel="canonical" href="' + url + b'"></head>', 1
+                )
                 body = body.replace(b"</body>", marker + b"</body>", 1)
                 kind = "text/html; charset=utf-8"
             else:
@@ -95,25 +99,47 @@ def run(feeds: int, entries: int) -> dict[str, float]:
     base = f"http://127.0.0.1:{ports.get(timeout=60)}"
     with tempfile.TemporaryDirectory() as tmp:
         opml = Path(tmp) / "feeds.opml"
-        outlines = "".join(f'<outline type="rss" text="Feed {i}" xmlUrl="{base}/feed/{i}.xml"/>' for i in range(feeds))
-        opml.write_text(f'<?xml version="1.0"?><opml version="2.0"><head/><body>{outlines}</body></opml>')
-        env = dict(os.environ, PRIMENEWS_DATA_DIR=tmp, PRIMENEWS_ALLOW_PRIVATE_NETWORKS="true",
-                   PRIMENEWS_FETCH_PER_HOST_DELAY_MS="0", PRIMENEWS_FETCH_PER_HOST_CONCURRENCY="32",
-                   PRIMENEWS_FETCH_CONCURRENCY="64")
+        outlines = "".join(
+            f'<outline type="rss" text="Feed {i}" xmlUrl="{base}/feed/{i}.xml"/>'
+            for i in range(feeds)
+        )
+        opml.write_text(
+            f'<?xml version="1.0"?><opml version="2.0"><head/><body>{outlines}</body></opml>'
+        )
+        env = dict(
+            os.environ,
+            PRIMENEWS_DATA_DIR=tmp,
+            PRIMENEWS_ALLOW_PRIVATE_NETWORKS="true",
+            PRIMENEWS_FETCH_PER_HOST_DELAY_MS="0",
+            PRIMENEWS_FETCH_PER_HOST_CONCURRENCY="32",
+            PRIMENEWS_FETCH_CONCURRENCY="64",
+        )
         cli = [sys.executable, "-m", "primenews"]
-        subprocess.run([*cli, "sources", "import", str(opml)], env=env, check=True, capture_output=True)
+        subprocess.run(
+            [*cli, "sources", "import", str(opml)], env=env, check=True, capture_output=True
+        )
         started = time.perf_counter()
-        done = subprocess.run([*cli, "poll", "--once"], env=env, check=True, capture_output=True, text=True)
+        done = subprocess.run(
+            [*cli, "poll", "--once"], env=env, check=True, capture_output=True, text=True
+        )
         seconds = time.perf_counter() - started
         new = int(re.search(r"(\d+) new articles", done.stdout).group(1))  # type: ignore[union-attr]
     publisher.terminate()
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"feeds": feeds, "entries": feeds * entries, "new_articles": new, "seconds": seconds,
-            "articles_per_second": new / seconds, "peak_child_rss_mb": peak_mb}
+    return {
+        "feeds": feeds,
+        "entries": feeds * entries,
+        "new_articles": new,
+        "seconds": seconds,
+        "articles_per_second": new / seconds,
+        "peak_child_rss_mb": peak_mb,
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--feeds", type=int, default=100)
     parser.add_argument("--entries", type=int, default=30)
     args = parser.parse_args()
@@ -121,8 +147,11 @@ def main() -> None:
     print(f"cores: {os.cpu_count()}")
     print("| feeds | entries | new articles | seconds | articles/s | peak RSS of a child (MB) |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: |")
-    print(f"| {result['feeds']} | {result['entries']} | {result['new_articles']} | {result['seconds']:.1f} "
-          f"| {result['articles_per_second']:.1f} | {result['peak_child_rss_mb']:.0f} |")
+    print(
+        f"| {result['feeds']} | {result['entries']} | {result['new_articles']} "
+        f"| {result['seconds']:.1f} | {result['articles_per_second']:.1f} "
+        f"| {result['peak_child_rss_mb']:.0f} |"
+    )
     print(json.dumps(result))
 
 

@@ -148,10 +148,28 @@ class PublisherServer:
         cert, key = f"{self._cert_dir}/cert.pem", f"{self._cert_dir}/key.pem"
         alt_names = ",".join([*(f"DNS:{name}" for name in names), "IP:127.0.0.1"])
         subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-             "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-keyout", key,
-             "-out", cert, "-subj", f"/CN={names[0]}", "-addext", f"subjectAltName={alt_names}"],
-            check=True, capture_output=True,
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-days",
+                "1",
+                "-keyout",
+                key,
+                "-out",
+                cert,
+                "-subj",
+                f"/CN={names[0]}",
+                "-addext",
+                f"subjectAltName={alt_names}",
+            ],
+            check=True,
+            capture_output=True,
         )
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert, key)

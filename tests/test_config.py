@@ -73,7 +73,9 @@ def test_settings_table_and_dataclass_agree() -> None:
 
 def test_every_setting_is_documented() -> None:
     doc = (Path(__file__).parents[1] / "docs" / "configuration.md").read_text()
-    assert doc == settings_markdown(), "regenerate: primenews config --markdown > docs/configuration.md"
+    assert doc == settings_markdown(), (
+        "regenerate: primenews config --markdown > docs/configuration.md"
+    )
     for setting in SETTINGS:
         assert f"`{setting.name}`" in doc, f"{setting.name} missing from docs/configuration.md"
         assert setting.help.strip()

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from primenews.domain import Source, SourceKind
 from primenews.errors import FetchError, ParseError
 from primenews.extract.urls import canonical_url
-from primenews.ingest.discovery import discover_feeds
+from primenews.ingest.discovery import DiscoveredFeed, discover_feeds
 from primenews.ingest.feeds import parse_feed
 from primenews.ingest.fetch import Fetcher
 from primenews.ingest.opml import OpmlOutline, parse_opml, write_opml
@@ -64,7 +64,9 @@ async def resolve_source(fetcher: Fetcher, url: str) -> list[Source]:
     if kind is SourceKind.SITEMAP:
         parse_sitemap(page.content, page.final_url)
         return [Source(url=url, kind=kind)]
-    found = discover_feeds(page.content, page.final_url)
+    found = [
+        feed for feed in discover_feeds(page.content, page.final_url) if not _is_comments(feed)
+    ]
     announced = [feed for feed in found if not feed.guess]
     if announced:
         return [Source(url=feed.url, kind=SourceKind.FEED, title=feed.title) for feed in announced]
@@ -76,6 +78,11 @@ async def resolve_source(fetcher: Fetcher, url: str) -> list[Source]:
             continue
         return [Source(url=guess.url, kind=SourceKind.FEED, title=feed.title)]
     return [Source(url=canonical_url(page.final_url), kind=SourceKind.PAGE)]
+
+
+def _is_comments(feed: DiscoveredFeed) -> bool:
+    """WordPress and friends announce a comments feed beside the articles feed: not news."""
+    return "comments" in feed.title.lower() or "/comments/" in feed.url.lower()
 
 
 async def add_source(
@@ -119,7 +126,9 @@ def import_opml(store: Store, content: bytes) -> list[tuple[Source, bool]]:
         except ParseError as err:
             logger.warning("OPML outline skipped: %s", err)
             continue
-        source = Source(url=url, kind=SourceKind.FEED, title=outline.title, site_url=outline.html_url)
+        source = Source(
+            url=url, kind=SourceKind.FEED, title=outline.title, site_url=outline.html_url
+        )
         added.append(store.add_source(source, now))
     return added
 

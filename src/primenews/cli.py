@@ -45,7 +45,9 @@ def _open_store(settings: Settings) -> Store:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="primenews")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="TOML settings file.")
+@click.option(
+    "--config", "config_file", type=click.Path(dir_okay=False), help="TOML settings file."
+)
 @click.option("--database", help="SQLAlchemy URL or SQLite file path (PRIMENEWS_DATABASE).")
 @click.option("--data-dir", help="Folder for the database and state (PRIMENEWS_DATA_DIR).")
 @click.option(
@@ -54,7 +56,10 @@ def _open_store(settings: Settings) -> Store:
     help="Allow fetching private and loopback addresses (PRIMENEWS_ALLOW_PRIVATE_NETWORKS).",
 )
 @click.option(
-    "--set", "assignments", multiple=True, metavar="NAME=VALUE",
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="NAME=VALUE",
     help="Any setting, e.g. --set fetch_per_host_delay_ms=0 (see `primenews config`).",
 )
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
@@ -91,6 +96,9 @@ def main(
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    # httpx logs every request at INFO; our fetcher logs what matters.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if verbose < 2 else logging.DEBUG)
     ctx.obj = settings
 
 
@@ -123,12 +131,17 @@ def poll(ctx: click.Context, once: bool) -> None:
     if not store.list_sources():
         raise click.ClickException("No sources yet: run `primenews sources add URL` first.")
     if not once:
-        asyncio.run(service.run_up(settings.replace(port=0), poll=True))
+        click.echo("Polling on schedule (Ctrl-C stops); `primenews up` also serves the site.")
+        asyncio.run(service.run_up(settings, poll=True, serve=False))
         return
     due = len(store.due_sources(datetime.now().astimezone()))
     started = time.perf_counter()
+    bar: Any
     with click.progressbar(
-        length=due, label="Polling", file=sys.stderr, show_pos=True,
+        length=due,
+        label="Polling",
+        file=sys.stderr,
+        show_pos=True,
         item_show_func=lambda report: report.source.url[-40:] if report else None,
     ) as bar:
         reports = asyncio.run(service.poll_once(settings, store, on_done=_advance(bar)))
@@ -166,7 +179,8 @@ def sources() -> None:
 @sources.command("add")
 @click.argument("urls", nargs=-1, required=True)
 @click.option(
-    "--kind", type=click.Choice([kind.value for kind in SourceKind]),
+    "--kind",
+    type=click.Choice([kind.value for kind in SourceKind]),
     help="Skip discovery and add the URL as this kind.",
 )
 @click.pass_context
@@ -207,7 +221,9 @@ def sources_import(ctx: click.Context, opml_file: str) -> None:
 
 
 @sources.command("export")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="File to write (default stdout).")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="File to write (default stdout)."
+)
 @click.pass_context
 def sources_export(ctx: click.Context, output: str | None) -> None:
     """Write every feed as OPML."""
@@ -253,7 +269,9 @@ def sources_remove(ctx: click.Context, source_id: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per input.")
 @click.option("--url", "page_url", help="The page's URL, when a single file is given.")
 @click.pass_context
-def extract(ctx: click.Context, inputs: tuple[str, ...], as_json: bool, page_url: str | None) -> None:
+def extract(
+    ctx: click.Context, inputs: tuple[str, ...], as_json: bool, page_url: str | None
+) -> None:
     """Extract the article of saved HTML files or URLs."""
     if page_url and len(inputs) > 1:
         raise click.UsageError("--url goes with a single input.")
@@ -274,8 +292,11 @@ def extract(ctx: click.Context, inputs: tuple[str, ...], as_json: bool, page_url
             failures += 1
             click.echo(f"{item}: {err}", err=True)
             continue
-        click.echo(json.dumps(article_json(article), ensure_ascii=False) if as_json else
-                   f"{article.title}\n\n{article.text}\n")
+        click.echo(
+            json.dumps(article_json(article), ensure_ascii=False)
+            if as_json
+            else f"{article.title}\n\n{article.text}\n"
+        )
     if failures:
         sys.exit(1)
 
@@ -288,8 +309,11 @@ def article_json(article: Article) -> dict[str, Any]:
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        key: value.isoformat() if isinstance(value, datetime) else
-        list(value) if isinstance(value, tuple) else value
+        key: value.isoformat()
+        if isinstance(value, datetime)
+        else list(value)
+        if isinstance(value, tuple)
+        else value
         for key, value in row.items()
     }
 
@@ -312,7 +336,9 @@ def ingest(ctx: click.Context, paths: tuple[str, ...]) -> None:
     started = time.perf_counter()
     extractor = ExtractPool(worker_count(settings.extract_workers))
     try:
-        with click.progressbar(length=total, label="Ingesting", file=sys.stderr, show_pos=True) as bar:
+        with click.progressbar(
+            length=total, label="Ingesting", file=sys.stderr, show_pos=True
+        ) as bar:
             report = asyncio.run(
                 service.ingest_pages(store, pages(), extractor, on_page=lambda _page: bar.update(1))
             )
@@ -321,7 +347,8 @@ def ingest(ctx: click.Context, paths: tuple[str, ...]) -> None:
     seconds = time.perf_counter() - started
     click.echo(
         f"Ingested {report.pages} pages in {seconds:.1f} s: {report.new} new, "
-        f"{report.revised} revised, {report.unchanged} unchanged, {report.failed} without an article."
+        f"{report.revised} revised, {report.unchanged} unchanged, "
+        f"{report.failed} without an article."
     )
     for error in report.errors[:10]:
         click.echo(f"  ! {error}", err=True)
@@ -334,13 +361,18 @@ def migrate(ctx: click.Context) -> None:
     settings = _settings(ctx)
     store = Store.open(settings.database_url)
     applied = store.migrate()
-    click.echo(f"Applied {len(applied)} migrations: {', '.join(applied)}" if applied else
-               "The database is up to date.")
+    click.echo(
+        f"Applied {len(applied)} migrations: {', '.join(applied)}"
+        if applied
+        else "The database is up to date."
+    )
 
 
 @main.command("config")
 @click.option("--show", is_flag=True, help="Print the settings in force (secrets masked).")
-@click.option("--markdown", is_flag=True, help="Print the settings reference (docs/configuration.md).")
+@click.option(
+    "--markdown", is_flag=True, help="Print the settings reference (docs/configuration.md)."
+)
 @click.pass_context
 def config_command(ctx: click.Context, show: bool, markdown: bool) -> None:
     """List the settings, or with --show their values in force."""
@@ -351,6 +383,7 @@ def config_command(ctx: click.Context, show: bool, markdown: bool) -> None:
         click.echo(json.dumps(dump_settings(_settings(ctx)), indent=2))
         return
     for setting in SETTINGS:
-        click.echo(f"{setting.name} (PRIMENEWS_{setting.name.upper()}, default {setting.default!r})")
+        click.echo(
+            f"{setting.name} (PRIMENEWS_{setting.name.upper()}, default {setting.default!r})"
+        )
         click.echo(f"    {setting.help}")
-

@@ -51,7 +51,9 @@ def _default_data_dir() -> str:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("data_dir", str, _default_data_dir(), "Folder for the SQLite database and other state."),
+    Setting(
+        "data_dir", str, _default_data_dir(), "Folder for the SQLite database and other state."
+    ),
     Setting(
         "database",
         str,
@@ -70,41 +72,68 @@ SETTINGS: tuple[Setting, ...] = (
         _at_least(1),
     ),
     Setting(
-        "poll_min_interval_minutes", float, 5.0, "Shortest interval between two polls of a source.",
+        "poll_min_interval_minutes",
+        float,
+        5.0,
+        "Shortest interval between two polls of a source.",
         _at_least(0.1),
     ),
     Setting(
-        "poll_max_interval_minutes", float, 360.0, "Longest interval between two polls of a source.",
+        "poll_max_interval_minutes",
+        float,
+        360.0,
+        "Longest interval between two polls of a source.",
         _at_least(1),
     ),
     Setting(
-        "fetch_connect_timeout_seconds", float, 10.0, "Time allowed to open a connection.",
+        "fetch_connect_timeout_seconds",
+        float,
+        10.0,
+        "Time allowed to open a connection.",
         _between(0.1, 300),
     ),
     Setting(
-        "fetch_read_timeout_seconds", float, 20.0, "Time allowed between two reads of a response.",
+        "fetch_read_timeout_seconds",
+        float,
+        20.0,
+        "Time allowed between two reads of a response.",
         _between(0.1, 600),
     ),
     Setting(
-        "fetch_total_timeout_seconds", float, 60.0, "Time allowed for a whole response.",
+        "fetch_total_timeout_seconds",
+        float,
+        60.0,
+        "Time allowed for a whole response.",
         _between(0.1, 3600),
     ),
     Setting(
-        "fetch_max_bytes", int, 10_000_000,
-        "Largest response body accepted, after decompression.", _at_least(1024),
+        "fetch_max_bytes",
+        int,
+        10_000_000,
+        "Largest response body accepted, after decompression.",
+        _at_least(1024),
     ),
     Setting("fetch_max_redirects", int, 5, "Redirects followed per request.", _between(0, 20)),
     Setting("fetch_retries", int, 2, "Retries after a 5xx answer or a timeout.", _between(0, 10)),
     Setting(
-        "fetch_concurrency", int, 16, "Requests in flight at once, all hosts together.",
+        "fetch_concurrency",
+        int,
+        16,
+        "Requests in flight at once, all hosts together.",
         _between(1, 512),
     ),
     Setting(
-        "fetch_per_host_concurrency", int, 2, "Requests in flight at once to one host.",
+        "fetch_per_host_concurrency",
+        int,
+        2,
+        "Requests in flight at once to one host.",
         _between(1, 64),
     ),
     Setting(
-        "fetch_per_host_delay_ms", int, 500, "Pause between two requests to one host.",
+        "fetch_per_host_delay_ms",
+        int,
+        500,
+        "Pause between two requests to one host.",
         _between(0, 600_000),
     ),
     Setting(
@@ -123,14 +152,29 @@ SETTINGS: tuple[Setting, ...] = (
         "redirects and DNS).",
     ),
     Setting(
-        "extract_workers", int, 0,
-        "Processes for article extraction; 0 means one per CPU core.", _between(0, 256),
+        "fetch_allowlist",
+        str,
+        "",
+        "Comma-separated CIDRs or host names that may be fetched although private "
+        "(for internal sources), while allow_private_networks stays off.",
     ),
     Setting(
-        "max_entries_per_source", int, 200,
-        "New entries taken from one source per poll (the newest first).", _between(1, 100_000),
+        "extract_workers",
+        int,
+        0,
+        "Processes for article extraction; 0 means one per CPU core.",
+        _between(0, 256),
     ),
-    Setting("log_level", str, "INFO", "Logging level.", _one_of("DEBUG", "INFO", "WARNING", "ERROR")),
+    Setting(
+        "max_entries_per_source",
+        int,
+        200,
+        "New entries taken from one source per poll (the newest first).",
+        _between(1, 100_000),
+    ),
+    Setting(
+        "log_level", str, "INFO", "Logging level.", _one_of("DEBUG", "INFO", "WARNING", "ERROR")
+    ),
 )
 
 SETTINGS_BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
@@ -157,6 +201,7 @@ class Settings:
     user_agent: str
     respect_robots_txt: bool
     allow_private_networks: bool
+    fetch_allowlist: str
     extract_workers: int
     max_entries_per_source: int
     log_level: str
@@ -210,9 +255,7 @@ def _coerce(setting: Setting, raw: Any) -> Any:
         return kind(raw)
     except (TypeError, ValueError) as err:
         what = "true or false" if kind is bool else f"a value of type {kind.__name__}"
-        raise ConfigError(
-            f"Setting {setting.name!r} has value {raw!r}. Allowed: {what}."
-        ) from err
+        raise ConfigError(f"Setting {setting.name!r} has value {raw!r}. Allowed: {what}.") from err
 
 
 def load_settings(
@@ -279,7 +322,9 @@ def _env_value(setting: Setting, env: Mapping[str, str]) -> str | None:
         try:
             return Path(file_name).read_text().strip()
         except OSError as err:
-            raise ConfigError(f"{name}_FILE names {file_name!r}, which cannot be read: {err}") from err
+            raise ConfigError(
+                f"{name}_FILE names {file_name!r}, which cannot be read: {err}"
+            ) from err
     return None
 
 

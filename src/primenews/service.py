@@ -90,9 +90,7 @@ async def poll_forever(poller: Poller, stop: asyncio.Event, wake: asyncio.Event)
             )
         delay = _seconds_to_next_due(poller.store)
         waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())}
-        _, pending = await asyncio.wait(
-            waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED
-        )
+        _, pending = await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
             task.cancel()
 
@@ -113,7 +111,7 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def run_up(settings: Settings, *, poll: bool = True) -> None:
+async def run_up(settings: Settings, *, poll: bool = True, serve: bool = True) -> None:
     """Serve the site and poll sources until SIGINT/SIGTERM, then stop without losing a write."""
     from primenews.web.app import create_app  # the web layer sits on top; import it late
 
@@ -128,37 +126,33 @@ async def run_up(settings: Settings, *, poll: bool = True) -> None:
         uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, lifespan="on")
     )
     loop = asyncio.get_running_loop()
-
-    def shutdown() -> None:
-        logger.info("stopping: finishing the writes under way")
-        server.should_exit = True
-        stop.set()
-
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, shutdown)
+        loop.add_signal_handler(sig, stop.set)
     try:
         async with running_poller(settings, store) as poller:
-            tasks = [asyncio.create_task(server.serve())]
-            if poll:
-                tasks.append(asyncio.create_task(poll_forever(poller, stop, wake)))
-            await _until_stopped(tasks, stop)
+            web = asyncio.create_task(server.serve()) if serve else None
+            polling = asyncio.create_task(poll_forever(poller, stop, wake)) if poll else None
+            tasks = [task for task in (web, polling) if task is not None]
+            await _first_of(tasks, stop)
+            logger.info("stopping: finishing the writes under way")
+            server.should_exit = True  # uvicorn lets open requests finish, then returns
+            if polling is not None:
+                # Entries not yet processed stay pending for the next run; a write the
+                # store writer has begun still finishes (StoreWriter.close waits for it).
+                polling.cancel()
+            for result in await asyncio.gather(*tasks, return_exceptions=True):
+                if isinstance(result, Exception):
+                    raise result
     finally:
         store.close()
 
 
-async def _until_stopped(tasks: list[asyncio.Task[None]], stop: asyncio.Event) -> None:
-    """Wait for the tasks; when one ends (or stop is set) end the rest."""
-    done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+async def _first_of(tasks: list[asyncio.Task[None]], stop: asyncio.Event) -> None:
+    """Wait until ``stop`` is set or a task ends (a crash, or the server failing to bind)."""
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait([*tasks, stopping], return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
     stop.set()
-    for task in tasks:
-        if task not in done:
-            # A cancelled poll leaves unprocessed entries pending; the store writer
-            # thread still finishes the write it has begun.
-            task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    for task in done:
-        if not task.cancelled() and task.exception() is not None:
-            raise task.exception()  # type: ignore[misc]
 
 
 @dataclass(slots=True)

@@ -79,7 +79,12 @@ def test_rules_for_our_product_token_apply() -> None:
 def test_one_fetch_per_origin_while_cached_then_again_after_the_ttl() -> None:
     site, clock = Site(RULES), Clock()
     cache = cache_for(site, clock, ttl_seconds=60)
-    allowed(cache, *["https://news.example/a"] * 5, "https://news.example:8443/a", "http://news.example/a")
+    allowed(
+        cache,
+        *["https://news.example/a"] * 5,
+        "https://news.example:8443/a",
+        "http://news.example/a",
+    )
     assert sorted(site.calls) == [
         "http://news.example/robots.txt",
         "https://news.example/robots.txt",

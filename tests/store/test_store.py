@@ -49,7 +49,9 @@ def test_due_sources_and_fetch_log(store: Store) -> None:
     source, _ = store.add_source(Source(url="https://news.example/feed"), NOW)
     assert [s.id for s in store.due_sources(NOW)] == [source.id]
     failure = FetchOutcome(source_id=source.id, url=source.url, started_at=NOW, error="boom")
-    store.record_fetch(failure, PollState(next_due=NOW + timedelta(minutes=10), poll_interval_minutes=30))
+    store.record_fetch(
+        failure, PollState(next_due=NOW + timedelta(minutes=10), poll_interval_minutes=30)
+    )
     failed = store.get_source(source.id)
     assert failed is not None and failed.last_error == "boom" and failed.error_count == 1
     assert store.due_sources(NOW) == []
@@ -58,14 +60,21 @@ def test_due_sources_and_fetch_log(store: Store) -> None:
     store.record_fetch(ok, state)
     healed = store.get_source(source.id)
     assert healed is not None
-    assert (healed.error_count, healed.last_error, healed.etag, healed.title) == (0, None, '"v1"', "News")
+    assert (healed.error_count, healed.last_error, healed.etag, healed.title) == (
+        0,
+        None,
+        '"v1"',
+        "News",
+    )
     assert [f.error for f in store.recent_fetches(source.id)] == [None, "boom"]
 
 
 def test_one_article_per_canonical_url_whatever_link_led_to_it(store: Store) -> None:
     first = store.save_article(
         _article(fetched_url="https://news.example/a?utm_source=feed"),
-        source_id=None, raw_html=b"<p>x</p>", fetched_at=NOW,
+        source_id=None,
+        raw_html=b"<p>x</p>",
+        fetched_at=NOW,
     )
     second = store.save_article(_article(), source_id=None, raw_html=b"<p>x</p>", fetched_at=NOW)
     assert first.status is SaveStatus.NEW and second.status is SaveStatus.UNCHANGED
@@ -98,16 +107,27 @@ def test_entries_stay_pending_until_stored_or_given_up(store: Store) -> None:
     store.record_entry(source.id, entry, NOW, error="timeout")
     assert store.pending_entries(source.id, [entry]) == []  # three strikes
     other = FeedEntry(url="https://news.example/b")
-    store.save_article(_article("https://news.example/b"), source_id=source.id, raw_html=b"",
-                       fetched_at=NOW, entry=other)
+    store.save_article(
+        _article("https://news.example/b"),
+        source_id=source.id,
+        raw_html=b"",
+        fetched_at=NOW,
+        entry=other,
+    )
     assert store.pending_entries(source.id, [other]) == []
 
 
 def test_cursor_pages_through_every_article_once(store: Store) -> None:
     for i in range(25):
         store.save_article(
-            _article(f"https://news.example/{i}", text=f"text {i}", published=NOW - timedelta(hours=i % 5)),
-            source_id=None, raw_html=b"", fetched_at=NOW,
+            _article(
+                f"https://news.example/{i}",
+                text=f"text {i}",
+                published=NOW - timedelta(hours=i % 5),
+            ),
+            source_id=None,
+            raw_html=b"",
+            fetched_at=NOW,
         )
     seen: list[int] = []
     cursor = None
@@ -120,10 +140,14 @@ def test_cursor_pages_through_every_article_once(store: Store) -> None:
 
 
 def test_future_dates_do_not_jump_the_queue(store: Store) -> None:
-    store.save_article(_article("https://news.example/now"), source_id=None, raw_html=b"", fetched_at=NOW)
+    store.save_article(
+        _article("https://news.example/now"), source_id=None, raw_html=b"", fetched_at=NOW
+    )
     store.save_article(
         _article("https://news.example/future", text="other", published=NOW + timedelta(days=300)),
-        source_id=None, raw_html=b"", fetched_at=NOW - timedelta(minutes=1),
+        source_id=None,
+        raw_html=b"",
+        fetched_at=NOW - timedelta(minutes=1),
     )
     page, _ = store.list_articles()
     assert page[0].article.url == "https://news.example/now"

@@ -111,14 +111,27 @@ def test_one_bad_source_never_stops_the_others(tmp_path: Path, store: Store) -> 
         site.add(SEED_PATH, _seed_page(site), headers={"Content-Type": "text/html"})
         site.add("/good.xml", _rss(site, [site.url(SEED_PATH)]))
         site.add("/broken.xml", b"<rss><channel><item><title>unclosed")
-        site.add("/html.xml", b"<html><body><p>not a feed</p></body></html>",
-                 headers={"Content-Type": "text/html"})
+        site.add(
+            "/html.xml",
+            b"<html><body><p>not a feed</p></body></html>",
+            headers={"Content-Type": "text/html"},
+        )
         site.add("/gone.xml", b"", status=410)
         site.add("/error.xml", b"", status=500)
-        site.add("/bomb.xml", b"<?xml version='1.0'?><!DOCTYPE r [<!ENTITY a 'aaaaaaaa'>"
-                 b"<!ENTITY b '&a;&a;&a;&a;&a;&a;&a;&a;'>]><rss><channel><title>&b;</title>"
-                 b"</channel></rss>")
-        for path in ("/good.xml", "/broken.xml", "/html.xml", "/gone.xml", "/error.xml", "/bomb.xml"):
+        site.add(
+            "/bomb.xml",
+            b"<?xml version='1.0'?><!DOCTYPE r [<!ENTITY a 'aaaaaaaa'>"
+            b"<!ENTITY b '&a;&a;&a;&a;&a;&a;&a;&a;'>]><rss><channel><title>&b;</title>"
+            b"</channel></rss>",
+        )
+        for path in (
+            "/good.xml",
+            "/broken.xml",
+            "/html.xml",
+            "/gone.xml",
+            "/error.xml",
+            "/bomb.xml",
+        ):
             store.add_source(Source(url=site.url(path)), NOW())
         store.add_source(Source(url="http://127.0.0.1:1/refused.xml"), NOW())
         store.add_source(Source(url="file:///etc/passwd"), NOW())
@@ -126,7 +139,15 @@ def test_one_bad_source_never_stops_the_others(tmp_path: Path, store: Store) -> 
         reports = {r.source.url.rsplit("/", 1)[-1]: r for r in _poll(settings, store)}
 
     assert reports["good.xml"].error is None and reports["good.xml"].new == 1
-    for name in ("broken.xml", "html.xml", "gone.xml", "error.xml", "bomb.xml", "refused.xml", "passwd"):
+    for name in (
+        "broken.xml",
+        "html.xml",
+        "gone.xml",
+        "error.xml",
+        "bomb.xml",
+        "refused.xml",
+        "passwd",
+    ):
         assert reports[name].error, f"{name} should have failed"
     assert "410" in (reports["gone.xml"].error or "")
     assert "HTML page" in (reports["html.xml"].error or "")
@@ -161,8 +182,7 @@ def test_changed_page_becomes_a_revision(tmp_path: Path, store: Store) -> None:
         page = _seed_page(site)
         changed = page.replace(b"freed 103 people", b"freed 107 people")
         site.add_sequence(SEED_PATH, [Route(page), Route(changed), Route(changed)])
-        source, _ = store.add_source(Source(url=site.url(SEED_PATH), kind=SourceKind.PAGE),
-                                     NOW())
+        source, _ = store.add_source(Source(url=site.url(SEED_PATH), kind=SourceKind.PAGE), NOW())
         for _ in range(3):
             asyncio.run(_force_due(store, source.id or 0))
             _poll(settings, store)

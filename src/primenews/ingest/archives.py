@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import brotli  # type: ignore[import-untyped]  # no stubs; installed with httpx[brotli]
+import brotli  # no stubs (mypy override in pyproject.toml)
 from lxml import etree
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import BufferedReader, ChunkedDataReader

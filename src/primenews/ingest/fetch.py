@@ -78,7 +78,8 @@ class FetchOptions:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, allowlist: Sequence[str] = ()) -> FetchOptions:
-        """The options the settings ask for (``allowlist`` has no setting yet)."""
+        """The options the settings ask for; ``allowlist`` adds to ``fetch_allowlist``."""
+        configured = [item.strip() for item in settings.fetch_allowlist.split(",") if item.strip()]
         return cls(
             connect_timeout_seconds=settings.fetch_connect_timeout_seconds,
             read_timeout_seconds=settings.fetch_read_timeout_seconds,
@@ -92,7 +93,7 @@ class FetchOptions:
             user_agent=settings.user_agent,
             respect_robots=settings.respect_robots_txt,
             allow_private_networks=settings.allow_private_networks,
-            allowlist=tuple(allowlist),
+            allowlist=(*configured, *allowlist),
         )
 
 
@@ -233,12 +234,21 @@ class Fetcher:
         reply = await self._follow(url, ask)
         elapsed_ms = (time.monotonic() - started) * 1000
         logger.debug(
-            "fetch: %s: HTTP %s, %d bytes in %.0f ms", url, reply.status, len(reply.content),
-            elapsed_ms, extra={"url": url, "elapsed_ms": elapsed_ms},
+            "fetch: %s: HTTP %s, %d bytes in %.0f ms",
+            url,
+            reply.status,
+            len(reply.content),
+            elapsed_ms,
+            extra={"url": url, "elapsed_ms": elapsed_ms},
         )
         return Page(
-            url=url, final_url=reply.url, status=reply.status, content=reply.content,
-            fetched_at=fetched_at, headers=reply.headers, elapsed_ms=elapsed_ms,
+            url=url,
+            final_url=reply.url,
+            status=reply.status,
+            content=reply.content,
+            fetched_at=fetched_at,
+            headers=reply.headers,
+            elapsed_ms=elapsed_ms,
         )
 
     async def _follow(self, url: str, ask: _Ask) -> _Reply:
@@ -283,8 +293,13 @@ class Fetcher:
                 if last_try or delay is None:
                     raise _status_error(reply)
             logger.info(
-                "fetch: %s: %s; retry %d of %d in %.2f s", url, why, attempt + 1,
-                self.options.retries, delay, extra={"url": str(url)},
+                "fetch: %s: %s; retry %d of %d in %.2f s",
+                url,
+                why,
+                attempt + 1,
+                self.options.retries,
+                delay,
+                extra={"url": str(url)},
             )
             await asyncio.sleep(delay)
         raise AssertionError("unreachable: the last attempt returns or raises")
@@ -324,7 +339,10 @@ class Fetcher:
 
     async def _request(self, url: httpx.URL, ask: _Ask) -> _Reply:
         async with self._client.stream(
-            "GET", url, headers={**self._headers, **ask.headers}, timeout=self._timeout,
+            "GET",
+            url,
+            headers={**self._headers, **ask.headers},
+            timeout=self._timeout,
             follow_redirects=False,
         ) as response:
             reply = _Reply(
@@ -383,7 +401,10 @@ def _retry_after_seconds(value: str) -> float | None:
 
 
 def fetch_once(
-    url: str, options: FetchOptions | None = None, *, etag: str | None = None,
+    url: str,
+    options: FetchOptions | None = None,
+    *,
+    etag: str | None = None,
     last_modified: str | None = None,
 ) -> Page:
     """Fetch one URL from synchronous code (the CLI): ``asyncio.run`` around ``Fetcher.fetch``.

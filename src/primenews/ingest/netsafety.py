@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import anyio
-import brotli  # type: ignore[import-untyped]
+import brotli
 import httpcore
 import httpx
 

@@ -132,7 +132,10 @@ class RobotsCache:
     def _unreachable(self, robots: str, err: FetchError) -> _Entry:
         logger.warning(
             "robots: %s cannot be read (%s); allowing for %.0f s",
-            robots, err, self._error_ttl, extra={"url": robots},
+            robots,
+            err,
+            self._error_ttl,
+            extra={"url": robots},
         )
         return _Entry(self._clock() + self._error_ttl, None)
 

@@ -4,4 +4,12 @@ from primenews.store.articles import Revision, SaveResult, SaveStatus
 from primenews.store.repository import Store, content_hash, make_engine
 from primenews.store.sources import PollState
 
-__all__ = ["PollState", "Revision", "SaveResult", "SaveStatus", "Store", "content_hash", "make_engine"]
+__all__ = [
+    "PollState",
+    "Revision",
+    "SaveResult",
+    "SaveStatus",
+    "Store",
+    "content_hash",
+    "make_engine",
+]

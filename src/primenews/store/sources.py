@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, or_, select, update
+from sqlalchemy import Connection, CursorResult, Row, delete, func, or_, select, update
 
 from primenews.domain import FetchOutcome, Source, SourceKind
+from primenews.errors import StoreError
 from primenews.store.schema import articles, fetches, sources
 
 
@@ -48,7 +49,7 @@ def add_source(conn: Connection, source: Source, now: datetime) -> tuple[Source,
     existing = source_by_url(conn, source.url)
     if existing is not None:
         return existing, False
-    new_id = conn.execute(
+    result = conn.execute(
         sources.insert().values(
             url=source.url,
             kind=source.kind.value,
@@ -59,10 +60,18 @@ def add_source(conn: Connection, source: Source, now: datetime) -> tuple[Source,
             next_due=now,
             error_count=0,
         )
-    ).inserted_primary_key[0]
-    stored = get_source(conn, int(new_id))
+    )
+    stored = get_source(conn, inserted_id(result))
     assert stored is not None
     return stored, True
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key an INSERT produced."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise StoreError("store: the database returned no id for a new row")
+    return int(key[0])
 
 
 def get_source(conn: Connection, source_id: int) -> Source | None:

@@ -78,6 +78,9 @@ class Poller:
         self.clock = clock
         self.rng = rng or random.Random()
         self.writer = StoreWriter()
+        # Pages fetched but not yet stored: enough to keep every extract worker busy,
+        # few enough that a poll of thousands of entries holds only a handful in memory.
+        self._in_flight = asyncio.Semaphore(extractor.size * 4)
 
     def close(self) -> None:
         self.writer.close()
@@ -148,6 +151,10 @@ class Poller:
         return _Listing(feed, entries)
 
     async def _process_entry(self, source: Source, entry: FeedEntry, report: SourceReport) -> None:
+        async with self._in_flight:
+            await self._fetch_entry(source, entry, report)
+
+    async def _fetch_entry(self, source: Source, entry: FeedEntry, report: SourceReport) -> None:
         assert source.id is not None
         known = await self.writer.run(self.store.known_urls, [entry.url])
         if known:
