@@ -1,4 +1,4 @@
-"""The CLI on real temp files and a loopback publisher (click's CliRunner), and `up` as a process."""
+"""The CLI on real temp files and a loopback publisher (CliRunner), and `up` as a process."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ import click
 import httpx
 import pytest
 from click.testing import CliRunner
-from publisher import PublisherServer
-from shared_data import SEED_DIR, require_shared
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from primenews.cli import main
+from publisher import PublisherServer
+from shared_data import SEED_DIR, require_shared
 
 SEED_URL = "https://primenews.example/world/venezuela-frees-103-detained-after-election"
 FEED = (
