@@ -24,13 +24,15 @@ from typing import Any
 from urllib.parse import urljoin
 
 import py3langid
+from htmldate import find_date
 from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.core import bare_extraction
 from trafilatura.htmlprocessing import convert_to_html
-from trafilatura.metadata import extract_metadata
+from trafilatura.json_metadata import normalize_authors
+from trafilatura.metadata import examine_meta, extract_author, extract_title
 from trafilatura.settings import Document, Extractor
-from trafilatura.utils import decode_file, load_html
+from trafilatura.utils import decode_file, detect_encoding, load_html
 
 from primenews.domain import Article
 from primenews.errors import ExtractError
@@ -40,31 +42,47 @@ __all__ = ["ExtractOptions", "decode_html", "extract_article"]
 
 logger = logging.getLogger(__name__)
 
-_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 _DECLARED_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)|<\?xml[^>]+encoding\s*=\s*["']([\w.:-]+)""",
     re.IGNORECASE,
 )
 # WHATWG encoding labels: browsers read all of these as windows-1252, and so do we
 _AS_CP1252 = frozenset({"iso-8859-1", "iso8859-1", "latin1", "latin-1", "us-ascii", "ascii"})
+# what pages are written in (the WHATWG list, by Python's names): a detector's guess
+# outside it (mac_latin2, cp775...) is noise
+_WEB_ENCODINGS = frozenset(
+    "cp1250 cp1251 cp1252 cp1253 cp1254 cp1255 cp1256 cp1257 cp1258 cp874 koi8_r koi8_u"
+    " iso8859_2 iso8859_3 iso8859_4 iso8859_5 iso8859_6 iso8859_7 iso8859_8 iso8859_13"
+    " iso8859_15 shift_jis cp932 euc_jp iso2022_jp gb2312 gbk gb18030 big5 euc_kr cp949".split()
+)
 _FAR_FUTURE = date(2100, 1, 1)  # the date bound when the caller gives none
 _EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
-_PUBLISHED_KEYS = (
-    "article:published_time", "og:article:published_time", "og:published_time", "datepublished",
-    "article.published", "pubdate", "publishdate", "publish-date", "parsely-pub-date",
-    "sailthru.date", "dc.date.issued", "dcterms.issued", "dcterms.created", "dc.date", "date",
+# meta names (property, name or itemprop, lower-cased), most specific first
+_PUBLISHED_KEYS = tuple(
+    "article:published_time og:article:published_time og:published_time datepublished"
+    " article.published pubdate publishdate publish-date parsely-pub-date sailthru.date"
+    " dc.date.issued dcterms.issued dcterms.created dc.date date".split()
 )
-_UPDATED_KEYS = (
-    "article:modified_time", "og:article:modified_time", "og:updated_time", "datemodified",
-    "article.updated", "dcterms.modified", "last-modified",
+_UPDATED_KEYS = tuple(
+    "article:modified_time og:article:modified_time og:updated_time datemodified"
+    " article.updated dcterms.modified last-modified".split()
 )
 _SECTION_KEYS = ("article:section", "og:article:section", "parsely-section", "section")
 _TAG_KEYS = ("article:tag", "og:article:tag", "news_keywords", "keywords", "parsely-tags")
 _LANGUAGE_KEYS = ("content-language", "og:locale", "language", "dc.language", "inlanguage")
-_TITLE_SEPARATOR = re.compile(r"\s+[|–—·•»«:/~-]\s+|\s+-{2}\s+")
+# between a headline and the site's name: "Headline | Site", "見出し：サイト", "Site ㅣ Headline"
+_TITLE_SEPARATOR = re.compile(r"\s+[|–—·•»«/~*-]{1,2}\s+|\s*[|｜ㅣ：]\s*")
 _ARTICLE_TYPE = re.compile(r"(article|posting|report)$", re.IGNORECASE)
+_HAS_OFFSET = re.compile(r"(?:[+-]\d\d:?\d\d|Z|GMT|UTC)\s*$", re.IGNORECASE)
 _LANG_CODE = re.compile(r"^([a-z]{2})(?:[-_][a-z0-9]+)*$", re.IGNORECASE)
 _MAX_TAGS = 30
+_NOT_TEXT = frozenset({"script", "style", "noscript", "template", "svg"})
+_KEPT_ATTRIBUTES = frozenset({"href", "src", "alt", "title", "colspan", "rowspan"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +102,9 @@ class ExtractOptions:
     include_links: bool = False  # <a href> in Article.html
     fallback_below_chars: int = 300  # precision text shorter than this: try balanced mode
     min_text_chars: int = 25  # less text than this is "no article"
-    max_html_chars: int = 20_000_000
+    max_html_chars: int = 20_000_000  # before parsing: inline scripts and SVG count here
+    max_elements: int = 30_000  # after parsing: more is no article page
+    max_text_chars: int = 1_000_000  # text outside scripts and styles
     latest_date: date | None = None  # no publication date after this day (e.g. the fetch day)
     extensive_date_search: bool = True  # htmldate's free-text search when the markup has no date
     detect_language: bool = True  # py3langid overrules the markup when the text clearly disagrees
@@ -102,6 +122,16 @@ class _Declared:
 
     def ld_value(self, key: str) -> Any:
         return next((obj[key] for obj in self.ld if obj.get(key)), None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Page:
+    """A parsed page with what it declares and the URLs it goes by."""
+
+    tree: HtmlElement
+    declared: _Declared
+    url: str  # canonical
+    fetched_url: str
 
 
 def decode_html(raw: bytes | str) -> str:
@@ -127,7 +157,8 @@ def decode_html(raw: bytes | str) -> str:
             return raw.decode("cp1252" if label in _AS_CP1252 else label)
         except (LookupError, UnicodeDecodeError):
             logger.debug("declared charset %s does not decode the page", label)
-    return str(decode_file(raw))
+    guesses = [g for g in detect_encoding(raw) if g.replace("-", "_") in _WEB_ENCODINGS]
+    return raw.decode(guesses[0], errors="replace") if guesses else str(decode_file(raw))
 
 
 def extract_article(
@@ -150,11 +181,12 @@ def extract_article(
     options = options or ExtractOptions()
     try:
         tree = _parse(html, options)
-        page_url = _canonical(tree, url)
-        document = _extract_body(tree, page_url, options)
+        declared = _read_declared(tree)
+        page = _Page(tree, declared, _canonical(tree, declared, url), url)
+        document = _extract_body(tree, page.url, options)
         if document is None or len(document.text or "") < options.min_text_chars:
             raise ExtractError(f"extract: no article text in {url!r}")
-        return _build_article(tree, document, page_url, url, options)
+        return _build_article(page, document, options)
     except (ValueError, TypeError, RecursionError, etree.LxmlError) as err:
         raise ExtractError(f"extract: cannot read page {url!r}: {err}") from err
 
@@ -166,17 +198,34 @@ def _parse(html: bytes | str, options: ExtractOptions) -> HtmlElement:
     tree = load_html(text) if text.strip() else None
     if tree is None:
         raise ExtractError("extract: empty page or not HTML")
+    _check_size(tree, options)
     return tree
 
 
-def _canonical(tree: HtmlElement, url: str) -> str:
+def _check_size(tree: HtmlElement, options: ExtractOptions) -> None:
+    """Refuse pages no article needs and trafilatura would take seconds on.
+
+    The largest pages of our corpora have ~5,500 elements and ~0.2 MB of
+    text; extraction time grows with both.
+    """
+    elements = text_chars = 0
+    for element in tree.iter():
+        elements += 1
+        if element.tag not in _NOT_TEXT:
+            text_chars += len(element.text or "") + len(element.tail or "")
+    if elements > options.max_elements or text_chars > options.max_text_chars:
+        raise ExtractError(f"extract: page too big ({elements} elements, {text_chars} chars)")
+
+
+def _canonical(tree: HtmlElement, declared: _Declared, url: str) -> str:
     """The page's declared canonical URL when it is plausible, else the given one."""
-    declared = tree.xpath(
-        '//link[contains(concat(" ", normalize-space(@rel), " "), " canonical ")]/@href'
-        '|//meta[@property="og:url"]/@content'
-    )
-    for candidate in declared:
-        absolute = canonical_url(str(candidate), base=url)
+    links = [
+        link.get("href", "")
+        for link in tree.iter("link")
+        if "canonical" in (link.get("rel") or "").lower().split()
+    ]
+    for candidate in (*links, *declared.meta.get("og:url", ())):
+        absolute = canonical_url(candidate, base=url)
         if is_plausible_canonical(absolute, url):
             return absolute
     return canonical_url(url) if url else ""
@@ -232,37 +281,69 @@ def _paragraphs(text: str) -> str:
 
 
 def _body_html(document: Document) -> str:
+    """The extracted body as plain HTML: trafilatura's tags mapped back, attributes dropped.
+
+    Fallback extractors (readability, jusText) hand back the page's own
+    elements, so class, style and event attributes are stripped here too;
+    links and images keep only what renders them.
+    """
     body = convert_to_html(document.body).find("body")
     if body is None:
         return ""
     body.tag = "article"
+    for element in body.iter():
+        for name in [name for name in element.attrib if name not in _KEPT_ATTRIBUTES]:
+            del element.attrib[name]
     return str(etree.tostring(body, encoding="unicode", method="html"))
 
 
-def _build_article(
-    tree: HtmlElement, document: Document, page_url: str, url: str, options: ExtractOptions
-) -> Article:
+def _build_article(page: _Page, document: Document, options: ExtractOptions) -> Article:
+    tree, declared = page.tree, page.declared
     text = _paragraphs(document.text or "")
-    html = _body_html(document)
-    guessed = extract_metadata(tree, page_url or None, _date_params(options), author_blacklist=set())
-    declared = _read_declared(tree)
-    site_name = _site_name(tree, declared, guessed)
+    guessed = _guess_metadata(tree, declared)
+    site_name = _site_name(declared, guessed, " ".join(tree.xpath("string(//head/title)").split()))
     return Article(
-        url=page_url,
+        url=page.url,
         title=_title(tree, declared, guessed, site_name),
         text=text,
-        html=html,
+        html=_body_html(document),
         byline=", ".join(filter(None, (guessed.author or "").split("; "))),
-        published=_published(declared, guessed.date, options.latest_date),
+        published=_published(page, options),
         updated=_updated(declared, options.latest_date),
         language=_language(tree, declared, text, detect=options.detect_language),
-        image=_image(declared, guessed, page_url),
+        image=_image(declared, guessed, page.url),
         site_name=site_name,
-        section=_section(declared, guessed),
+        section=_section(declared),
         description=guessed.description or declared.first(("og:description", "description")),
         tags=_tags(declared),
-        fetched_url=url,
+        fetched_url=page.fetched_url,
     )
+
+
+def _guess_metadata(tree: HtmlElement, declared: _Declared) -> Document:
+    """trafilatura's reading of the meta tags, plus JSON-LD authors and its fallbacks.
+
+    Like ``trafilatura.extract_metadata`` without the date (htmldate runs
+    only when the page declares none), categories and licence (a dozen
+    XPath scans of the page we do not use), and with JSON-LD read once,
+    strictly: trafilatura's regex rescue of broken JSON-LD can take 0.2 s.
+    """
+    guessed = examine_meta(tree)
+    if guessed.author and " " not in guessed.author:  # a handle or a first name only
+        guessed.author = None
+    for name in _ld_names(declared.ld_value("author")):
+        guessed.author = normalize_authors(guessed.author, name)
+    guessed.author = guessed.author or extract_author(tree)
+    guessed.title = guessed.title or extract_title(tree)
+    guessed.clean_and_trim()
+    return guessed
+
+
+def _ld_names(value: Any) -> list[str]:
+    """Names in a JSON-LD ``author``: a string, a Person, or a list of either."""
+    items = value if isinstance(value, list) else [value]
+    names = [item.get("name") if isinstance(item, dict) else item for item in items]
+    return [name.strip() for name in names if isinstance(name, str) and name.strip()]
 
 
 # --- what the page declares ---------------------------------------------------------------
@@ -275,10 +356,15 @@ def _read_declared(tree: HtmlElement) -> _Declared:
         key = key or element.get("http-equiv") or ""
         if key and element.get("content"):
             meta.setdefault(key.strip().lower(), []).append(element.get("content", ""))
-    for element in tree.xpath('//*[@itemprop="datePublished" or @itemprop="dateModified"][@datetime]'):
+    for element in tree.xpath(
+        '//*[@itemprop="datePublished" or @itemprop="dateModified"][@datetime]'
+    ):
         meta.setdefault(element.get("itemprop").lower(), []).append(element.get("datetime"))
-    objects = [obj for script in tree.xpath('//script[@type="application/ld+json"]/text()')
-               for obj in _json_objects(str(script))]
+    objects = [
+        obj
+        for script in tree.xpath('//script[@type="application/ld+json"]/text()')
+        for obj in _json_objects(str(script))
+    ]
     objects.sort(key=lambda obj: not _ARTICLE_TYPE.search(" ".join(_types(obj))))
     return _Declared(meta=meta, ld=tuple(objects))
 
@@ -293,7 +379,9 @@ def _json_objects(text: str) -> Iterator[dict[str, Any]]:
     for item in pending:
         if isinstance(item, dict):
             graph = item.get("@graph")
-            yield from (obj for obj in (graph if isinstance(graph, list) else []) if isinstance(obj, dict))
+            yield from (
+                obj for obj in (graph if isinstance(graph, list) else []) if isinstance(obj, dict)
+            )
             yield item
 
 
@@ -328,15 +416,25 @@ def _to_datetime(value: str, latest: date | None) -> datetime | None:
     return moment if _EARLIEST <= moment <= bound else None
 
 
-def _declared_date(declared: _Declared, ld_key: str, keys: tuple[str, ...], latest: date | None) -> datetime | None:
-    values = [_ld_text(declared.ld_value(ld_key))] + [v for key in keys for v in declared.meta.get(key, ())]
-    return next(filter(None, (_to_datetime(v, latest) for v in values if v)), None)
+def _declared_date(
+    declared: _Declared, ld_key: str, keys: tuple[str, ...], latest: date | None
+) -> datetime | None:
+    """The first declared value that parses; one with a UTC offset beats a naive one."""
+    values = [_ld_text(declared.ld_value(ld_key))] + [
+        v for key in keys for v in declared.meta.get(key, ())
+    ]
+    values = [v.strip() for v in values if v.strip()]
+    with_offset = [v for v in values if _HAS_OFFSET.search(v)]
+    return next(filter(None, (_to_datetime(v, latest) for v in with_offset + values)), None)
 
 
-def _published(declared: _Declared, guessed: str | None, latest: date | None) -> datetime | None:
-    """Declared publication time, else htmldate's day (at 00:00 UTC)."""
-    found = _declared_date(declared, "datePublished", _PUBLISHED_KEYS, latest)
-    return found or (_to_datetime(guessed, latest) if guessed else None)
+def _published(page: _Page, options: ExtractOptions) -> datetime | None:
+    """The declared publication time, else htmldate's guess of the day (at 00:00 UTC)."""
+    found = _declared_date(page.declared, "datePublished", _PUBLISHED_KEYS, options.latest_date)
+    if found is None:
+        guessed = find_date(page.tree, url=page.url or None, **_date_params(options))
+        found = _to_datetime(guessed, options.latest_date) if guessed else None
+    return found
 
 
 def _updated(declared: _Declared, latest: date | None) -> datetime | None:
@@ -350,39 +448,81 @@ def _squash(text: str) -> str:
     return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
-def _page_title_suffix(tree: HtmlElement) -> str:
-    """The site name as the ``<title>`` ends: "Headline | Site" gives "Site"."""
-    parts = _TITLE_SEPARATOR.split(" ".join(tree.xpath("string(//head/title)").split()))
-    return parts[-1] if len(parts) > 1 and len(parts[-1].split()) <= 5 else ""
+def _title_ends(page_title: str, headlines: list[str]) -> set[str]:
+    """Segments at either end of ``<title>`` that no headline contains: the site's name."""
+    parts = [part for part in _TITLE_SEPARATOR.split(page_title) if part.strip()]
+    ends = {parts[0], parts[-1]} if len(parts) > 1 else set()
+    text = " ".join(_squash(h) for h in headlines)
+    return {_squash(end) for end in ends if _squash(end) not in text and len(end.split()) <= 5}
 
 
-def _site_name(tree: HtmlElement, declared: _Declared, guessed: Document) -> str:
+def _site_name(declared: _Declared, guessed: Document, page_title: str) -> str:
     publisher = _ld_text(declared.ld_value("publisher"))
     named = declared.first(("og:site_name", "application-name")) or publisher
-    return named or _page_title_suffix(tree) or (guessed.sitename or "")
+    ends = _TITLE_SEPARATOR.split(page_title)
+    suffix = ends[-1].strip() if len(ends) > 1 and len(ends[-1].split()) <= 5 else ""
+    return named or suffix or (guessed.sitename or "")
 
 
 def _strip_site(title: str, site_names: set[str]) -> str:
-    """Drop a leading or trailing " | Site Name" from a headline."""
-    parts = _TITLE_SEPARATOR.split(title)
-    if len(parts) > 1 and _squash(parts[-1]) in site_names:
-        parts = parts[:-1]
-    if len(parts) > 1 and _squash(parts[0]) in site_names:
-        parts = parts[1:]
-    kept = _TITLE_SEPARATOR.findall(title)
-    return (parts[0] + "".join(s + p for s, p in zip(kept, parts[1:], strict=False))).strip()
+    """Drop a leading "Site Name | " or a trailing " | Site Name" from a headline."""
+    separators = list(_TITLE_SEPARATOR.finditer(title))
+    if separators and _squash(title[separators[-1].end() :]) in site_names:
+        title = title[: separators[-1].start()]
+    if separators and _squash(title[: separators[0].start()]) in site_names:
+        title = title[separators[0].end() :]
+    return title.strip()
 
 
 def _title(tree: HtmlElement, declared: _Declared, guessed: Document, site_name: str) -> str:
-    candidates = (declared.first(("og:title",)), _ld_text(declared.ld_value("headline")), guessed.title or "")
-    title = " ".join(next((c for c in candidates if c.strip()), "").split())
-    names = {_squash(name) for name in (site_name, _page_title_suffix(tree), guessed.sitename or "") if name}
-    return _strip_site(title, names - {""}) or title
+    """The headline most of the page's sources agree on, without the site's name.
+
+    Sources: JSON-LD ``headline``, ``og:title``, trafilatura's guess and the
+    first ``<h1>``. Each, stripped of a site-name suffix, scores one point
+    per source (``<title>`` and ``twitter:title`` too) that contains it;
+    ties go to the earlier source. A truncated one ("…") or the bare site
+    name is never chosen.
+    """
+    h1 = next((t for t in (" ".join(h.text_content().split()) for h in tree.iter("h1")) if t), "")
+    sources = [
+        _ld_text(declared.ld_value("headline")),
+        declared.first(("og:title",)),
+        guessed.title or "",
+        h1,
+    ]
+    sources = [" ".join(s.split()) for s in sources]
+    page_title = " ".join(tree.xpath("string(//head/title)").split())
+    names = {_squash(n) for n in (site_name, guessed.sitename or "") if n} | _title_ends(
+        page_title, sources
+    )
+    names.discard("")
+    pool = [_squash(s) for s in (*sources, page_title, declared.first(("twitter:title",))) if s]
+    candidates = [
+        c for c in (_strip_site(s, names) for s in sources if s) if _is_headline(c, names)
+    ]
+    if not candidates:
+        return next((s for s in sources if s), "")
+    return max(candidates, key=lambda c: sum(_squash(c) in source for source in pool))
 
 
-def _section(declared: _Declared, guessed: Document) -> str:
+def _is_headline(candidate: str, site_names: set[str]) -> bool:
+    truncated = candidate.endswith(("...", "…"))
+    return bool(candidate) and not truncated and _squash(candidate) not in site_names
+
+
+def _section(declared: _Declared) -> str:
+    """``article:section``, JSON-LD ``articleSection``, else the breadcrumb after "Home"."""
     section = declared.first(_SECTION_KEYS) or _ld_text(declared.ld_value("articleSection"))
-    return section or (guessed.categories or [""])[0]
+    return section or _breadcrumb_section(declared)
+
+
+def _breadcrumb_section(declared: _Declared) -> str:
+    trail = next((o for o in declared.ld if "BreadcrumbList" in _types(o)), {})
+    items = [i for i in trail.get("itemListElement", []) if isinstance(i, dict)]
+    items.sort(key=lambda item: str(item.get("position", "")).zfill(4))
+    names = [_ld_text(item.get("name") or item.get("item")) for item in items]
+    # the first crumb is the home page, the last one often the article itself
+    return names[1] if len(names) >= 3 else ""
 
 
 def _tags(declared: _Declared) -> tuple[str, ...]:
@@ -410,7 +550,7 @@ def _language(tree: HtmlElement, declared: _Declared, text: str, *, detect: bool
     declared_code = codes[0] if codes else ""
     if not detect or len(text) < 200:
         return declared_code
-    ranked = py3langid.rank(text[:3000])
+    ranked = py3langid.rank(text[:1500])
     best, score = ranked[0]
     runner_up = ranked[1][1] if len(ranked) > 1 else score - 100.0
     # log-probabilities: a gap of 10 means the runner-up is e^10 times less likely
