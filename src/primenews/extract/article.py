@@ -17,6 +17,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -158,6 +159,10 @@ def decode_html(raw: bytes | str) -> str:
         except (LookupError, UnicodeDecodeError):
             logger.debug("declared charset %s does not decode the page", label)
     guesses = [g for g in detect_encoding(raw) if g.replace("-", "_") in _WEB_ENCODINGS]
+    # the detector often ranks cp1250 first on Western text, where the two read most
+    # letters alike; windows-1252 is also the browsers' fallback in most locales
+    if "cp1252" in guesses:
+        return raw.decode("cp1252", errors="replace")
     return raw.decode(guesses[0], errors="replace") if guesses else str(decode_file(raw))
 
 
@@ -314,7 +319,7 @@ def _build_article(page: _Page, document: Document, options: ExtractOptions) -> 
         image=_image(declared, guessed, page.url),
         site_name=site_name,
         section=_section(declared),
-        description=guessed.description or declared.first(("og:description", "description")),
+        description=guessed.description or _ld_text(declared.ld_value("description")),
         tags=_tags(declared),
         fetched_url=page.fetched_url,
     )
@@ -432,9 +437,23 @@ def _published(page: _Page, options: ExtractOptions) -> datetime | None:
     """The declared publication time, else htmldate's guess of the day (at 00:00 UTC)."""
     found = _declared_date(page.declared, "datePublished", _PUBLISHED_KEYS, options.latest_date)
     if found is None:
-        guessed = find_date(page.tree, url=page.url or None, **_date_params(options))
+        pruned = _without_big_scripts(page.tree)
+        guessed = find_date(pruned, url=page.url or None, **_date_params(options))
         found = _to_datetime(guessed, options.latest_date) if guessed else None
     return found
+
+
+def _without_big_scripts(tree: HtmlElement) -> HtmlElement:
+    """A copy for htmldate without inline bundles and app state over 50 kB.
+
+    htmldate's text search reads scripts too (small ones do hold dates), and
+    takes seconds on a page carrying megabytes of them.
+    """
+    copied = deepcopy(tree)
+    for script in list(copied.iter("script")):
+        if len(script.text or "") > 50_000:
+            script.drop_tree()
+    return copied
 
 
 def _updated(declared: _Declared, latest: date | None) -> datetime | None:
