@@ -279,23 +279,31 @@ def _extract_body(tree: HtmlElement, url: str, options: ExtractOptions) -> Docum
     return document
 
 
-def _paragraphs(text: str) -> str:
-    """One block (paragraph, heading, list item) per paragraph, blank lines between."""
-    blocks = (line.strip() for line in text.splitlines())
-    return "\n\n".join(block for block in blocks if block)
+def _paragraphs(text: str, title: str) -> str:
+    """One block (paragraph, heading, list item) per paragraph, blank lines between.
+
+    A leading block that repeats the headline goes: the title has its own field.
+    """
+    blocks = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(blocks) > 1 and _squash(blocks[0]) == _squash(title):
+        blocks = blocks[1:]
+    return "\n\n".join(blocks)
 
 
-def _body_html(document: Document) -> str:
+def _body_html(document: Document, title: str) -> str:
     """The extracted body as plain HTML: trafilatura's tags mapped back, attributes dropped.
 
     Fallback extractors (readability, jusText) hand back the page's own
     elements, so class, style and event attributes are stripped here too;
-    links and images keep only what renders them.
+    links and images keep only what renders them. A leading headline goes.
     """
     body = convert_to_html(document.body).find("body")
     if body is None:
         return ""
     body.tag = "article"
+    headline = "".join(str(text) for text in body[0].itertext()) if len(body) > 1 else ""
+    if headline and _squash(headline) == _squash(title):
+        body.remove(body[0])  # its tail is whitespace between blocks
     for element in body.iter():
         for name in [name for name in element.attrib if name not in _KEPT_ATTRIBUTES]:
             del element.attrib[name]
@@ -304,14 +312,15 @@ def _body_html(document: Document) -> str:
 
 def _build_article(page: _Page, document: Document, options: ExtractOptions) -> Article:
     tree, declared = page.tree, page.declared
-    text = _paragraphs(document.text or "")
     guessed = _guess_metadata(tree, declared)
     site_name = _site_name(declared, guessed, " ".join(tree.xpath("string(//head/title)").split()))
+    title = _title(tree, declared, guessed, site_name)
+    text = _paragraphs(document.text or "", title)
     return Article(
         url=page.url,
-        title=_title(tree, declared, guessed, site_name),
+        title=title,
         text=text,
-        html=_body_html(document),
+        html=_body_html(document, title),
         byline=", ".join(filter(None, (guessed.author or "").split("; "))),
         published=_published(page, options),
         updated=_updated(declared, options.latest_date),
