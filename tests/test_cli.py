@@ -276,12 +276,28 @@ def test_up_serves_polls_and_stops_cleanly_on_sigint(tmp_path: Path) -> None:
         )
         try:
             articles = _wait_for_articles(f"http://127.0.0.1:{port}", process)
+            home = _post_home_page(f"http://127.0.0.1:{port}", site.url("/"))
         finally:
             process.send_signal(signal.SIGINT)
             output, _ = process.communicate(timeout=30)
     assert process.returncode == 0, output
     assert "No sources yet" not in output and "Traceback" not in output
     assert articles[0]["title"].startswith("Venezuela frees 103")
+    assert home == [site.url("/feed.xml")]  # the home page was swapped for the feed it announces
+
+
+def _post_home_page(base: str, home_url: str) -> list[str]:
+    """POST a home page to the API; return the source URLs once discovery has replaced it."""
+    answer = httpx.post(f"{base}/api/v1/sources", json={"url": home_url}, timeout=5)
+    assert answer.status_code == 201, answer.text
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        listed = httpx.get(f"{base}/api/v1/sources", timeout=2).json()
+        urls = [s["url"] for s in (listed["sources"] if isinstance(listed, dict) else listed)]
+        if home_url not in urls:
+            return urls
+        time.sleep(0.2)
+    raise AssertionError(f"{home_url} was not resolved to its feeds")
 
 
 def _wait_for_articles(base: str, process: subprocess.Popen[str]) -> list[dict[str, object]]:

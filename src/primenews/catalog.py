@@ -116,6 +116,26 @@ async def add_source(
     )
 
 
+async def refine_source(store: Store, fetcher: Fetcher, source: Source) -> list[Source]:
+    """Re-resolve a source added without discovery (the web API adds URLs as feeds).
+
+    When the URL turns out to be a home page, the feeds it announces (or the page
+    itself, as a single article) replace it; a feed or sitemap stays as it is.
+    Returns the sources now standing for the URL.
+    """
+    try:
+        resolved = await resolve_source(fetcher, source.url)
+    except (FetchError, ParseError) as err:
+        logger.info("source %s kept as added: %s", source.url, err)
+        return [source]
+    if [(found.url, found.kind) for found in resolved] == [(source.url, source.kind)]:
+        return [source]
+    now = datetime.now(UTC)
+    if source.id is not None:
+        store.remove_source(source.id)
+    return [store.add_source(found, now)[0] for found in resolved]
+
+
 def import_opml(store: Store, content: bytes) -> list[tuple[Source, bool]]:
     """Add every feed of an OPML file; returns each source and whether it is new."""
     now = datetime.now(UTC)

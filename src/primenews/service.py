@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 import uvicorn
 
+from primenews import catalog
 from primenews.config import Settings
 from primenews.domain import Page, Source
 from primenews.errors import ExtractError
@@ -117,19 +118,18 @@ async def run_up(settings: Settings, *, poll: bool = True, serve: bool = True) -
 
     store = open_store(settings)
     stop, wake = asyncio.Event(), asyncio.Event()
-
-    def on_source_added(_source: Source) -> None:
-        wake.set()
-
-    app = create_app(settings, store, on_source_added=on_source_added)
-    server = _Server(
-        uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, lifespan="on")
-    )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
         async with running_poller(settings, store) as poller:
+            hook = _source_hook(store, poller.fetcher, wake)
+            app = create_app(settings, store, on_source_added=hook)
+            server = _Server(
+                uvicorn.Config(
+                    app, host=settings.host, port=settings.port, log_config=None, lifespan="on"
+                )
+            )
             web = asyncio.create_task(server.serve()) if serve else None
             polling = asyncio.create_task(poll_forever(poller, stop, wake)) if poll else None
             tasks = [task for task in (web, polling) if task is not None]
@@ -145,6 +145,25 @@ async def run_up(settings: Settings, *, poll: bool = True, serve: bool = True) -
                     raise result
     finally:
         store.close()
+
+
+def _source_hook(store: Store, fetcher: Fetcher, wake: asyncio.Event) -> Callable[[Source], None]:
+    """What the web API calls for a new source: resolve it in the background, wake the poller.
+
+    It runs on the event loop (see ``web.api.add_source``), so it only starts a task.
+    """
+    running: set[asyncio.Task[None]] = set()
+
+    async def refine_and_wake(source: Source) -> None:
+        await catalog.refine_source(store, fetcher, source)
+        wake.set()
+
+    def on_source_added(source: Source) -> None:
+        task = asyncio.create_task(refine_and_wake(source))
+        running.add(task)  # keep a reference until done, as asyncio asks
+        task.add_done_callback(running.discard)
+
+    return on_source_added
 
 
 async def _first_of(tasks: list[asyncio.Task[None]], stop: asyncio.Event) -> None:
