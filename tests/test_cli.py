@@ -20,6 +20,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from primenews.cli import main
+
 from publisher import PublisherServer
 from shared_data import SEED_DIR, require_shared
 

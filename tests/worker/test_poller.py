@@ -14,6 +14,7 @@ from primenews.domain import Source, SourceKind
 from primenews.store import Store
 from primenews.worker.poller import SourceReport
 from primenews.worker.poller import utc_now as NOW
+
 from publisher import PublisherServer, Route
 from shared_data import SEED_DIR, require_shared
 
