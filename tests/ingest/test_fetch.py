@@ -26,6 +26,7 @@ from primenews.errors import (
 )
 from primenews.ingest.fetch import Fetcher, FetchOptions, fetch_once
 from primenews.ingest.netsafety import SafeTransport
+
 from publisher import PublisherServer, Route, brotli_bomb, gzip_bomb, repeat_chunks
 
 LOCAL = FetchOptions(

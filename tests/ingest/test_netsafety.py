@@ -22,6 +22,7 @@ from primenews.ingest.netsafety import (
     decoder_for,
     parse_ip_literal,
 )
+
 from publisher import brotli_bomb, gzip_bomb
 
 STRICT = AddressPolicy()
