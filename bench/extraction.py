@@ -42,11 +42,12 @@ from typing import Any
 import trafilatura
 
 from primenews.errors import ExtractError
-from primenews.extract import extract_article
+from primenews.extract import ExtractOptions, extract_article
 
 TOKEN = re.compile(r"\w+")
 Pages = dict[str, tuple[bytes, str]]  # id -> (html bytes, url)
 OURS = "primenews extract_article"
+FAST = "primenews extract_article, fast=True"
 PLAIN = "trafilatura extract + extract_metadata"
 
 
@@ -77,13 +78,17 @@ SPEED_HEAD = "pages/s | CPU ms median | CPU ms p90"
 # --- extractors --------------------------------------------------------------------------
 
 
-def ours(html: bytes, url: str) -> Prediction:
+def ours(html: bytes, url: str, options: ExtractOptions | None = None) -> Prediction:
     try:
-        article = extract_article(html, url)
+        article = extract_article(html, url, options)
     except ExtractError:
         return Prediction()
     authors = tuple(a.strip() for a in article.byline.split(",") if a.strip())
     return Prediction(article.text, article.title, article.published, "", authors)
+
+
+def ours_fast(html: bytes, url: str) -> Prediction:
+    return ours(html, url, ExtractOptions(fast=True))
 
 
 def plain_body(html: bytes, url: str) -> Prediction:
@@ -222,7 +227,8 @@ def bench_aeb(root: Path, limit: int | None) -> None:
     print(f"\n### article-extraction-benchmark ({len(pages)} pages), body text\n")
     print(f"| extractor | precision | recall | F1 | accuracy | {SPEED_HEAD} |")
     print("|---|---|---|---|---|---|---|---|")
-    for name, extractor in (("trafilatura.extract defaults", plain_body), (OURS, ours)):
+    extractors = (("trafilatura.extract defaults", plain_body), (OURS, ours), (FAST, ours_fast))
+    for name, extractor in extractors:
         timed = run(extractor, pages)
         p, r, f1, acc = aeb_scores(timed.predictions, gold)
         print(f"| {name} | {p:.4f} | {r:.4f} | **{f1:.4f}** | {acc:.3f} | {timed.speed()} |")
@@ -238,7 +244,7 @@ def bench_fundus(root: Path, limit: int | None) -> None:
     blank = " | ".join([""] * 5)
     plain_f1 = body_f1(body_only, gold)
     print(f"| trafilatura.extract defaults | {plain_f1:.4f}{blank}| {body_only.speed()} |")
-    for name, extractor in ((PLAIN, plain_full), (OURS, ours)):
+    for name, extractor in ((PLAIN, plain_full), (OURS, ours), (FAST, ours_fast)):
         timed = run(extractor, pages)
         metadata = fundus_metadata(timed, gold)
         print(f"| {name} | {body_f1(timed, gold):.4f} | {metadata} | {timed.speed()} |")

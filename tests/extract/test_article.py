@@ -22,6 +22,7 @@ import primenews.extract
 from primenews.domain import Article
 from primenews.errors import ExtractError
 from primenews.extract import ExtractOptions, decode_html, extract_article
+
 from shared_data import SEED_DIR, SHARED_DATA, require_shared
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "extract"
@@ -72,6 +73,22 @@ def test_seed_article_acceptance() -> None:
     assert article.image == meta["image"]
     assert article.section == meta["publisher_section"]
     assert article.fetched_url == SEED_URL
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ExtractOptions(fast=True),
+        ExtractOptions(favor_recall=True),
+        ExtractOptions(favor_precision=False),
+    ],
+)
+def test_seed_article_with_other_options(options: ExtractOptions) -> None:
+    page = require_shared(SEED_DIR / "page.html").read_bytes()
+    expected = json.loads((SEED_DIR / "expected.json").read_text(encoding="utf-8"))
+    text = extract_article(page, SEED_URL, options).text
+    assert all(snippet in text for snippet in expected["text_must_contain"])
+    assert not any(snippet in text for snippet in expected["text_must_not_contain"])
 
 
 def test_seed_article_text_keeps_paragraphs_apart() -> None:
