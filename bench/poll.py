@@ -92,6 +92,12 @@ def serve(port_queue: multiprocessing.Queue, entries: int) -> None:  # type: ign
     server.serve_forever()
 
 
+def _children_cpu() -> float:
+    """CPU seconds of finished child processes (the CLI with its extract workers)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run(feeds: int, entries: int) -> dict[str, float]:
     ports: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
     publisher = multiprocessing.Process(target=serve, args=(ports, entries), daemon=True)
@@ -118,15 +124,18 @@ def run(feeds: int, entries: int) -> dict[str, float]:
         subprocess.run(
             [*cli, "sources", "import", str(opml)], env=env, check=True, capture_output=True
         )
+        cpu_before = _children_cpu()
         started = time.perf_counter()
         done = subprocess.run(
             [*cli, "poll", "--once"], env=env, check=True, capture_output=True, text=True
         )
         seconds = time.perf_counter() - started
+        cpu = _children_cpu() - cpu_before
         new = int(re.search(r"(\d+) new articles", done.stdout).group(1))  # type: ignore[union-attr]
     publisher.terminate()
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {
+        "cpu_ms_per_article": cpu * 1000 / max(new, 1),
         "feeds": feeds,
         "entries": feeds * entries,
         "new_articles": new,
@@ -145,11 +154,15 @@ def main() -> None:
     args = parser.parse_args()
     result = run(args.feeds, args.entries)
     print(f"cores: {os.cpu_count()}")
-    print("| feeds | entries | new articles | seconds | articles/s | peak RSS of a child (MB) |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        "| feeds | entries | new articles | seconds | articles/s "
+        "| CPU ms per article (poller + workers) | peak RSS of a child (MB) |"
+    )
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     print(
         f"| {result['feeds']} | {result['entries']} | {result['new_articles']} "
         f"| {result['seconds']:.1f} | {result['articles_per_second']:.1f} "
+        f"| {result['cpu_ms_per_article']:.0f} "
         f"| {result['peak_child_rss_mb']:.0f} |"
     )
     print(json.dumps(result))
