@@ -173,6 +173,7 @@ def test_extract_several_inputs_gives_json_lines_and_reports_failures(
     assert result.exit_code == 1
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
     assert len(lines) == 2
+    assert json.loads(lines[0])["url"] == SEED_URL  # a saved page's own canonical link
     assert "empty.html" in result.stderr
 
 

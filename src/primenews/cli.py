@@ -275,6 +275,7 @@ def extract(
     """Extract the article of saved HTML files or URLs."""
     if page_url and len(inputs) > 1:
         raise click.UsageError("--url goes with a single input.")
+    from primenews.ingest.archives import page_url as declared_url
     from primenews.ingest.fetch import FetchOptions, fetch_once
     from primenews.pipeline import article_from_page
 
@@ -286,7 +287,9 @@ def extract(
                 page = fetch_once(item, FetchOptions.from_settings(settings))
                 content, url = page.content, page_url or page.final_url
             else:
-                content, url = Path(item).read_bytes(), page_url or Path(item).resolve().as_uri()
+                # A saved page names its own address; without one it is known by its path.
+                content = Path(item).read_bytes()
+                url = page_url or declared_url(content) or Path(item).resolve().as_uri()
             article = article_from_page(content, url)
         except (PrimeNewsError, OSError) as err:
             failures += 1
