@@ -1,0 +1,256 @@
+"""Online story clustering: the one stage that keeps state, a :class:`StoryIndex`.
+
+Each new document joins the best-matching *active* story (one whose newest
+article is at most ``window`` older than the document) or starts a new one.
+The match score is
+
+    score = cos(doc vector, story centroid) + evidence_weight × min(1, evidence)
+
+where ``evidence`` sums the normalised IDF of the signature keys (names,
+numbers, links) the document shares with the story. A document in a language
+the story has never seen cannot be compared by text; it joins on evidence
+alone (``evidence ≥ cross_language_evidence``). :meth:`StoryIndex.merge_converged`
+later merges two concurrent stories when the smaller one's articles would, on
+average, have joined the larger (``cos(centroids) × coherence ≥ merge_threshold``).
+Stories that are not concurrent are never merged, whatever names they share.
+
+The index is single-writer and deterministic: every container iterates in
+insertion order and ties go to the older story, so the same documents in the
+same order give the same stories. It serialises with :meth:`~StoryIndex.to_state`
+and rebuilds by replaying documents (:func:`rebuild_index`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from primenews.stories.documents import StoryDoc
+from primenews.stories.features import (
+    DocFeatures,
+    DocumentFrequency,
+    FeatureOptions,
+    doc_features,
+)
+from primenews.stories.storyset import Story, StorySet
+
+__all__ = [
+    "Assignment",
+    "ClusterOptions",
+    "Evidence",
+    "Merge",
+    "StoryIndex",
+    "merge_converged",
+    "rebuild_index",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterOptions:
+    """Thresholds and limits of the story index (defaults tuned on googlenews dev)."""
+
+    join_threshold: float = 0.15  # score needed to join a story rather than start one
+    merge_threshold: float = 0.08  # mean member similarity for two stories to merge
+    window: timedelta = timedelta(days=2)  # a story takes articles while its newest is this recent
+    evidence_weight: float = 0.2  # how much shared names/numbers/links add to the text score
+    cross_language_evidence: float = 0.9  # evidence alone needed across languages
+    max_story_terms: int = 300  # centroid terms kept per story
+    candidate_min_idf: float = 2.0  # terms commoner than ~1 doc in 7 do not propose candidates
+    features: FeatureOptions = field(default_factory=FeatureOptions)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Why a document joined a story: the numbers and the shared keys."""
+
+    text: float = 0.0  # cosine of the document to the story centroid
+    signature: float = 0.0  # normalised IDF mass of the shared keys
+    names: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()
+    cross_language: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """Where a document went: an existing story or a new one (``story_key`` = its id)."""
+
+    doc_id: str
+    story_key: str
+    is_new: bool
+    score: float
+    evidence: Evidence
+
+
+@dataclass(frozen=True, slots=True)
+class Merge:
+    """Story ``absorbed`` was merged into story ``into``."""
+
+    absorbed: str
+    into: str
+    score: float
+
+
+class StoryIndex:
+    """In-memory index of the recent stories; feed it documents in time order."""
+
+    def __init__(self, options: ClusterOptions | None = None) -> None:
+        self.options = options or ClusterOptions()
+        self.df = DocumentFrequency()
+        self.stories = StorySet(self.options.max_story_terms)
+        self.clock = float("-inf")  # newest document time seen (seconds)
+        self._dirty: dict[str, None] = {}  # stories changed since the last merge pass
+
+    def __len__(self) -> int:
+        return len(self.stories.live)
+
+    def assign(self, doc: StoryDoc) -> Assignment:
+        """Put ``doc`` into a story and say which, why and with what score."""
+        when = doc.timestamp
+        self.clock = max(self.clock, when)
+        features = doc_features(doc, self.df, self.options.features)
+        best, score, evidence = self._best_story(doc, features, when)
+        if best is None:
+            story = self.stories.create(doc.id, when)
+            score, evidence = 1.0, Evidence(text=1.0)
+        else:
+            story = best
+        self.stories.add_doc(story, features, doc.language, when)
+        self._dirty[story.key] = None
+        return Assignment(doc.id, story.key, best is None, score, evidence)
+
+    def resolve(self, key: str) -> str:
+        """The live key of a story, following merges (a key never merged is itself)."""
+        return self.stories.resolve(key)
+
+    def expire(self) -> list[str]:
+        """Drop stories too old to take documents; returns their keys."""
+        horizon = self.clock - self.options.window.total_seconds()
+        return self.stories.expire(horizon)
+
+    def merge_converged(self) -> list[Merge]:
+        """Merge concurrent stories that describe one event; see the module docstring."""
+        merges: list[Merge] = []
+        self.expire()
+        dirty = sorted(
+            (self.stories.live[k] for k in self._dirty if k in self.stories.live),
+            key=lambda s: (-s.size, s.seq),
+        )
+        self._dirty = {}
+        for story in dirty:
+            while story.key in self.stories.live:
+                found = self._merge_partner(story)
+                if found is None:
+                    break
+                partner, score = found
+                big, small = (story, partner) if _outranks(story, partner) else (partner, story)
+                self.stories.merge(small, big)
+                merges.append(Merge(small.key, big.key, round(score, 6)))
+                story = big
+        return merges
+
+    def _merge_partner(self, story: Story) -> tuple[Story, float] | None:
+        best: tuple[Story, float] | None = None
+        window = self.options.window.total_seconds()
+        for other in self.stories.candidates(story.top_terms(24), exclude=story.key):
+            if other.first > story.last + window or story.first > other.last + window:
+                continue  # not concurrent: two events, however alike
+            small = other if _outranks(story, other) else story
+            score = story.cosine(other) * small.coherence
+            if score >= self.options.merge_threshold and (best is None or score > best[1]):
+                best = (other, score)
+        return best
+
+    def _best_story(
+        self, doc: StoryDoc, features: DocFeatures, when: float
+    ) -> tuple[Story | None, float, Evidence]:
+        options = self.options
+        horizon = when - options.window.total_seconds()
+        keys = [t for t in features.vector if self.df.idf(t) >= options.candidate_min_idf]
+        keys.extend(sorted(features.signature))
+        best: Story | None = None
+        best_score, best_evidence = 0.0, Evidence()
+        opens = when + options.window.total_seconds()
+        for story in self.stories.candidates(keys, exclude=""):
+            if story.last < horizon or story.first > opens:
+                continue
+            score, evidence = self._score(doc, features, story)
+            if score > best_score:
+                best, best_score, best_evidence = story, score, evidence
+        if best_score < options.join_threshold:
+            return None, 0.0, Evidence()
+        return best, best_score, best_evidence
+
+    def _score(self, doc: StoryDoc, features: DocFeatures, story: Story) -> tuple[float, Evidence]:
+        shared = sorted(k for k in features.signature if k in story.signature)
+        mass = sum(self.df.idf(k) for k in shared)
+        signature = mass / (2.0 * max(self.df.idf(""), 1.0))  # two never-seen keys make 1.0
+        cross = bool(story.languages) and doc.language not in story.languages
+        evidence = Evidence(
+            text=0.0 if cross else story.dot(features.vector),
+            signature=round(signature, 6),
+            names=tuple(k[2:] for k in shared if k.startswith("n:")),
+            numbers=tuple(k[2:] for k in shared if k.startswith("#:")),
+            links=tuple(k[2:] for k in shared if k.startswith("l:")),
+            cross_language=cross,
+        )
+        bonus = self.options.evidence_weight * min(signature, 1.0)
+        if cross:
+            # No text to compare: evidence alone decides, and a joining document
+            # scores just above the threshold so same-language matches win ties.
+            if signature < self.options.cross_language_evidence:
+                return 0.0, evidence
+            return self.options.join_threshold + bonus, evidence
+        return evidence.text + bonus, evidence
+
+    def to_state(self) -> dict[str, Any]:
+        """JSON-safe state; :meth:`from_state` restores an equal index."""
+        return {
+            "clock": self.clock,
+            "df": self.df.to_state(),
+            "stories": self.stories.to_state(),
+            "dirty": list(self._dirty),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], options: ClusterOptions | None = None) -> StoryIndex:
+        """Inverse of :meth:`to_state`."""
+        index = cls(options)
+        index.clock = float(state["clock"])
+        index.df = DocumentFrequency.from_state(state["df"])
+        index.stories = StorySet.from_state(state["stories"], index.options.max_story_terms)
+        index._dirty = dict.fromkeys(str(k) for k in state["dirty"])
+        return index
+
+
+def _outranks(a: Story, b: Story) -> bool:
+    """The story that survives a merge: the bigger, then the older."""
+    return (a.size, -a.seq) > (b.size, -b.seq)
+
+
+def merge_converged(index: StoryIndex) -> list[Merge]:
+    """Run the periodic merge pass on ``index`` (see :meth:`StoryIndex.merge_converged`)."""
+    return index.merge_converged()
+
+
+def rebuild_index(
+    docs: Iterable[StoryDoc], options: ClusterOptions | None = None, merge_every: int = 50
+) -> tuple[StoryIndex, list[Assignment], list[Merge]]:
+    """Replay ``docs`` (in stored order) into a fresh index, merging every ``merge_every``.
+
+    This is how a restart gets its index back from the store, and how the
+    benchmark runs a stream. Same documents, same order, same options → the
+    same index, assignments and merges.
+    """
+    index = StoryIndex(options)
+    assignments: list[Assignment] = []
+    merges: list[Merge] = []
+    for n, doc in enumerate(docs, start=1):
+        assignments.append(index.assign(doc))
+        if merge_every and n % merge_every == 0:
+            merges.extend(index.merge_converged())
+    if merge_every:
+        merges.extend(index.merge_converged())
+    return index, assignments, merges
