@@ -135,7 +135,7 @@ def extract_article(
     try:
         tree = _parse(html, options)
         declared = metadata.read_declared(tree)
-        page = metadata.Page(tree, declared, _canonical(tree, declared, url), url)
+        page = metadata.ParsedPage(tree, declared, _canonical(tree, declared, url), url)
         document = _extract_body(tree, page.url, options)
         if document is None or len(document.text or "") < options.min_text_chars:
             raise ExtractError(f"extract: no article text in {url!r}")
@@ -249,7 +249,7 @@ def _body_html(document: Document, title: str) -> str:
     return str(etree.tostring(body, encoding="unicode", method="html"))
 
 
-def _build_article(page: metadata.Page, document: Document, options: ExtractOptions) -> Article:
+def _build_article(page: metadata.ParsedPage, document: Document, options: ExtractOptions) -> Article:
     tree, declared = page.tree, page.declared
     guessed = metadata.guess_metadata(tree, declared)
     site_name = metadata.site_name(

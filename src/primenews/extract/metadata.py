@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Declared",
-    "Page",
+    "ParsedPage",
     "date_params",
     "guess_metadata",
     "image",
@@ -88,7 +88,7 @@ class Declared:
 
 
 @dataclass(frozen=True, slots=True)
-class Page:
+class ParsedPage:
     """A parsed page with what it declares and the URLs it goes by."""
 
     tree: HtmlElement
@@ -216,7 +216,7 @@ def _declared_date(
     return next(filter(None, (_to_datetime(v, latest) for v in with_offset + values)), None)
 
 
-def published(page: Page, options: ExtractOptions) -> datetime | None:
+def published(page: ParsedPage, options: ExtractOptions) -> datetime | None:
     """The declared publication time, else htmldate's guess of the day (at 00:00 UTC)."""
     found = _declared_date(page.declared, "datePublished", _PUBLISHED_KEYS, options.latest_date)
     if found is None:
