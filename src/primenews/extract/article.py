@@ -249,7 +249,9 @@ def _body_html(document: Document, title: str) -> str:
     return str(etree.tostring(body, encoding="unicode", method="html"))
 
 
-def _build_article(page: metadata.ParsedPage, document: Document, options: ExtractOptions) -> Article:
+def _build_article(
+    page: metadata.ParsedPage, document: Document, options: ExtractOptions
+) -> Article:
     tree, declared = page.tree, page.declared
     guessed = metadata.guess_metadata(tree, declared)
     site_name = metadata.site_name(
