@@ -11,6 +11,7 @@ worker. Fetching and storing are the caller's business.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -65,6 +66,12 @@ def select_entries(entries: Iterable[FeedEntry], limit: int) -> list[FeedEntry]:
     return chosen
 
 
+def charset_of(content_type: str) -> str:
+    """The charset parameter of a Content-Type header ("" when absent)."""
+    match = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", content_type, re.IGNORECASE)
+    return match.group(1) if match else ""
+
+
 def _entry_time(entry: FeedEntry) -> datetime:
     return entry.published or entry.updated or _EPOCH
 
@@ -74,6 +81,7 @@ def article_from_page(
     url: str,
     entry: FeedEntry | None = None,
     options: ExtractOptions | None = None,
+    content_type: str = "",
 ) -> Article:
     """Extract the article of a page, filling gaps from the feed entry that pointed at it.
 
@@ -83,7 +91,7 @@ def article_from_page(
     Raises:
         ExtractError: the page holds no article.
     """
-    article = extract_article(content, url, options)
+    article = extract_article(content, url, options, http_charset=charset_of(content_type))
     if entry is None:
         return article
     return dataclasses.replace(

@@ -197,7 +197,9 @@ async def ingest_pages(
 
     async def one(page: Page) -> None:
         try:
-            article = await extractor.article(page.content, page.final_url)
+            article = await extractor.article(
+                page.content, page.final_url, content_type=page.content_type
+            )
             result = await writer.run(
                 store.save_article,
                 article,

@@ -83,12 +83,14 @@ class ExtractOptions:
     detect_language: bool = True  # py3langid overrules the markup when the text clearly disagrees
 
 
-def decode_html(raw: bytes | str) -> str:
+def decode_html(raw: bytes | str, http_charset: str = "") -> str:
     """Decode a page's bytes: BOM, then UTF-8, then the declared charset, then detection.
 
     Valid UTF-8 with non-ASCII bytes is almost never anything else, so it
     wins over a (frequently wrong) declared latin-1; a declared charset that
-    cannot decode the bytes is ignored. Never raises on bad bytes.
+    cannot decode the bytes is ignored. The HTTP header's charset
+    (``http_charset``), when given, is tried before the page's own
+    declaration, as browsers do. Never raises on bad bytes.
     """
     if isinstance(raw, str):
         return raw
@@ -100,8 +102,10 @@ def decode_html(raw: bytes | str) -> str:
     except UnicodeDecodeError:
         pass
     match = _DECLARED_CHARSET.search(raw[:4096])
-    if match:
-        label = (match.group(1) or match.group(2)).decode("ascii", "ignore").lower()
+    declared = (match.group(1) or match.group(2)).decode("ascii", "ignore") if match else ""
+    for label in (http_charset.strip().lower(), declared.lower()):
+        if not label:
+            continue
         try:
             return raw.decode("cp1252" if label in _AS_CP1252 else label)
         except (LookupError, UnicodeDecodeError):
@@ -115,7 +119,11 @@ def decode_html(raw: bytes | str) -> str:
 
 
 def extract_article(
-    html: bytes | str, url: str = "", options: ExtractOptions | None = None
+    html: bytes | str,
+    url: str = "",
+    options: ExtractOptions | None = None,
+    *,
+    http_charset: str = "",
 ) -> Article:
     """Extract the article of one HTML page: clean text, simple HTML and metadata.
 
@@ -124,6 +132,7 @@ def extract_article(
         url: the URL the page was fetched from; resolves relative links and
             is the identity when the page declares no usable canonical URL.
         options: extraction settings; the defaults suit news pages.
+        http_charset: the charset of the response's Content-Type header, if any.
 
     Returns:
         The article, ``url`` canonical and ``fetched_url`` set to ``url``.
@@ -133,7 +142,7 @@ def extract_article(
     """
     options = options or ExtractOptions()
     try:
-        tree = _parse(html, options)
+        tree = _parse(decode_html(html, http_charset), options)
         declared = metadata.read_declared(tree)
         page = metadata.ParsedPage(tree, declared, _canonical(tree, declared, url), url)
         document = _extract_body(tree, page.url, options)
@@ -144,8 +153,7 @@ def extract_article(
         raise ExtractError(f"extract: cannot read page {url!r}: {err}") from err
 
 
-def _parse(html: bytes | str, options: ExtractOptions) -> HtmlElement:
-    text = decode_html(html)
+def _parse(text: str, options: ExtractOptions) -> HtmlElement:
     if len(text) > options.max_html_chars:
         raise ExtractError(f"extract: page too large ({len(text)} characters)")
     tree = load_html(text) if text.strip() else None

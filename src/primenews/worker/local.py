@@ -47,10 +47,12 @@ class ExtractPool:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
         self.size = max(processes, 1)
 
-    async def article(self, content: bytes, url: str, entry: FeedEntry | None = None) -> Article:
+    async def article(
+        self, content: bytes, url: str, entry: FeedEntry | None = None, content_type: str = ""
+    ) -> Article:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
-            self._executor, article_from_page, content, url, entry, self.options
+            self._executor, article_from_page, content, url, entry, self.options, content_type
         )
 
     def close(self) -> None:

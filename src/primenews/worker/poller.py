@@ -173,7 +173,9 @@ class Poller:
         self, source: Source, entry: FeedEntry, page: Page, report: SourceReport
     ) -> None:
         try:
-            article = await self.extractor.article(page.content, page.final_url, entry)
+            article = await self.extractor.article(
+                page.content, page.final_url, entry, page.content_type
+            )
         except ExtractError as err:
             report.failed_pages += 1
             if source.id is not None:
