@@ -49,16 +49,41 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class ClusterOptions:
-    """Thresholds and limits of the story index (defaults tuned on googlenews dev)."""
+    """Thresholds and limits of the story index.
 
-    join_threshold: float = 0.15  # score needed to join a story rather than start one
-    merge_threshold: float = 0.08  # mean member similarity for two stories to merge
+    The defaults are for articles (a headline plus a body or a feed summary)
+    and were chosen on the multi-outlet feed fixture; :meth:`for_titles` is
+    the profile for bare, pre-processed headlines, tuned on the googlenews dev part.
+    """
+
+    join_threshold: float = 0.35  # score needed to join a story rather than start one
+    late_join_threshold: float | None = None  # a lone article joining at merge time; None: as above
+    merge_threshold: float = 0.25  # the smaller story's mean member similarity to the larger
     window: timedelta = timedelta(days=2)  # a story takes articles while its newest is this recent
-    evidence_weight: float = 0.2  # how much shared names/numbers/links add to the text score
-    cross_language_evidence: float = 0.9  # evidence alone needed across languages
-    max_story_terms: int = 300  # centroid terms kept per story
+    evidence_weight: float = 0.1  # how much shared names/numbers/links add to the text score
+    cross_language_evidence: float = 0.7  # evidence alone needed across languages
+    min_shared_terms: int = 2  # one shared word ("Thane", "Hormuz") is a topic, not an event
+    key_min_idf: float = 3.0  # names/numbers/links commoner than ~1 doc in 20 are no evidence
     candidate_min_idf: float = 2.0  # terms commoner than ~1 doc in 7 do not propose candidates
+    max_story_terms: int = 300  # centroid terms kept per story
     features: FeatureOptions = field(default_factory=FeatureOptions)
+
+    @classmethod
+    def for_titles(cls, window: timedelta = timedelta(days=2)) -> ClusterOptions:
+        """The profile for streams of bare headlines (no body, no summary).
+
+        Short texts share few words, so joining takes less, and a story's
+        fragments are merged as soon as the smaller one's titles would on
+        average have joined the larger one.
+        """
+        return cls(
+            join_threshold=0.15,
+            late_join_threshold=0.08,
+            merge_threshold=0.08,
+            window=window,
+            evidence_weight=0.2,
+            min_shared_terms=1,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +123,7 @@ class StoryIndex:
 
     def __init__(self, options: ClusterOptions | None = None) -> None:
         self.options = options or ClusterOptions()
-        self.df = DocumentFrequency()
+        self.df = DocumentFrequency(self.options.features.background_docs)
         self.stories = StorySet(self.options.max_story_terms)
         self.clock = float("-inf")  # newest document time seen (seconds)
         self._dirty: dict[str, None] = {}  # stories changed since the last merge pass
@@ -117,9 +142,15 @@ class StoryIndex:
             score, evidence = 1.0, Evidence(text=1.0)
         else:
             story = best
-        self.stories.add_doc(story, features, doc.language, when)
+        # A document joined across languages keeps its words out of the centroid:
+        # they would only dilute it for the story's own language.
+        self.stories.add_doc(story, features, doc.language, when, text=not evidence.cross_language)
         self._dirty[story.key] = None
         return Assignment(doc.id, story.key, best is None, score, evidence)
+
+    def learn(self, doc: StoryDoc) -> None:
+        """Count ``doc`` in the IDF statistics only (history older than the window)."""
+        doc_features(doc, self.df, self.options.features)
 
     def resolve(self, key: str) -> str:
         """The live key of a story, following merges (a key never merged is itself)."""
@@ -158,8 +189,13 @@ class StoryIndex:
             if other.first > story.last + window or story.first > other.last + window:
                 continue  # not concurrent: two events, however alike
             small = other if _outranks(story, other) else story
-            score = story.cosine(other) * small.coherence
-            if score >= self.options.merge_threshold and (best is None or score > best[1]):
+            score = story.cosine(other)
+            if small.size == 1:  # a late join, against the centroid as it is now
+                needed = self.options.late_join_threshold or self.options.join_threshold
+            else:
+                score *= small.coherence
+                needed = self.options.merge_threshold
+            if score >= needed and (best is None or score > best[1]):
                 best = (other, score)
         return best
 
@@ -184,12 +220,19 @@ class StoryIndex:
         return best, best_score, best_evidence
 
     def _score(self, doc: StoryDoc, features: DocFeatures, story: Story) -> tuple[float, Evidence]:
-        shared = sorted(k for k in features.signature if k in story.signature)
+        shared = sorted(
+            k
+            for k in features.signature
+            if k in story.signature and self.df.idf(k) >= self.options.key_min_idf
+        )
         mass = sum(self.df.idf(k) for k in shared)
         signature = mass / (2.0 * max(self.df.idf(""), 1.0))  # two never-seen keys make 1.0
         cross = bool(story.languages) and doc.language not in story.languages
+        text, overlap = (0.0, 0) if cross else story.dot(features.vector)
+        if overlap < self.options.min_shared_terms:
+            text = 0.0
         evidence = Evidence(
-            text=0.0 if cross else story.dot(features.vector),
+            text=round(text, 6),
             signature=round(signature, 6),
             names=tuple(k[2:] for k in shared if k.startswith("n:")),
             numbers=tuple(k[2:] for k in shared if k.startswith("#:")),
@@ -200,7 +243,7 @@ class StoryIndex:
         if cross:
             # No text to compare: evidence alone decides, and a joining document
             # scores just above the threshold so same-language matches win ties.
-            if signature < self.options.cross_language_evidence:
+            if len(shared) < 2 or signature < self.options.cross_language_evidence:
                 return 0.0, evidence
             return self.options.join_threshold + bonus, evidence
         return evidence.text + bonus, evidence

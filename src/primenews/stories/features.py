@@ -4,7 +4,8 @@
   of title (counted ``title_weight`` times) and text, the ``max_terms``
   heaviest kept, L2-normalised. Comparable only within one language.
 * **Signature**: language-independent keys — ``n:`` names, ``#:`` numbers,
-  ``l:`` links — each kept once per document.
+  ``l:`` links, ``u:`` words of the URL slug (sites writing in Hindi or
+  Arabic often still slug their URLs in English) — each kept once per document.
 
 :class:`DocumentFrequency` is the explicit state behind IDF: how many
 documents have been seen and in how many each term or key occurred.
@@ -18,7 +19,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from primenews.stories.documents import StoryDoc
-from primenews.stories.text import fold, names, numbers, terms
+from primenews.stories.text import (
+    background_share,
+    fold,
+    names,
+    numbers,
+    slug_words,
+    stems,
+    words,
+)
 
 __all__ = ["DocFeatures", "DocumentFrequency", "FeatureOptions", "doc_features"]
 
@@ -30,38 +39,63 @@ class FeatureOptions:
     title_weight: int = 2  # the headline says what the event is; count it twice
     max_terms: int = 40  # keeps vectors, centroids and posting lists small
     max_text_chars: int = 6000  # the lede carries the event; the tail adds noise and time
+    slug_in_text: bool = True  # an English URL slug often says more than a one-line summary
+    background_docs: int = 500  # weight, in documents, of the general word-frequency prior
 
 
 class DocumentFrequency:
-    """Streaming document frequencies: the state behind every IDF weight."""
+    """Streaming document frequencies, blended with a background prior: the IDF state.
 
-    __slots__ = ("counts", "docs")
+    ``idf(k) = ln((N + B + 1) / (df(k) + B·share(k) + 0.5))`` where ``share``
+    is the background share of documents holding the key (see
+    :func:`~primenews.stories.text.background_share`) and ``B`` the weight of
+    that prior in documents. Once the index has seen many more than ``B``
+    documents its own counts decide.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("background_docs", "counts", "docs", "shares")
+
+    def __init__(self, background_docs: int = 500) -> None:
+        self.background_docs = background_docs
         self.docs = 0
         self.counts: dict[str, int] = {}
+        self.shares: dict[str, float] = {}  # background share, fixed when a key is first seen
 
-    def add(self, keys: set[str]) -> None:
-        """Count one more document holding ``keys``."""
+    def add(self, keys: dict[str, float]) -> None:
+        """Count one more document holding ``keys`` (key → its background share)."""
         self.docs += 1
-        counts = self.counts
-        for key in keys:
-            counts[key] = counts.get(key, 0) + 1
+        counts, shares = self.counts, self.shares
+        for key, share in keys.items():
+            count = counts.get(key)
+            if count is None:
+                counts[key] = 1
+                if share > 0.0:
+                    shares[key] = share
+            else:
+                counts[key] = count + 1
 
     def idf(self, key: str) -> float:
-        """Smoothed IDF, ``ln((N + 1) / (df + 0.5))``; an unseen key is the rarest."""
-        return math.log((self.docs + 1) / (self.counts.get(key, 0) + 0.5))
+        """Smoothed, prior-blended IDF; an unseen key is the rarest."""
+        prior = self.background_docs * self.shares.get(key, 0.0)
+        total = self.docs + self.background_docs + 1
+        return math.log(total / (self.counts.get(key, 0) + prior + 0.5))
 
     def to_state(self) -> dict[str, Any]:
         """JSON-safe state."""
-        return {"docs": self.docs, "counts": dict(self.counts)}
+        return {
+            "background_docs": self.background_docs,
+            "docs": self.docs,
+            "counts": dict(self.counts),
+            "shares": dict(self.shares),
+        }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> DocumentFrequency:
         """Inverse of :meth:`to_state`."""
-        df = cls()
+        df = cls(int(state["background_docs"]))
         df.docs = int(state["docs"])
         df.counts = {str(k): int(v) for k, v in state["counts"].items()}
+        df.shares = {str(k): float(v) for k, v in state["shares"].items()}
         return df
 
 
@@ -73,12 +107,45 @@ class DocFeatures:
     signature: frozenset[str]
 
 
+def _title_names(title: str) -> list[str]:
+    """Names in a headline, unless it is written in Title Case (then every word is one)."""
+    tokens = [w for w in title.split() if w[:1].isalpha()]
+    capitals = sum(1 for w in tokens if w[:1].isupper())
+    return names(title) if capitals * 2 <= len(tokens) + 1 else []
+
+
 def _signature(doc: StoryDoc, text: str) -> frozenset[str]:
-    found = list(doc.names) or names(doc.title) + names(text)
+    found = list(doc.names) or _title_names(doc.title) + names(text)
     keys = {"n:" + fold(name) for name in found}
     keys.update("#:" + n for n in (doc.numbers or tuple(numbers(doc.title + " . " + text))))
     keys.update("l:" + link for link in doc.links)
+    keys.update("u:" + word for word in slug_words(doc.url))
     return frozenset(keys)
+
+
+def _term_counts(
+    doc: StoryDoc, text: str, options: FeatureOptions
+) -> tuple[Counter[str], dict[str, str]]:
+    """Term counts (title counted ``title_weight`` times) and a surface word per term."""
+    title_words, text_words = words(doc.title), words(text)
+    title_terms, text_terms = stems(title_words, doc.language), stems(text_words, doc.language)
+    counts = Counter(title_terms * options.title_weight)
+    counts.update(text_terms)
+    surface = dict(zip(text_terms, text_words, strict=True))
+    if options.slug_in_text and doc.language in ("", "en"):
+        slug = slug_words(doc.url)
+        slug_terms = stems(slug, "en")
+        counts.update(slug_terms)
+        surface.update(zip(slug_terms, slug, strict=True))
+    surface.update(zip(title_terms, title_words, strict=True))
+    return counts, surface
+
+
+def _background(key: str, language: str) -> float:
+    kind, _, value = key.partition(":")
+    if kind == "#" or kind == "l":
+        return 0.0
+    return background_share(value, "en" if kind == "u" else language)
 
 
 def doc_features(
@@ -91,11 +158,14 @@ def doc_features(
     gives the same weights (the index is rebuildable).
     """
     text = doc.text[: options.max_text_chars]
-    counts = Counter(terms(doc.title, doc.language) * options.title_weight)
-    counts.update(terms(text, doc.language))
+    counts, surface = _term_counts(doc, text, options)
     signature = _signature(doc, text)
     if learn:
-        df.add(set(counts) | signature)
+        language = doc.language or "en"
+        keys = {t: background_share(surface[t], language) for t in counts if t not in df.counts}
+        keys.update((t, 0.0) for t in counts if t not in keys)
+        keys.update((k, _background(k, language) if k not in df.counts else 0.0) for k in signature)
+        df.add(keys)
     weights = {t: (1.0 + math.log(c)) * df.idf(t) for t, c in counts.items()}
     if len(weights) > options.max_terms:
         kept = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[: options.max_terms]

@@ -39,13 +39,18 @@ class Story:
         self.languages: dict[str, int] = {}
         self.absorbed: list[str] = []  # keys of stories merged into this one
 
-    def dot(self, vector: dict[str, float]) -> float:
-        """Cosine of a unit ``vector`` to the centroid."""
+    def dot(self, vector: dict[str, float]) -> tuple[float, int]:
+        """Cosine of a unit ``vector`` to the centroid, and how many terms they share."""
         if self.norm2 <= 0.0:
-            return 0.0
+            return 0.0, 0
         centroid = self.centroid
-        total = sum(w * centroid.get(t, 0.0) for t, w in vector.items())
-        return total / math.sqrt(self.norm2)
+        total, shared = 0.0, 0
+        for term, weight in vector.items():
+            value = centroid.get(term)
+            if value is not None:
+                total += weight * value
+                shared += 1
+        return total / math.sqrt(self.norm2), shared
 
     def cosine(self, other: Story) -> float:
         """Cosine between two centroids."""
@@ -107,9 +112,12 @@ class StorySet:
         self.live[key] = story
         return story
 
-    def add_doc(self, story: Story, features: DocFeatures, language: str, when: float) -> None:
-        """Fold one document into ``story``."""
-        self._add_vector(story, features.vector)
+    def add_doc(
+        self, story: Story, features: DocFeatures, language: str, when: float, *, text: bool = True
+    ) -> None:
+        """Fold one document into ``story`` (its vector only if ``text``)."""
+        if text:
+            self._add_vector(story, features.vector)
         for key in features.signature:
             story.signature[key] = story.signature.get(key, 0) + 1
             self.postings.setdefault(key, {})[story.key] = None

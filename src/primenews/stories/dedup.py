@@ -1,0 +1,191 @@
+"""Duplicate detection: the same article again, a copy of another, or new.
+
+Three tests, cheapest first, against the texts recorded within ``window``:
+
+1. **Same URL** (the canonical URL is the article's identity): the document
+   is the same article again — ``SEEN`` if its text is unchanged, otherwise a
+   ``REVISION`` (a title edit is a revision, never a duplicate of another).
+2. **Exact copy**: the normalised text hash (casefolded words, punctuation
+   and spacing ignored) equals that of an earlier article at another URL.
+3. **Near copy**: the MinHash estimate of the Jaccard similarity of word
+   3-shingles is at least ``near_threshold`` (LSH finds the candidates, the
+   full signature decides). Texts under ``min_words`` words only get test 2:
+   two short feed summaries can share most shingles and be different news.
+
+A duplicate names its ``original_id``: the earliest article of that text, so
+a syndicated wire report is stored once and shown with "also carried by …".
+The :class:`DuplicateIndex` is state with a single writer, like the story
+index; :meth:`DuplicateIndex.rebuild` replays stored documents after a restart.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH  # type: ignore[import-untyped]
+
+from primenews.stories.documents import StoryDoc
+from primenews.stories.text import content_hash, shingles
+
+__all__ = ["DedupKind", "DedupOptions", "DedupResult", "DuplicateIndex"]
+
+
+class DedupKind(StrEnum):
+    """What a document is with respect to the texts already recorded."""
+
+    NEW = "new"  # a text not seen before: store it
+    SEEN = "seen"  # same URL, same text: nothing to do
+    REVISION = "revision"  # same URL, changed text: a new revision of that article
+    EXACT = "exact"  # another URL, same normalised text
+    NEAR = "near"  # another URL, near-identical text
+
+
+@dataclass(frozen=True, slots=True)
+class DedupOptions:
+    """Thresholds of duplicate detection."""
+
+    near_threshold: float = 0.8  # estimated Jaccard of word 3-shingles
+    num_perm: int = 128  # MinHash size: ±0.04 standard error at J = 0.8
+    shingle_words: int = 3
+    min_words: int = 25  # shorter texts are matched exactly only
+    window: timedelta = timedelta(days=7)  # syndicated copies appear within days
+
+
+@dataclass(frozen=True, slots=True)
+class DedupResult:
+    """The verdict on one document; ``original_id`` is set unless ``NEW``."""
+
+    kind: DedupKind
+    original_id: str | None = None
+    similarity: float = 0.0
+
+    @property
+    def is_duplicate(self) -> bool:
+        """True for a copy of *another* article (exact or near)."""
+        return self.kind in (DedupKind.EXACT, DedupKind.NEAR)
+
+
+@dataclass(slots=True)
+class _Entry:
+    doc_id: str
+    url: str
+    digest: str
+    minhash: MinHash | None
+    original_id: str  # itself, or the article its text copies
+    when: float
+
+
+class DuplicateIndex:
+    """Recent texts by URL, content hash and MinHash; feed it documents in time order."""
+
+    def __init__(self, options: DedupOptions | None = None) -> None:
+        self.options = options or DedupOptions()
+        self._lsh = MinHashLSH(
+            threshold=self.options.near_threshold, num_perm=self.options.num_perm
+        )
+        self._by_url: dict[str, _Entry] = {}
+        self._by_digest: dict[str, _Entry] = {}  # the first article of each text
+        self._by_id: dict[str, _Entry] = {}  # originals indexed in the LSH
+        self._order: deque[_Entry] = deque()  # expiry order
+        self._clock = float("-inf")
+
+    def __len__(self) -> int:
+        return len(self._by_url)
+
+    def add(self, doc: StoryDoc) -> DedupResult:
+        """Classify ``doc`` and record it (single writer)."""
+        when = doc.timestamp
+        self._clock = max(self._clock, when)
+        self._expire()
+        text = f"{doc.title}\n{doc.text}"
+        digest = content_hash(text)
+        known = self._by_url.get(doc.url)
+        if known is not None:
+            return self._revise(known, doc, digest)
+        original = self._by_digest.get(digest)
+        if original is not None:
+            self._record(_Entry(doc.id, doc.url, digest, None, original.original_id, when))
+            return DedupResult(DedupKind.EXACT, original.original_id, 1.0)
+        minhash = self._minhash(text)
+        near = self._nearest(minhash) if minhash is not None else None
+        if near is not None:
+            entry, similarity = near
+            self._record(_Entry(doc.id, doc.url, digest, None, entry.original_id, when))
+            return DedupResult(DedupKind.NEAR, entry.original_id, similarity)
+        self._record(_Entry(doc.id, doc.url, digest, minhash, doc.id, when))
+        return DedupResult(DedupKind.NEW)
+
+    def _revise(self, known: _Entry, doc: StoryDoc, digest: str) -> DedupResult:
+        if known.digest == digest:
+            return DedupResult(DedupKind.SEEN, known.doc_id, 1.0)
+        # The article changed: its old text no longer stands for anything.
+        self._unindex(known)
+        text = f"{doc.title}\n{doc.text}"
+        minhash = self._minhash(text) if known.original_id == known.doc_id else None
+        revised = _Entry(known.doc_id, known.url, digest, minhash, known.original_id, known.when)
+        self._by_url[known.url] = revised
+        self._by_digest.setdefault(digest, revised)
+        if minhash is not None:
+            self._by_id[revised.doc_id] = revised
+            self._lsh.insert(revised.doc_id, minhash)
+        self._order.append(revised)
+        return DedupResult(DedupKind.REVISION, known.doc_id, 0.0)
+
+    def _minhash(self, text: str) -> MinHash | None:
+        grams = shingles(text, self.options.shingle_words)
+        if len(grams) + self.options.shingle_words - 1 < self.options.min_words:
+            return None
+        minhash = MinHash(num_perm=self.options.num_perm)
+        minhash.update_batch([g.encode("utf-8") for g in sorted(grams)])
+        return minhash
+
+    def _nearest(self, minhash: MinHash) -> tuple[_Entry, float] | None:
+        best: tuple[_Entry, float] | None = None
+        for key in sorted(self._lsh.query(minhash)):  # sorted: LSH buckets are sets
+            entry = self._by_id[key]
+            if entry.minhash is None:  # only originals are indexed, and they all have one
+                continue
+            similarity = float(np.mean(entry.minhash.hashvalues == minhash.hashvalues))
+            if similarity < self.options.near_threshold:
+                continue
+            if best is None or (similarity, -entry.when) > (best[1], -best[0].when):
+                best = (entry, similarity)
+        return best
+
+    def _record(self, entry: _Entry) -> None:
+        self._by_url[entry.url] = entry
+        self._by_digest.setdefault(entry.digest, entry)
+        if entry.minhash is not None:
+            self._by_id[entry.doc_id] = entry
+            self._lsh.insert(entry.doc_id, entry.minhash)
+        self._order.append(entry)
+
+    def _unindex(self, entry: _Entry) -> None:
+        if self._by_digest.get(entry.digest) is entry:
+            del self._by_digest[entry.digest]
+        if self._by_id.get(entry.doc_id) is entry:
+            del self._by_id[entry.doc_id]
+            self._lsh.remove(entry.doc_id)
+
+    def _expire(self) -> None:
+        horizon = self._clock - self.options.window.total_seconds()
+        while self._order and self._order[0].when < horizon:
+            entry = self._order.popleft()
+            if self._by_url.get(entry.url) is entry:
+                del self._by_url[entry.url]
+            self._unindex(entry)
+
+    @classmethod
+    def rebuild(
+        cls, docs: Iterable[StoryDoc], options: DedupOptions | None = None
+    ) -> DuplicateIndex:
+        """Replay stored documents (oldest first) into a fresh index."""
+        index = cls(options)
+        for doc in docs:
+            index.add(doc)
+        return index
