@@ -65,6 +65,7 @@ class ClusterOptions:
     min_shared_terms: int = 2  # one shared word ("Thane", "Hormuz") is a topic, not an event
     key_min_idf: float = 3.0  # names/numbers/links commoner than ~1 doc in 20 are no evidence
     candidate_min_idf: float = 2.0  # terms commoner than ~1 doc in 7 do not propose candidates
+    candidate_terms: int = 12  # the heaviest terms that propose candidate stories
     max_story_terms: int = 300  # centroid terms kept per story
     features: FeatureOptions = field(default_factory=FeatureOptions)
 
@@ -95,6 +96,7 @@ class Evidence:
     names: tuple[str, ...] = ()
     numbers: tuple[str, ...] = ()
     links: tuple[str, ...] = ()
+    url_words: tuple[str, ...] = ()  # words of the URL slugs
     cross_language: bool = False
 
 
@@ -203,50 +205,46 @@ class StoryIndex:
         self, doc: StoryDoc, features: DocFeatures, when: float
     ) -> tuple[Story | None, float, Evidence]:
         options = self.options
-        horizon = when - options.window.total_seconds()
-        keys = [t for t in features.vector if self.df.idf(t) >= options.candidate_min_idf]
-        keys.extend(sorted(features.signature))
+        window = options.window.total_seconds()
+        keys = {k: i for k in features.signature if (i := self.df.idf(k)) >= options.key_min_idf}
+        # The heaviest rare terms and the distinctive keys propose candidates;
+        # every term still counts in the score.
+        proposers = [t for t in features.vector if self.df.idf(t) >= options.candidate_min_idf]
+        proposers = proposers[: options.candidate_terms] + sorted(keys)
+        scale = 2.0 * max(self.df.idf(""), 1.0)  # two never-seen keys make 1.0
         best: Story | None = None
-        best_score, best_evidence = 0.0, Evidence()
-        opens = when + options.window.total_seconds()
-        for story in self.stories.candidates(keys, exclude=""):
-            if story.last < horizon or story.first > opens:
+        best_score, best_parts = 0.0, (0.0, 0.0, False)
+        for story in self.stories.candidates(proposers, exclude=""):
+            if story.last < when - window or story.first > when + window:
                 continue
-            score, evidence = self._score(doc, features, story)
+            shared = [i for k, i in keys.items() if k in story.signature]
+            signature = sum(shared) / scale
+            score, text, cross = self._score(doc, features, story, signature, len(shared))
             if score > best_score:
-                best, best_score, best_evidence = story, score, evidence
-        if best_score < options.join_threshold:
+                best, best_score, best_parts = story, score, (text, signature, cross)
+        if best is None or best_score < options.join_threshold:
             return None, 0.0, Evidence()
-        return best, best_score, best_evidence
+        return best, best_score, _evidence(best, keys, *best_parts)
 
-    def _score(self, doc: StoryDoc, features: DocFeatures, story: Story) -> tuple[float, Evidence]:
-        shared = sorted(
-            k
-            for k in features.signature
-            if k in story.signature and self.df.idf(k) >= self.options.key_min_idf
-        )
-        mass = sum(self.df.idf(k) for k in shared)
-        signature = mass / (2.0 * max(self.df.idf(""), 1.0))  # two never-seen keys make 1.0
-        cross = bool(story.languages) and doc.language not in story.languages
-        text, overlap = (0.0, 0) if cross else story.dot(features.vector)
-        if overlap < self.options.min_shared_terms:
-            text = 0.0
-        evidence = Evidence(
-            text=round(text, 6),
-            signature=round(signature, 6),
-            names=tuple(k[2:] for k in shared if k.startswith("n:")),
-            numbers=tuple(k[2:] for k in shared if k.startswith("#:")),
-            links=tuple(k[2:] for k in shared if k.startswith("l:")),
-            cross_language=cross,
-        )
+    def _score(
+        self, doc: StoryDoc, features: DocFeatures, story: Story, signature: float, keys: int
+    ) -> tuple[float, float, bool]:
+        """(score, text similarity, joined across languages) of ``doc`` against ``story``.
+
+        ``signature`` is the normalised IDF mass of the ``keys`` distinctive
+        signature keys the two share.
+        """
         bonus = self.options.evidence_weight * min(signature, 1.0)
-        if cross:
+        if story.languages and doc.language not in story.languages:
             # No text to compare: evidence alone decides, and a joining document
             # scores just above the threshold so same-language matches win ties.
-            if len(shared) < 2 or signature < self.options.cross_language_evidence:
-                return 0.0, evidence
-            return self.options.join_threshold + bonus, evidence
-        return evidence.text + bonus, evidence
+            if keys < 2 or signature < self.options.cross_language_evidence:
+                return 0.0, 0.0, True
+            return self.options.join_threshold + bonus, 0.0, True
+        text, overlap = story.dot(features.vector)
+        if overlap < self.options.min_shared_terms:
+            text = 0.0
+        return text + bonus, text, False
 
     def to_state(self) -> dict[str, Any]:
         """JSON-safe state; :meth:`from_state` restores an equal index."""
@@ -266,6 +264,25 @@ class StoryIndex:
         index.stories = StorySet.from_state(state["stories"], index.options.max_story_terms)
         index._dirty = dict.fromkeys(str(k) for k in state["dirty"])
         return index
+
+
+def _evidence(
+    story: Story, keys: dict[str, float], text: float, signature: float, cross: bool
+) -> Evidence:
+    shared = sorted(k for k in keys if k in story.signature)
+
+    def kind(prefix: str) -> tuple[str, ...]:
+        return tuple(k[2:] for k in shared if k.startswith(prefix))
+
+    return Evidence(
+        text=round(text, 6),
+        signature=round(signature, 6),
+        names=kind("n:"),
+        numbers=kind("#:"),
+        links=kind("l:"),
+        url_words=kind("u:"),
+        cross_language=cross,
+    )
 
 
 def _outranks(a: Story, b: Story) -> bool:

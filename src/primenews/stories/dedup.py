@@ -20,6 +20,7 @@ index; :meth:`DuplicateIndex.rebuild` replays stored documents after a restart.
 
 from __future__ import annotations
 
+import zlib
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH  # type: ignore[import-untyped]
 
 from primenews.stories.documents import StoryDoc
-from primenews.stories.text import content_hash, shingles
+from primenews.stories.text import content_hash, normalise_text, shingles
 
 __all__ = ["DedupKind", "DedupOptions", "DedupResult", "DuplicateIndex"]
 
@@ -85,6 +86,8 @@ class DuplicateIndex:
 
     def __init__(self, options: DedupOptions | None = None) -> None:
         self.options = options or DedupOptions()
+        # Permutations are drawn once (seeded, so the same in every process).
+        self._template = MinHash(num_perm=self.options.num_perm, hashfunc=zlib.crc32)
         self._lsh = MinHashLSH(
             threshold=self.options.near_threshold, num_perm=self.options.num_perm
         )
@@ -102,7 +105,7 @@ class DuplicateIndex:
         when = doc.timestamp
         self._clock = max(self._clock, when)
         self._expire()
-        text = f"{doc.title}\n{doc.text}"
+        text = normalise_text(f"{doc.title}\n{doc.text}")
         digest = content_hash(text)
         known = self._by_url.get(doc.url)
         if known is not None:
@@ -125,7 +128,7 @@ class DuplicateIndex:
             return DedupResult(DedupKind.SEEN, known.doc_id, 1.0)
         # The article changed: its old text no longer stands for anything.
         self._unindex(known)
-        text = f"{doc.title}\n{doc.text}"
+        text = normalise_text(f"{doc.title}\n{doc.text}")
         minhash = self._minhash(text) if known.original_id == known.doc_id else None
         revised = _Entry(known.doc_id, known.url, digest, minhash, known.original_id, known.when)
         self._by_url[known.url] = revised
@@ -140,7 +143,13 @@ class DuplicateIndex:
         grams = shingles(text, self.options.shingle_words)
         if len(grams) + self.options.shingle_words - 1 < self.options.min_words:
             return None
-        minhash = MinHash(num_perm=self.options.num_perm)
+        template = self._template
+        minhash = MinHash(
+            num_perm=self.options.num_perm,
+            permutations=template.permutations,
+            scheme=template.scheme,
+            hashfunc=zlib.crc32,  # deterministic and C-fast; SHA-1 cost more than all the rest
+        )
         minhash.update_batch([g.encode("utf-8") for g in sorted(grams)])
         return minhash
 

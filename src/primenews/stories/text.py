@@ -34,6 +34,8 @@ __all__ = [
 ]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+# Latin diacritics after NFKD (other scripts' marks, e.g. Devanagari vowel signs, stay).
+_COMBINING = re.compile("[\u0300-\u036f]")
 # A capitalised word (Latin script after folding); runs of them are one name.
 _NAME_RUN = re.compile(r"(?:\b[A-Z][\w'’-]*\b(?:\s+|$)){1,4}")
 # 1,200 · 3.5 · 40% · 2026 — separators inside digits are kept for parsing.
@@ -72,8 +74,10 @@ _STEMMERS = {
 
 def fold(text: str) -> str:
     """Casefold and strip accents: ``"Nicolás"`` → ``"nicolas"``."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    folded = text.casefold()
+    if folded.isascii():
+        return folded
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", folded))
 
 
 @lru_cache(maxsize=64)
@@ -171,14 +175,14 @@ def normalise_text(text: str) -> str:
     return " ".join(_WORD.findall(fold(text)))
 
 
-def content_hash(text: str) -> str:
-    """A stable hash of the normalised text (same words → same hash)."""
-    return hashlib.blake2b(normalise_text(text).encode("utf-8"), digest_size=16).hexdigest()
+def content_hash(normalised: str) -> str:
+    """A stable hash of :func:`normalise_text` output (same words → same hash)."""
+    return hashlib.blake2b(normalised.encode("utf-8"), digest_size=16).hexdigest()
 
 
-def shingles(text: str, size: int = 3) -> set[str]:
-    """Word ``size``-grams of the normalised text (the whole text if shorter)."""
-    words = normalise_text(text).split()
+def shingles(normalised: str, size: int = 3) -> set[str]:
+    """Word ``size``-grams of :func:`normalise_text` output (the whole text if shorter)."""
+    words = normalised.split()
     if len(words) <= size:
         return {" ".join(words)} if words else set()
     return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
