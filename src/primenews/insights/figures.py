@@ -1,0 +1,245 @@
+"""Key figures: numbers with what they count, how they are hedged and who says so.
+
+Numbers are found with patterns (digits, "2,000", "$7.86bn", "12%", "72-hour",
+number words like "three" or "twenty-five"); what they count is read from
+the part-of-speech tags after them: adjectives and nouns ("three of its
+regional leaders" → "regional leaders"), then a participle that says what
+happened to them ("… had been detained" → "regional leaders detained"). A
+number followed only by a participle ("nearly 200 injured") borrows the noun
+of the figure before it in the same sentence ("28 people were killed").
+
+Dates ("July 28"), years ("in 2024"), times ("3.30pm"), ordinals ("28th")
+and numbers inside names ("G20", "Covid-19") are not figures.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from primenews.insights.entities import Token, tokens_from
+from primenews.insights.model import Entity, Figure, Qualifier
+from primenews.insights.quotes import SpeakerResolver, source_of
+from primenews.insights.summary import Sentence, sentence_at
+
+_SMALL = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen"
+).split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+WORD_VALUES = {w: float(i) for i, w in enumerate(_SMALL)} | {
+    w: float(10 * (i + 2)) for i, w in enumerate(_TENS)
+}
+SCALES = {
+    "k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6,
+    "bn": 1e9, "b": 1e9, "billion": 1e9, "tn": 1e12, "trillion": 1e12,
+}  # fmt: skip
+CURRENCIES = {
+    "$": "USD", "us$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "usd": "USD", "eur": "EUR",
+    "gbp": "GBP", "dollars": "USD", "euros": "EUR", "pounds": "GBP",
+}  # fmt: skip
+UNITS = {
+    "second": "seconds", "minute": "minutes", "hour": "hours", "day": "days", "week": "weeks",
+    "month": "months", "year": "years", "km": "km", "kilometre": "km", "kilometer": "km",
+    "mile": "miles", "metre": "m", "meter": "m", "kg": "kg", "kilogram": "kg", "tonne": "tonnes",
+    "ton": "tonnes", "barrel": "barrels", "hectare": "hectares", "acre": "acres",
+    "degree": "degrees", "mph": "mph", "gw": "GW", "mw": "MW", "point": "points",
+    "percentage point": "percentage points",
+}  # fmt: skip
+QUALIFIERS = {
+    "at least": Qualifier.AT_LEAST, "no fewer than": Qualifier.AT_LEAST,
+    "more than": Qualifier.MORE_THAN, "over": Qualifier.MORE_THAN,
+    "upwards of": Qualifier.MORE_THAN,
+    "in excess of": Qualifier.MORE_THAN, "nearly": Qualifier.NEARLY, "almost": Qualifier.NEARLY,
+    "close to": Qualifier.NEARLY, "just under": Qualifier.NEARLY, "around": Qualifier.AROUND,
+    "about": Qualifier.AROUND, "approximately": Qualifier.AROUND, "roughly": Qualifier.AROUND,
+    "some": Qualifier.AROUND, "an estimated": Qualifier.AROUND, "less than": Qualifier.LESS_THAN,
+    "fewer than": Qualifier.LESS_THAN, "under": Qualifier.LESS_THAN, "up to": Qualifier.UP_TO,
+    "as many as": Qualifier.UP_TO, "at most": Qualifier.UP_TO,
+}  # fmt: skip
+_MONTHS = (
+    r"Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?"
+)
+_WORD_NUMBER = (
+    rf"(?:{'|'.join(_TENS)})(?:-(?:{'|'.join(_SMALL[1:10])}))?|{'|'.join(reversed(_SMALL[1:]))}"
+)
+_FIGURE = re.compile(
+    r"(?<![\w.,/-])(?P<cur>US\$|[$€£¥]|(?:USD|EUR|GBP)\s?)?"
+    rf"(?:(?P<num>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?)|(?P<word>\b(?:{_WORD_NUMBER})\b))"
+    r"(?:(?P<attached>bn|mn|m|k|tn|b)\b|\s(?P<scale>thousand|million|billion|trillion)\b)?"
+    r"(?P<pct>\s?%|\s(?:per\s?cent|percent)\b)?"
+    rf"(?:-(?P<compound>{'|'.join(k for k in UNITS if ' ' not in k)})(?:-old)?\b)?",
+    re.IGNORECASE,
+)
+_QUALIFIER_BEFORE = re.compile(
+    rf"\b(?P<q>{'|'.join(sorted(QUALIFIERS, key=len, reverse=True))})\s+$", re.IGNORECASE
+)
+_DATE_BEFORE = re.compile(rf"\b(?:{_MONTHS})\.?\s+$")
+_DATE_AFTER = re.compile(
+    rf"^(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})\b|^(?:st|nd|rd|th)\b|^:\d|^\s?[ap]\.?m\b", re.I
+)
+_NOUN_TAGS = frozenset({"NN", "NNS", "NNP", "NNPS"})
+_MODIFIER_TAGS = frozenset({"JJ", "JJR", "JJS", "HYPH", "VBN"}) | _NOUN_TAGS
+_AUXILIARIES = frozenset({"were", "was", "had", "have", "has", "been", "are", "is", "being", "be"})
+_OF_DETERMINERS = frozenset({"its", "the", "their", "his", "her", "our", "these", "those", "them"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    noun: str
+    counts: str
+
+
+def extract_figures(
+    text: str,
+    tokens: Sequence[Token],
+    sentences: Sequence[Sentence],
+    entities: Sequence[Entity] = (),
+) -> tuple[Figure, ...]:
+    """Find the figures of ``text``.
+
+    Args:
+        text: the article text.
+        tokens: its tagged tokens (``entities.analyse_texts``); untagged
+            tokens still give figures, with less of what they count.
+        sentences: its sentences (``summary.split_sentences``).
+        entities: its canonical entities, to name the source of a figure.
+    """
+    figures: list[Figure] = []
+    resolver = SpeakerResolver(text, entities)
+    for match in _FIGURE.finditer(text):
+        if not _is_figure(match, text, tokens):
+            continue
+        sentence = sentence_at(sentences, match.start())
+        previous = next(
+            (f for f in reversed(figures) if sentence and f.sentence == sentence.text), None
+        )
+        figures.append(_figure(match, tokens, sentence, previous, resolver))
+    return tuple(figures)
+
+
+def _is_figure(match: re.Match[str], text: str, tokens: Sequence[Token]) -> bool:
+    before, after = (
+        text[max(0, match.start() - 12) : match.start()],
+        text[match.end() : match.end() + 12],
+    )
+    if _DATE_BEFORE.search(before) or _DATE_AFTER.match(after):
+        return False
+    number = match.group("num")
+    if (
+        number
+        and re.fullmatch(r"(?:19|20)\d\d", number)
+        and not (match.group("cur") or match.group("pct"))
+    ):
+        following = tokens_from(tokens, match.end())
+        return bool(following) and following[0].tag in (
+            "NNS",
+            "NNPS",
+        )  # "2000 people", not "in 2000"
+    word = (match.group("word") or "").lower()
+    if word == "one":
+        following = tokens_from(tokens, match.end())
+        return bool(following) and following[0].tag in ("NN", "NNS") and following[0].text != "of"
+    return True
+
+
+def _value(match: re.Match[str]) -> float:
+    if match.group("num"):
+        value = float(match.group("num").replace(",", ""))
+    else:
+        word = match.group("word").lower()
+        value = sum(WORD_VALUES[part] for part in word.split("-"))
+    scale = (match.group("attached") or match.group("scale") or "").lower()
+    if scale in ("m", "b") and not match.group("cur"):
+        return value if scale == "b" else value * 1e6  # "5m people" is a million scale too
+    return value * SCALES.get(scale, 1.0)
+
+
+def _unit(match: re.Match[str], text: str) -> tuple[str, int]:
+    """The unit and where the counted thing may start."""
+    end = match.end()
+    if match.group("cur"):
+        return CURRENCIES[match.group("cur").strip().lower()], end
+    if match.group("pct"):
+        return "%", end
+    compound = (match.group("compound") or "").lower()
+    if compound:
+        return UNITS[compound], end
+    word = re.match(r"\s+([A-Za-z]+(?:\s+point)?)\b", text[end : end + 30])
+    if word:
+        name = word.group(1).lower()
+        singular = name[:-1] if name.endswith("s") and name[:-1] in UNITS else name
+        if singular in UNITS:
+            return UNITS[singular], end + word.end()
+        if name in CURRENCIES:
+            return CURRENCIES[name], end + word.end()
+    return "", end
+
+
+def _figure(
+    match: re.Match[str],
+    tokens: Sequence[Token],
+    sentence: Sentence | None,
+    previous: Figure | None,
+    resolver: SpeakerResolver,
+) -> Figure:
+    text = resolver.text
+    unit, after = _unit(match, text)
+    counted = _counted(tokens_from(tokens, after), previous)
+    qualifier_match = _QUALIFIER_BEFORE.search(text[max(0, match.start() - 20) : match.start()])
+    qualifier = (
+        QUALIFIERS[qualifier_match.group("q").lower()] if qualifier_match else Qualifier.EXACT
+    )
+    start = match.start() - (len(qualifier_match.group(0)) if qualifier_match else 0)
+    if unit and unit == counted.noun:
+        counted = _Counted("", "")
+    return Figure(
+        value=_value(match),
+        text=text[start : match.end()],
+        sentence=sentence.text if sentence else "",
+        start=start,
+        end=match.end(),
+        unit=unit,
+        noun=counted.noun,
+        counts=counted.counts,
+        qualifier=qualifier,
+        attributed_to=source_of(sentence, match.start(), resolver) if sentence else "",
+    )
+
+
+def _counted(following: list[Token], previous: Figure | None) -> _Counted:
+    """What the number counts, from the tagged words after it."""
+    i = 0
+    if (
+        len(following) > 1
+        and following[0].text.lower() in ("of", "in")
+        and (following[1].text.lower() in _OF_DETERMINERS or following[1].tag in _NOUN_TAGS)
+    ):
+        i = 2 if following[1].text.lower() in _OF_DETERMINERS else 1
+    run: list[Token] = []
+    while i < len(following) and following[i].tag in _MODIFIER_TAGS:
+        if following[i].tag == "VBN" and any(t.tag in _NOUN_TAGS for t in run):
+            break  # "people imprisoned": the participle says what happened to them
+        run.append(following[i])
+        i += 1
+    nouns = [t for t in run if t.tag in _NOUN_TAGS]
+    if not nouns:
+        if run and previous is not None and previous.noun:  # "nearly 200 injured"
+            return _Counted(previous.noun, f"{previous.noun} {run[0].text}")
+        return _Counted("", " ".join(t.text for t in run[:1]))
+    head = len(run) - 1 - [t.tag in _NOUN_TAGS for t in reversed(run)].index(True)
+    phrase = " ".join(t.text for t in run[: head + 1] if t.tag != "HYPH")
+    noun = run[head].text if run[head].tag.startswith("NNP") else run[head].text.lower()
+    what = _participle(following[i:])
+    return _Counted(noun, f"{phrase} {what}".strip() if what else phrase)
+
+
+def _participle(rest: list[Token]) -> str:
+    """ "were killed" → "killed"; "had been detained" → "detained"; else ""."""
+    for token in rest[:4]:
+        if token.text.lower() in _AUXILIARIES or token.tag == "RB":
+            continue
+        return token.text if token.tag == "VBN" else ""
+    return ""

@@ -1,0 +1,254 @@
+"""Direct quotes and who said them; also who a figure comes from.
+
+A span between quotation marks (“…”, "…", or ‘…’ as British outlets write)
+is one of three things:
+
+- a **quote**: it opens the sentence or follows a reporting cue ("said:",
+  "told reporters,") — the speaker is found after it (", he said", ", said
+  Foreign Minister X") or before it ("X said:");
+- a **partial quote**: five words or more woven into the writer's own
+  sentence after a reporting verb ("He explained that … review “all cases
+  related to …”") — kept, marked ``partial``;
+- a **scare quote** or a title: short, inside the writer's sentence, with no
+  reporting cue attached ("“precautionary measures” granted", "“inviolable”
+  spaces") — not a quote.
+
+Speakers are resolved across the article: a name inside the attribution is
+that entity; "he"/"she" is the last person named before; "the minister" is
+the last person introduced with that title ("Minister Diosdado Cabello");
+a quote with no attribution that follows straight on from another quote
+continues it and has its speaker.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from primenews.insights.model import Entity, EntityKind, Quote
+from primenews.insights.summary import Sentence, sentence_at
+
+SPEECH_VERBS = (
+    "said|says|say|told|tells|added|adds|explained|explains|stated|declared|wrote|writes|"
+    "noted|insisted|argued|warned|warns|announced|claimed|asked|replied|"
+    "concluded|acknowledged|admitted|stressed|emphasi[sz]ed|tweeted|commented|remarked|"
+    "recalled|urged|vowed|estimated|reported|indicated|confirmed|denied|according\\s+to"
+)
+_CUE_AFTER = re.compile(
+    rf"\s*,?\s*(?P<pre>[^.!?“”\"]{{0,80}}?)\s*\b(?P<verb>{SPEECH_VERBS})\b(?P<post>[^.!?“”\"]{{0,160}})",
+    re.IGNORECASE,
+)
+_CUE_BEFORE = re.compile(
+    rf"(?P<pre>[^.!?“”\",;]{{0,80}}?)\s*\b(?P<verb>{SPEECH_VERBS})\b[^.!?“”\"]{{0,60}}?[:,]\s*$",
+    re.IGNORECASE,
+)
+_VERB = re.compile(rf"\b(?P<verb>{SPEECH_VERBS})\b", re.IGNORECASE)
+_DATA_SOURCE = re.compile(
+    r"(?P<who>(?:[\w'’-]+\s+){0,3}(?:figures|data|estimates|statistics|numbers|tallies|count|polls?))"
+    r"\s+(?:indicate|indicated|show|shows|showed|suggest|suggests|suggested|put)\b",
+    re.IGNORECASE,
+)
+_ACCORDING = re.compile(r"\baccording\s+to\s+(?P<who>[^,.;:]{2,80})", re.IGNORECASE)
+_QUOTE_SPANS = re.compile(
+    r"“(?P<curly>[^“”\n]+)(?:”|$)|\"(?P<straight>[^\"\n]+)\"|(?<![\w’'])‘(?P<single>[^‘\n]+?)’(?![\w])",
+    re.MULTILINE,
+)
+_PRONOUN_PERSON = frozenset({"he", "she", "him", "her"})
+_PRONOUN_GROUP = frozenset({"it", "they"})
+_LEADING = re.compile(r"^(?:(?:and|but|while|as|that|who|which|so)\s+)+", re.IGNORECASE)
+MIN_QUOTE_WORDS = 5  # fewer, woven into the writer's sentence, is a scare quote or a title
+
+
+@dataclass(frozen=True, slots=True)
+class Speaker:
+    """Who an attribution names: a canonical entity (with key) or the phrase as written."""
+
+    name: str
+    key: str = ""
+
+
+class SpeakerResolver:
+    """Turns an attribution phrase at a place in the text into a speaker."""
+
+    def __init__(self, text: str, entities: Sequence[Entity]) -> None:
+        self.text = text
+        mentions = [(m.start, m.end, e) for e in entities for m in e.mentions]
+        mentions.sort(key=lambda item: item[0])
+        self._mentions = mentions
+        self._starts = [m[0] for m in mentions]
+
+    def resolve(self, start: int, end: int) -> Speaker:
+        """The speaker named by ``text[start:end]`` ("he", "Gerardo Werhein", "the ministry")."""
+        phrase = _LEADING.sub("", self.text[start:end].strip(" ,;:—–-"))
+        if not phrase:
+            return Speaker("")
+        inside = [e for s, t, e in self._within(start, end) if e.kind is not EntityKind.PLACE]
+        if inside:
+            people = [e for e in inside if e.kind is EntityKind.PERSON]
+            chosen = (people or inside)[0]
+            return Speaker(chosen.name, chosen.key)
+        word = phrase.lower()
+        if word in _PRONOUN_PERSON:
+            return self._last_before(start, EntityKind.PERSON) or Speaker("")
+        if word in _PRONOUN_GROUP:
+            return self._last_before(start, EntityKind.ORGANIZATION) or Speaker("")
+        titled = self._titled(phrase, start)
+        if titled is not None:
+            return titled
+        if len(phrase.split()) > 8:
+            return Speaker("")
+        return Speaker(phrase[0].lower() + phrase[1:] if _is_common(phrase) else phrase)
+
+    def _within(self, start: int, end: int) -> list[tuple[int, int, Entity]]:
+        low = bisect.bisect_left(self._starts, start)
+        high = bisect.bisect_left(self._starts, end)
+        return [m for m in self._mentions[low:high] if m[1] <= end]
+
+    def _last_before(self, offset: int, kind: EntityKind) -> Speaker | None:
+        high = bisect.bisect_left(self._starts, offset)
+        for _start, _end, entity in reversed(self._mentions[:high]):
+            if entity.kind is kind:
+                return Speaker(entity.name, entity.key)
+        return None
+
+    def _titled(self, phrase: str, offset: int) -> Speaker | None:
+        """ "the minister" → the last person introduced as "Minister …"."""
+        words = phrase.lower().split()
+        if len(words) < 2 or words[0] not in ("the", "this"):
+            return None
+        title = words[-1]
+        high = bisect.bisect_left(self._starts, offset)
+        for start, _end, entity in reversed(self._mentions[:high]):
+            before = self.text[max(0, start - 40) : start].lower().split()
+            if entity.kind is EntityKind.PERSON and before and before[-1].strip(",") == title:
+                return Speaker(entity.name, entity.key)
+        return None
+
+
+def _is_common(phrase: str) -> bool:
+    """A sentence-initial "The ministry" is written "the ministry" in a speaker field."""
+    first = phrase.split()[0]
+    return first in ("The", "A", "An") and not any(w[:1].isupper() for w in phrase.split()[1:])
+
+
+def extract_quotes(
+    text: str, sentences: Sequence[Sentence], entities: Sequence[Entity] = ()
+) -> tuple[Quote, ...]:
+    """Find the quotes of ``text`` with their speakers; scare quotes are left out."""
+    resolver = SpeakerResolver(text, entities)
+    quotes: list[Quote] = []
+    previous_end = -1  # where the sentence holding the last quote ends
+    for match in _QUOTE_SPANS.finditer(text):
+        group = match.lastgroup or "curly"
+        inner = match.group(group).strip()
+        sentence = sentence_at(sentences, match.start())
+        if sentence is None or not inner:
+            continue
+        quote = _classify(match, inner, sentence, resolver)
+        if quote is None:
+            continue
+        between = text[previous_end : match.start()] if previous_end >= 0 else "x"
+        if not quote.speaker and not quote.partial and not any(c.isalpha() for c in between):
+            last = quotes[-1]  # a quote that follows straight on from another continues it
+            quote = Quote(
+                quote.text, quote.start, quote.end, last.speaker, last.speaker_key, False, last.cue
+            )
+        quotes.append(quote)
+        previous_end = (sentence_at(sentences, match.end() - 1) or sentence).end
+    return tuple(quotes)
+
+
+def _classify(
+    match: re.Match[str], inner: str, sentence: Sentence, resolver: SpeakerResolver
+) -> Quote | None:
+    text = resolver.text
+    lead = text[sentence.start : match.start()]
+    after_end = min(match.end(), len(text))
+    after = text[after_end : sentence.end]
+    words = len(inner.split())
+    cue_after = (
+        _CUE_AFTER.match(after) if inner[-1:] in ",.!?…" or re.match(r"\s*,", after) else None
+    )
+    cue_before = _CUE_BEFORE.search(lead) if lead.strip() else None
+    opens_sentence = not lead.strip() or lead.rstrip().endswith((":", "—", "–"))
+    spoken = inner[-1:] in ",.!?…"
+    if (opens_sentence and (spoken or words >= MIN_QUOTE_WORDS)) or cue_before or cue_after:
+        speaker, verb = _attributed(match, lead, after, cue_before, cue_after, resolver)
+        return Quote(inner, match.start(), match.end(), speaker.name, speaker.key, False, verb)
+    verb_before = list(_VERB.finditer(lead))
+    if words < MIN_QUOTE_WORDS or not verb_before:
+        return None  # a scare quote, a term or a title
+    cue = verb_before[0]
+    start = sentence.start + _clause_start(lead, cue.start())
+    speaker = resolver.resolve(start, sentence.start + cue.start())
+    return Quote(
+        inner, match.start(), match.end(), speaker.name, speaker.key, True, cue.group("verb")
+    )
+
+
+def _attributed(
+    match: re.Match[str],
+    lead: str,
+    after: str,
+    cue_before: re.Match[str] | None,
+    cue_after: re.Match[str] | None,
+    resolver: SpeakerResolver,
+) -> tuple[Speaker, str]:
+    base_after = match.end()
+    if cue_after is not None:
+        if cue_after.group("pre").strip():
+            speaker = resolver.resolve(
+                base_after + cue_after.start("pre"), base_after + cue_after.end("pre")
+            )
+        else:
+            post = cue_after.group("post")
+            stop = re.search(r"[,;(]", post)
+            end = cue_after.start("post") + (stop.start() if stop else len(post))
+            speaker = resolver.resolve(base_after + cue_after.start("post"), base_after + end)
+        return speaker, cue_after.group("verb").lower()
+    if cue_before is not None:
+        base = match.start() - len(lead)
+        speaker = resolver.resolve(base + cue_before.start("pre"), base + cue_before.end("pre"))
+        return speaker, cue_before.group("verb").lower()
+    return Speaker(""), ""
+
+
+def _clause_start(lead: str, verb_at: int) -> int:
+    """Where the subject of the verb at ``verb_at`` begins: after the last comma, <= 8 words."""
+    head = lead[:verb_at]
+    cut = max(head.rfind(","), head.rfind(";"), head.rfind(" that "))
+    start = cut + 1 if cut >= 0 else 0
+    words = list(re.finditer(r"\S+", head[start:]))
+    if len(words) > 8:
+        start += words[-8].start()
+    return start
+
+
+def source_of(sentence: Sentence, offset: int, resolver: SpeakerResolver) -> str:
+    """Who a figure at ``offset`` in ``sentence`` comes from, or "" when the text does not say.
+
+    "according to the attorney general's office", "Government figures
+    indicate …" → "government figures", "an opposition party called Vente
+    Venezuela said three …" → "Vente Venezuela".
+    """
+    text = sentence.text
+    according = _ACCORDING.search(text)
+    if according:
+        start = sentence.start + according.start("who")
+        return resolver.resolve(start, start + len(according.group("who"))).name
+    data = _DATA_SOURCE.search(text)
+    if data and sentence.start + data.start() < offset:
+        who = data.group("who")
+        return who[0].lower() + who[1:] if data.start() == 0 and who.split()[0].istitle() else who
+    for verb in _VERB.finditer(text):
+        verb_at = sentence.start + verb.start()
+        if verb_at < offset:
+            start = sentence.start + _clause_start(text, verb.start())
+            return resolver.resolve(start, verb_at).name
+        tail = text[verb.end() :].strip(" .")
+        if not tail:  # "…, the ministry said."
+            start = sentence.start + _clause_start(text, verb.start())
+            return resolver.resolve(start, verb_at).name
+    return ""
