@@ -60,6 +60,8 @@ class ClusterOptions:
     late_join_threshold: float | None = None  # a lone article joining at merge time; None: as above
     merge_threshold: float = 0.25  # the smaller story's mean member similarity to the larger
     window: timedelta = timedelta(days=2)  # a story takes articles while its newest is this recent
+    gap_half_life: timedelta = timedelta(days=2)  # score halves per this since the story's newest
+    merge_gap: timedelta = timedelta(days=1)  # stories further apart in time never merge
     evidence_weight: float = 0.1  # how much shared names/numbers/links add to the text score
     cross_language_evidence: float = 0.7  # evidence alone needed across languages
     min_shared_terms: int = 2  # one shared word ("Thane", "Hormuz") is a topic, not an event
@@ -186,9 +188,9 @@ class StoryIndex:
 
     def _merge_partner(self, story: Story) -> tuple[Story, float] | None:
         best: tuple[Story, float] | None = None
-        window = self.options.window.total_seconds()
+        gap = self.options.merge_gap.total_seconds()
         for other in self.stories.candidates(story.top_terms(24), exclude=story.key):
-            if other.first > story.last + window or story.first > other.last + window:
+            if other.first > story.last + gap or story.first > other.last + gap:
                 continue  # not concurrent: two events, however alike
             small = other if _outranks(story, other) else story
             score = story.cosine(other)
@@ -212,6 +214,7 @@ class StoryIndex:
         proposers = [t for t in features.vector if self.df.idf(t) >= options.candidate_min_idf]
         proposers = proposers[: options.candidate_terms] + sorted(keys)
         scale = 2.0 * max(self.df.idf(""), 1.0)  # two never-seen keys make 1.0
+        half_life = options.gap_half_life.total_seconds()
         best: Story | None = None
         best_score, best_parts = 0.0, (0.0, 0.0, False)
         for story in self.stories.candidates(proposers, exclude=""):
@@ -220,6 +223,7 @@ class StoryIndex:
             shared = [i for k, i in keys.items() if k in story.signature]
             signature = sum(shared) / scale
             score, text, cross = self._score(doc, features, story, signature, len(shared))
+            score *= 0.5 ** (max(0.0, when - story.last) / half_life)
             if score > best_score:
                 best, best_score, best_parts = story, score, (text, signature, cross)
         if best is None or best_score < options.join_threshold:
