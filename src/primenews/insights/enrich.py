@@ -123,5 +123,5 @@ def _compose(
         figures=extract_figures(text, analysis.tokens, sentences, entities),
         quotes=extract_quotes(text, sentences, entities),
         dates=extract_dates(text, article.published, sentences, analysis.tokens),
-        summary=summarise(text, article.title, options.summary_sentences),
+        summary=summarise(text, article.title, options.summary_sentences, sentences),
     )

@@ -42,6 +42,7 @@ class _Gazetteer:
     by_name: dict[str, tuple[Place, ...]]
     country_names: dict[str, str]  # country code → name
     demonyms: dict[str, str]  # normalised demonym → country code
+    stems: dict[str, str]  # first six letters of a country name → its code
     state_names: dict[str, str]  # US state code ("CA") → normalised name ("california")
     admin1: dict[int, str]  # city geonameid → its first-level region code (a US state's code)
 
@@ -88,7 +89,10 @@ def gazetteer() -> _Gazetteer:
         )  # fmt: skip
         by_name[normalise_name(city["name"])].append(place)
     index = {k: tuple(v) for k, v in by_name.items()}
-    return _Gazetteer(index, country_names, demonyms, state_names, admin1)
+    stems = {
+        normalise_name(name)[:6]: code for code, name in country_names.items() if len(name) >= 6
+    }
+    return _Gazetteer(index, country_names, demonyms, stems, state_names, admin1)
 
 
 def context_countries(entities: Iterable[Entity], demonyms: Iterable[str] = ()) -> Counter[str]:
@@ -113,11 +117,8 @@ def context_countries(entities: Iterable[Entity], demonyms: Iterable[str] = ()) 
 def _country_of_demonym(word: str, index: _Gazetteer) -> str:
     if word in index.demonyms:
         return index.demonyms[word]
-    # "Argentine" for "Argentinean", "Venezuelan" for "Venezuela": a shared stem of 6+
-    for name, places in index.by_name.items():
-        if len(word) >= 6 and name[:6] == word[:6] and places[0].feature == "country":
-            return places[0].country_code
-    return ""
+    # "Argentine" for "Argentinean", "Venezuelan": a country's name shares its first six letters
+    return index.stems.get(word[:6], "") if len(word) >= 6 else ""
 
 
 def resolve_place(

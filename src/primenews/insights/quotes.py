@@ -171,7 +171,7 @@ def _classify(
     cue_after = (
         _CUE_AFTER.match(after) if inner[-1:] in ",.!?…" or re.match(r"\s*,", after) else None
     )
-    cue_before = _CUE_BEFORE.search(lead) if lead.strip() else None
+    cue_before = _CUE_BEFORE.search(lead) if lead.rstrip().endswith((":", ",")) else None
     opens_sentence = not lead.strip() or lead.rstrip().endswith((":", "—", "–"))
     spoken = inner[-1:] in ",.!?…"
     if (opens_sentence and (spoken or words >= MIN_QUOTE_WORDS)) or cue_before or cue_after:

@@ -15,6 +15,7 @@ across outlets and near-duplicates (one wire copy rewritten) dropped.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -65,10 +66,10 @@ def split_sentences(text: str) -> tuple[Sentence, ...]:
 
 
 def sentence_at(sentences: Sequence[Sentence], offset: int) -> Sentence | None:
-    """The sentence holding character ``offset``, if any."""
-    for sentence in sentences:
-        if sentence.start <= offset < sentence.end:
-            return sentence
+    """The sentence holding character ``offset``, if any (``sentences`` in text order)."""
+    index = bisect.bisect_right(sentences, offset, key=lambda s: s.start) - 1
+    if index >= 0 and offset < sentences[index].end:
+        return sentences[index]
     return None
 
 
@@ -94,33 +95,36 @@ def _score(sentence: Sentence, index: int, title_words: set[str]) -> float:
     return 2.0 * position + 1.5 * title + 0.5 * names + numbers
 
 
-def summarise(text: str, title: str = "", max_sentences: int = 3) -> tuple[str, ...]:
+def summarise(
+    text: str,
+    title: str = "",
+    max_sentences: int = 3,
+    sentences: Sequence[Sentence] | None = None,
+) -> tuple[str, ...]:
     """Pick the 2–3 sentences of ``text`` that best say what it is about.
 
     Args:
         text: the article text, paragraphs separated by newlines.
         title: the headline; sentences sharing its words score higher.
         max_sentences: 3 by default; 2 for articles of fewer than 8 sentences.
+        sentences: ``split_sentences(text)`` when the caller has it already.
 
     Returns:
         Sentences exactly as written, in the order they appear.
     """
-    sentences = [s for s in split_sentences(text) if _usable(s)]
-    if not sentences:
+    usable = [s for s in (sentences or split_sentences(text)) if _usable(s)]
+    if not usable:
         return ()
-    wanted = min(max_sentences, 2 if len(sentences) < 8 else max_sentences)
+    wanted = min(max_sentences, 2 if len(usable) < 8 else max_sentences)
     title_words = _content_words(title)
-    ranked = sorted(
-        range(len(sentences)),
-        key=lambda i: -_score(sentences[i], i, title_words),
-    )
+    ranked = sorted(range(len(usable)), key=lambda i: -_score(usable[i], i, title_words))
     chosen: list[int] = []
     for i in ranked:
-        if all(_distinct(sentences[i].text, sentences[j].text) for j in chosen):
+        if all(_distinct(usable[i].text, usable[j].text) for j in chosen):
             chosen.append(i)
         if len(chosen) == wanted:
             break
-    return tuple(sentences[i].text for i in sorted(chosen))
+    return tuple(usable[i].text for i in sorted(chosen))
 
 
 def _distinct(a: str, b: str) -> bool:
