@@ -60,7 +60,7 @@ class ClusterOptions:
     late_join_threshold: float | None = None  # a lone article joining at merge time; None: as above
     merge_threshold: float = 0.25  # the smaller story's mean member similarity to the larger
     window: timedelta = timedelta(days=2)  # a story takes articles while its newest is this recent
-    gap_half_life: timedelta = timedelta(days=2)  # score halves per this since the story's newest
+    gap_half_life: timedelta = timedelta(days=3)  # score halves per this since the story's newest
     merge_gap: timedelta = timedelta(days=1)  # stories further apart in time never merge
     evidence_weight: float = 0.1  # how much shared names/numbers/links add to the text score
     cross_language_evidence: float = 0.7  # evidence alone needed across languages
@@ -68,6 +68,7 @@ class ClusterOptions:
     key_min_idf: float = 3.0  # names/numbers/links commoner than ~1 doc in 20 are no evidence
     candidate_min_idf: float = 2.0  # terms commoner than ~1 doc in 7 do not propose candidates
     candidate_terms: int = 12  # the heaviest terms that propose candidate stories
+    candidates_per_term: int = 40  # the stories that used a term most recently; bounds the work
     max_story_terms: int = 300  # centroid terms kept per story
     features: FeatureOptions = field(default_factory=FeatureOptions)
 
@@ -189,7 +190,9 @@ class StoryIndex:
     def _merge_partner(self, story: Story) -> tuple[Story, float] | None:
         best: tuple[Story, float] | None = None
         gap = self.options.merge_gap.total_seconds()
-        for other in self.stories.candidates(story.top_terms(24), exclude=story.key):
+        proposers = story.top_terms(8)  # fragments of one event share their heaviest terms
+        per_key = self.options.candidates_per_term // 2
+        for other in self.stories.candidates(proposers, exclude=story.key, per_key=per_key):
             if other.first > story.last + gap or story.first > other.last + gap:
                 continue  # not concurrent: two events, however alike
             small = other if _outranks(story, other) else story
@@ -217,7 +220,8 @@ class StoryIndex:
         half_life = options.gap_half_life.total_seconds()
         best: Story | None = None
         best_score, best_parts = 0.0, (0.0, 0.0, False)
-        for story in self.stories.candidates(proposers, exclude=""):
+        per_key, min_hits = options.candidates_per_term, min(2, options.min_shared_terms)
+        for story in self.stories.candidates(proposers, "", per_key, min_hits):
             if story.last < when - window or story.first > when + window:
                 continue
             shared = [i for k, i in keys.items() if k in story.signature]

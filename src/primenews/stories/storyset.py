@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from itertools import islice
 from typing import Any
 
 from primenews.stories.features import DocFeatures
@@ -120,7 +121,7 @@ class StorySet:
             self._add_vector(story, features.vector)
         for key in features.signature:
             story.signature[key] = story.signature.get(key, 0) + 1
-            self.postings.setdefault(key, {})[story.key] = None
+            self._post(key, story.key)
         story.languages[language] = story.languages.get(language, 0) + 1
         story.size += 1
         story.first = min(story.first, when)
@@ -133,7 +134,7 @@ class StorySet:
             old = centroid.get(term)
             if old is None:
                 old = 0.0
-                self.postings.setdefault(term, {})[story.key] = None
+            self._post(term, story.key)
             centroid[term] = old + weight
             story.norm2 += (old + weight) ** 2 - old * old
         if len(centroid) > 2 * self.max_terms:
@@ -149,6 +150,15 @@ class StorySet:
         story.centroid = kept
         story.norm2 = sum(w * w for w in kept.values())
 
+    def _post(self, term: str, key: str) -> None:
+        """Put ``key`` at the recent end of ``term``'s posting list."""
+        posting = self.postings.get(term)
+        if posting is None:
+            self.postings[term] = {key: None}
+        else:
+            posting.pop(key, None)
+            posting[key] = None
+
     def _unpost(self, term: str, key: str) -> None:
         posting = self.postings.get(term)
         if posting is not None:
@@ -160,15 +170,26 @@ class StorySet:
         self._recency.pop(key, None)
         self._recency[key] = None
 
-    def candidates(self, keys: Iterable[str], exclude: str) -> list[Story]:
-        """Live stories posted under any of ``keys``, oldest first."""
-        found: dict[str, None] = {}
+    def candidates(
+        self, keys: Iterable[str], exclude: str, per_key: int = 0, min_hits: int = 1
+    ) -> list[Story]:
+        """Live stories posted under at least ``min_hits`` of ``keys``, oldest first.
+
+        With ``per_key``, only the ``per_key`` stories that most recently took
+        a document with that key are read from each posting list: this bounds
+        the work per document however many stories the window holds.
+        """
+        hits: dict[str, int] = {}
         for key in keys:
             posting = self.postings.get(key)
-            if posting:
-                found.update(posting)
-        found.pop(exclude, None)
-        return sorted((self.live[k] for k in found), key=lambda s: s.seq)
+            if not posting:
+                continue
+            found = islice(reversed(posting), per_key) if per_key else iter(posting)
+            for story_key in found:
+                hits[story_key] = hits.get(story_key, 0) + 1
+        hits.pop(exclude, None)
+        chosen = (self.live[k] for k, n in hits.items() if n >= min_hits)
+        return sorted(chosen, key=lambda s: s.seq)
 
     def merge(self, small: Story, big: Story) -> None:
         """Fold ``small`` into ``big`` and retire ``small``'s key as an alias."""
