@@ -60,6 +60,7 @@ _ORG_NOUNS = (
 )
 _ORG_BEFORE = re.compile(rf"\b(?:{_ORG_NOUNS})\s+(?:(?:called|named|known\s+as)\s+)?$", re.I)
 _ORG_AFTER = re.compile(rf"^,?\s+(?:a|an|the)\s+(?:[\w-]+\s+){{0,3}}(?:{_ORG_NOUNS})\b", re.I)
+_LOCATIVE_BEFORE = re.compile(r"\b(?:in|near|outside|around|across)\s+$")
 _ACRONYM_AFTER = re.compile(r"\s*\(([A-Z][A-Za-z&]{1,9})\)")  # used with .match(text, pos)
 _MINOR_WORDS = frozenset({"of", "the", "and", "for", "de", "la", "del", "des", "du", "on", "in"})
 NEAR_SPELLING_EDITS = 2  # "Werhein"/"Werthein" is one; three edits is another name
@@ -177,6 +178,8 @@ def _kind(mention: Mention, text: str) -> EntityKind:
     after = text[mention.end : mention.end + 60]
     if _ORG_BEFORE.search(before) or _ORG_AFTER.match(after):
         return EntityKind.ORGANIZATION
+    if kind is EntityKind.PERSON and " " not in mention.text and _LOCATIVE_BEFORE.search(before):
+        return EntityKind.PLACE  # "near Ravenna": NER took a town for a surname
     return kind
 
 
@@ -270,7 +273,16 @@ def _cluster_organisations(text: str, mentions: Sequence[Mention]) -> list[_Clus
         text_form = cluster.mentions[0].text
         if text_form.isupper() and text_form in KNOWN_ACRONYMS:
             cluster.name = KNOWN_ACRONYMS[text_form]
-    return list(clusters.values())
+    _merge_short_names(clusters)
+    return _unique(clusters.values())
+
+
+def _merge_short_names(clusters: dict[str, _Cluster]) -> None:
+    """ "Acme" joins "Acme Robotics" when that is the only longer name it starts."""
+    for key in [k for k in clusters if " " not in k]:
+        longer = _unique(c for k, c in clusters.items() if k.startswith(key + " "))
+        if len(longer) == 1 and not clusters[key].name:
+            longer[0].mentions.extend(clusters.pop(key).mentions)
 
 
 def _defined_acronyms(text: str, mentions: Sequence[Mention]) -> dict[str, str]:

@@ -58,11 +58,9 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"(?P<unit>day|week|month|year)s?\s+ago\b", re.I)),
     ("deictic", re.compile(r"\b(?P<word>today|yesterday|tomorrow)\b", re.I)),
     ("year", re.compile(
-        rf"\b(?:in|since|by|until|from|during|before|after|of)\s+{_YEAR}\b(?![-/]\d)")),
+        rf"\b(?P<rel>in|since|by|until|from|during|before|after|of)\s+{_YEAR}\b(?![-/]\d)")),
 )  # fmt: skip
-_FUTURE = re.compile(
-    r"\b(?:will|would|next|upcoming|scheduled|due\s+to|expected\s+to|plans?\s+to)\b", re.I
-)
+_FUTURE = re.compile(r"\b(?:will|would|next|upcoming|scheduled|due|expected|plans?\s+to)\b", re.I)
 _CLAUSE_BREAK = re.compile(r"[,;:—–()]|\s(?:that|which|where|when|while|after|before)\s")
 _DATE_WORDS = re.compile(
     r"^(?:on|in|this|last|next|since|until|by|from|to|during|earlier|later|the|early|late|mid)$",
@@ -119,7 +117,8 @@ def _span(match: re.Match[str]) -> tuple[int, int]:
     groups = match.groupdict()
     rel = groups.get("rel")
     if rel and rel.lower() not in ("this", "last", "next", "past"):
-        return match.start("weekday" if groups.get("weekday") else "month"), match.end()
+        name = "weekday" if groups.get("weekday") else "month" if groups.get("month") else "year"
+        return match.start(name), match.end()
     return match.start(), match.end()
 
 

@@ -42,7 +42,8 @@ CURRENCIES = {
 UNITS = {
     "second": "seconds", "minute": "minutes", "hour": "hours", "day": "days", "week": "weeks",
     "month": "months", "year": "years", "km": "km", "kilometre": "km", "kilometer": "km",
-    "mile": "miles", "metre": "m", "meter": "m", "kg": "kg", "kilogram": "kg", "tonne": "tonnes",
+    "mile": "miles", "millimetre": "mm", "mm": "mm", "centimetre": "cm", "cm": "cm",
+    "inch": "inches", "metre": "m", "meter": "m", "kg": "kg", "kilogram": "kg", "tonne": "tonnes",
     "ton": "tonnes", "barrel": "barrels", "hectare": "hectares", "acre": "acres",
     "degree": "degrees", "mph": "mph", "gw": "GW", "mw": "MW", "point": "points",
     "percentage point": "percentage points",
@@ -66,7 +67,7 @@ _WORD_NUMBER = (
     rf"(?:{'|'.join(_TENS)})(?:-(?:{'|'.join(_SMALL[1:10])}))?|{'|'.join(reversed(_SMALL[1:]))}"
 )
 _FIGURE = re.compile(
-    r"(?<![\w.,/-])(?P<cur>US\$|[$€£¥]|(?:USD|EUR|GBP)\s?)?"
+    r"(?<![\w.,:/-])(?P<cur>US\$|[$€£¥]|(?:USD|EUR|GBP)\s?)?"
     rf"(?:(?P<num>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?)|(?P<word>\b(?:{_WORD_NUMBER})\b))"
     r"(?:(?P<attached>bn|mn|m|k|tn|b)\b|\s(?P<scale>thousand|million|billion|trillion)\b)?"
     r"(?P<pct>\s?%|\s(?:per\s?cent|percent)\b)?"
@@ -83,6 +84,8 @@ _DATE_AFTER = re.compile(
 _NOUN_TAGS = frozenset({"NN", "NNS", "NNP", "NNPS"})
 _MODIFIER_TAGS = frozenset({"JJ", "JJR", "JJS", "HYPH", "VBN"}) | _NOUN_TAGS
 _AUXILIARIES = frozenset({"were", "was", "had", "have", "has", "been", "are", "is", "being", "be"})
+_RELATIVE = frozenset({"last", "next", "this", "previous", "past", "coming"})
+_TIME_NOUNS = frozenset({"year", "week", "month", "day", "decade", "quarter", "season", "time"})
 _OF_DETERMINERS = frozenset({"its", "the", "their", "his", "her", "our", "these", "those", "them"})
 
 
@@ -116,7 +119,9 @@ def extract_figures(
         previous = next(
             (f for f in reversed(figures) if sentence and f.sentence == sentence.text), None
         )
-        figures.append(_figure(match, tokens, sentence, previous, resolver))
+        figure = _figure(match, tokens, sentence, previous, resolver)
+        if figure.unit or figure.counts:  # a number that counts nothing we can name is noise
+            figures.append(figure)
     return tuple(figures)
 
 
@@ -224,6 +229,8 @@ def _counted(following: list[Token], previous: Figure | None) -> _Counted:
             break  # "people imprisoned": the participle says what happened to them
         run.append(following[i])
         i += 1
+    if len(run) > 1 and run[0].text.lower() in _RELATIVE and run[1].text.lower() in _TIME_NOUNS:
+        run = []  # "rose 12% last year": a date, not what is counted
     nouns = [t for t in run if t.tag in _NOUN_TAGS]
     if not nouns:
         if run and previous is not None and previous.noun:  # "nearly 200 injured"

@@ -34,7 +34,7 @@ SPEECH_VERBS = (
     "said|says|say|told|tells|added|adds|explained|explains|stated|declared|wrote|writes|"
     "noted|insisted|argued|warned|warns|announced|claimed|asked|replied|"
     "concluded|acknowledged|admitted|stressed|emphasi[sz]ed|tweeted|commented|remarked|"
-    "recalled|urged|vowed|estimated|reported|indicated|confirmed|denied|according\\s+to"
+    "recalled|urged|vowed|promised|pledged|estimated|reported|indicated|confirmed|denied|according\\s+to"
 )
 _CUE_AFTER = re.compile(
     rf"\s*,?\s*(?P<pre>[^.!?“”\"]{{0,80}}?)\s*\b(?P<verb>{SPEECH_VERBS})\b(?P<post>[^.!?“”\"]{{0,160}})",
@@ -55,9 +55,14 @@ _QUOTE_SPANS = re.compile(
     r"“(?P<curly>[^“”\n]+)(?:”|$)|\"(?P<straight>[^\"\n]+)\"|(?<![\w’'])‘(?P<single>[^‘\n]+?)’(?![\w])",
     re.MULTILINE,
 )
+_CLAUSE_BETWEEN = re.compile(r"[;:]|,\s+(?:which|who|while|but|whereas)\b")
 _PRONOUN_PERSON = frozenset({"he", "she", "him", "her"})
 _PRONOUN_GROUP = frozenset({"it", "they"})
 _LEADING = re.compile(r"^(?:(?:and|but|while|as|that|who|which|so)\s+)+", re.IGNORECASE)
+TITLE_ABBREVIATIONS = {
+    "gov": "governor", "sen": "senator", "rep": "representative", "gen": "general",
+    "pres": "president", "sec": "secretary", "dr": "doctor", "prof": "professor",
+}  # fmt: skip
 MIN_QUOTE_WORDS = 5  # fewer, woven into the writer's sentence, is a scare quote or a title
 
 
@@ -107,11 +112,20 @@ class SpeakerResolver:
         return [m for m in self._mentions[low:high] if m[1] <= end]
 
     def _last_before(self, offset: int, kind: EntityKind) -> Speaker | None:
+        """The last entity of ``kind`` named before ``offset``.
+
+        A one-word "person" that never appears with a full name is more often
+        a place NER misread than a person, so a full name further back wins.
+        """
         high = bisect.bisect_left(self._starts, offset)
+        fallback: Speaker | None = None
         for _start, _end, entity in reversed(self._mentions[:high]):
-            if entity.kind is kind:
+            if entity.kind is not kind:
+                continue
+            if kind is not EntityKind.PERSON or " " in entity.name:
                 return Speaker(entity.name, entity.key)
-        return None
+            fallback = fallback or Speaker(entity.name, entity.key)
+        return fallback
 
     def _titled(self, phrase: str, offset: int) -> Speaker | None:
         """ "the minister" → the last person introduced as "Minister …"."""
@@ -119,10 +133,14 @@ class SpeakerResolver:
         if len(words) < 2 or words[0] not in ("the", "this"):
             return None
         title = words[-1]
+        abbreviations = {t for t, full in TITLE_ABBREVIATIONS.items() if full == title}
         high = bisect.bisect_left(self._starts, offset)
         for start, _end, entity in reversed(self._mentions[:high]):
             before = self.text[max(0, start - 40) : start].lower().split()
-            if entity.kind is EntityKind.PERSON and before and before[-1].strip(",") == title:
+            introduced = before[-1].strip(",.") if before else ""
+            if entity.kind is EntityKind.PERSON and (
+                introduced == title or introduced in abbreviations
+            ):
                 return Speaker(entity.name, entity.key)
         return None
 
@@ -244,7 +262,9 @@ def source_of(sentence: Sentence, offset: int, resolver: SpeakerResolver) -> str
         return who[0].lower() + who[1:] if data.start() == 0 and who.split()[0].istitle() else who
     for verb in _VERB.finditer(text):
         verb_at = sentence.start + verb.start()
-        if verb_at < offset:
+        if verb_at < offset and not _CLAUSE_BETWEEN.search(
+            text, verb.end(), offset - sentence.start
+        ):
             start = sentence.start + _clause_start(text, verb.start())
             return resolver.resolve(start, verb_at).name
         tail = text[verb.end() :].strip(" .")
