@@ -190,9 +190,10 @@ class StoryIndex:
     def _merge_partner(self, story: Story) -> tuple[Story, float] | None:
         best: tuple[Story, float] | None = None
         gap = self.options.merge_gap.total_seconds()
-        proposers = story.top_terms(8)  # fragments of one event share their heaviest terms
+        # Fragments of one event share their heaviest terms: two of the top eight.
+        proposers = story.top_terms(8)
         per_key = self.options.candidates_per_term // 2
-        for other in self.stories.candidates(proposers, exclude=story.key, per_key=per_key):
+        for other in self.stories.candidates(proposers, story.key, per_key, min_hits=2):
             if other.first > story.last + gap or story.first > other.last + gap:
                 continue  # not concurrent: two events, however alike
             small = other if _outranks(story, other) else story
