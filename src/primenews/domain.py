@@ -131,6 +131,14 @@ class Article:
 
 
 @dataclass(frozen=True, slots=True)
+class ProcessedArticle:
+    """What the per-page stages make of one page: the article and what it is about."""
+
+    article: Article
+    sections: Mapping[str, float] = field(default_factory=dict)  # chosen label -> probability
+
+
+@dataclass(frozen=True, slots=True)
 class StoredArticle:
     """An article as the store holds it, with its identity and bookkeeping."""
 
@@ -142,6 +150,7 @@ class StoredArticle:
     last_seen: datetime
     revision: int = 1
     source_title: str = ""
+    sections: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

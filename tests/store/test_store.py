@@ -28,7 +28,7 @@ def _article(url: str = "https://news.example/a", **changes: object) -> Article:
 
 def test_migrations_apply_once(tmp_path: Path) -> None:
     store = Store.open(f"sqlite:///{tmp_path / 'm.sqlite3'}")
-    assert store.migrate() == ["0001_initial"]
+    assert store.migrate() == ["0001_initial", "0002_article_sections"]
     assert store.migrate() == []
 
 
@@ -166,3 +166,34 @@ def test_content_hash_ignores_case_and_spacing() -> None:
 def test_naive_datetimes_are_refused(store: Store) -> None:
     with pytest.raises(Exception, match="naive"):
         store.add_source(Source(url="https://x.example/f"), datetime(2026, 1, 1))
+
+
+def test_sections_are_stored_filtered_and_replaced_on_revision(store: Store) -> None:
+    world = store.save_article(
+        _article("https://news.example/w"),
+        source_id=None,
+        raw_html=b"",
+        fetched_at=NOW,
+        sections={"world": 0.9, "politics": 0.7},
+    )
+    store.save_article(
+        _article("https://news.example/b", text="markets"),
+        source_id=None,
+        raw_html=b"",
+        fetched_at=NOW,
+        sections={"business": 0.8},
+    )
+    stored = store.get_article(world.article_id)
+    assert stored is not None and stored.sections == ("world", "politics")
+    politics, _ = store.list_articles(section="politics")
+    assert [a.article.url for a in politics] == ["https://news.example/w"]
+    revised = store.save_article(
+        _article("https://news.example/w", text="now about markets"),
+        source_id=None,
+        raw_html=b"",
+        fetched_at=NOW,
+        sections={"business": 0.6},
+    )
+    assert revised.status is SaveStatus.REVISED
+    assert store.list_articles(section="politics")[0] == []
+    assert len(store.list_articles(section="business")[0]) == 2

@@ -5,17 +5,24 @@ from __future__ import annotations
 import base64
 import json
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, or_, select, update
+from sqlalchemy import Connection, Row, and_, delete, exists, func, or_, select, update
 
 from primenews.domain import Article, FeedEntry, StoredArticle
 from primenews.errors import StoreError
-from primenews.store.schema import article_revisions, article_urls, articles, entries, sources
+from primenews.store.schema import (
+    article_revisions,
+    article_sections,
+    article_urls,
+    articles,
+    entries,
+    sources,
+)
 from primenews.store.sources import inserted_id
 
 MAX_ENTRY_ATTEMPTS = 3  # a page that failed this often is not fetched again
@@ -136,8 +143,35 @@ def save_article(
     source_id: int | None,
     raw_html: bytes,
     fetched_at: datetime,
+    sections: Mapping[str, float] | None = None,
 ) -> SaveResult:
-    """Store an article once per canonical URL; a changed title or text becomes a revision."""
+    """Store an article once per canonical URL; a changed title or text becomes a revision.
+
+    ``sections`` (label -> probability) replaces the article's sections when given.
+    """
+    result = _save_text(conn, article, content_hash, source_id, raw_html, fetched_at)
+    if sections is not None and result.status is not SaveStatus.UNCHANGED:
+        replace_sections(conn, result.article_id, sections)
+    return result
+
+
+def replace_sections(conn: Connection, article_id: int, sections: Mapping[str, float]) -> None:
+    conn.execute(delete(article_sections).where(article_sections.c.article_id == article_id))
+    if sections:
+        conn.execute(
+            article_sections.insert(),
+            [{"article_id": article_id, "section": k, "score": v} for k, v in sections.items()],
+        )
+
+
+def _save_text(
+    conn: Connection,
+    article: Article,
+    content_hash: str,
+    source_id: int | None,
+    raw_html: bytes,
+    fetched_at: datetime,
+) -> SaveResult:
     article_id = article_id_for_urls(conn, (article.url, article.fetched_url))
     if article_id is None:
         article_id = _insert_article(conn, article, content_hash, source_id, fetched_at)
@@ -241,7 +275,23 @@ def get_article(conn: Connection, article_id: int) -> StoredArticle | None:
         .select_from(articles.outerjoin(sources, articles.c.source_id == sources.c.id))
         .where(articles.c.id == article_id)
     ).first()
-    return stored_article_from_row(row) if row else None
+    if row is None:
+        return None
+    return stored_article_from_row(row, sections_of(conn, [article_id]).get(article_id, ()))
+
+
+def sections_of(conn: Connection, article_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    """Each article's sections, most probable first."""
+    found: dict[int, list[str]] = {}
+    if article_ids:
+        rows = conn.execute(
+            select(article_sections.c.article_id, article_sections.c.section)
+            .where(article_sections.c.article_id.in_(article_ids))
+            .order_by(article_sections.c.article_id, article_sections.c.score.desc())
+        )
+        for row in rows:
+            found.setdefault(row.article_id, []).append(row.section)
+    return {article_id: tuple(labels) for article_id, labels in found.items()}
 
 
 def list_articles(
@@ -251,6 +301,7 @@ def list_articles(
     since: datetime | None = None,
     limit: int = 50,
     cursor: str | None = None,
+    section: str | None = None,
 ) -> tuple[list[StoredArticle], str | None]:
     """The newest articles first, a page at a time.
 
@@ -264,6 +315,13 @@ def list_articles(
         query = query.where(articles.c.source_id == source_id)
     if since is not None:
         query = query.where(articles.c.sort_time >= since)
+    if section is not None:
+        query = query.where(
+            exists().where(
+                article_sections.c.article_id == articles.c.id,
+                article_sections.c.section == section,
+            )
+        )
     if cursor:
         sort_time, last_id = decode_cursor(cursor)
         query = query.where(
@@ -275,7 +333,8 @@ def list_articles(
     rows = conn.execute(
         query.order_by(articles.c.sort_time.desc(), articles.c.id.desc()).limit(limit + 1)
     ).all()
-    page = [stored_article_from_row(row) for row in rows[:limit]]
+    labels = sections_of(conn, [row.id for row in rows[:limit]])
+    page = [stored_article_from_row(row, labels.get(row.id, ())) for row in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
@@ -298,7 +357,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise StoreError(f"store: invalid cursor {cursor!r}") from err
 
 
-def stored_article_from_row(row: Row[Any]) -> StoredArticle:
+def stored_article_from_row(row: Row[Any], sections: tuple[str, ...] = ()) -> StoredArticle:
     article = Article(
         url=row.url,
         title=row.title,
@@ -324,6 +383,7 @@ def stored_article_from_row(row: Row[Any]) -> StoredArticle:
         last_seen=row.last_seen,
         revision=row.revision,
         source_title=row.source_title or "",
+        sections=sections,
     )
 
 

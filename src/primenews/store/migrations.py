@@ -34,7 +34,14 @@ def _initial(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=list(_INITIAL_TABLES))
 
 
-MIGRATIONS: tuple[tuple[str, Migration], ...] = (("0001_initial", _initial),)
+def _article_sections(conn: Connection) -> None:
+    schema.article_sections.create(conn)
+
+
+MIGRATIONS: tuple[tuple[str, Migration], ...] = (
+    ("0001_initial", _initial),
+    ("0002_article_sections", _article_sections),
+)
 
 
 def apply_migrations(engine: Engine) -> list[str]:

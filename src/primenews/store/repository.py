@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -150,6 +150,7 @@ class Store:
         raw_html: bytes,
         fetched_at: datetime,
         entry: FeedEntry | None = None,
+        sections: Mapping[str, float] | None = None,
     ) -> SaveResult:
         """Store an article (and mark the feed entry that led to it) in one transaction."""
         with self.engine.begin() as conn:
@@ -160,6 +161,7 @@ class Store:
                 source_id=source_id,
                 raw_html=raw_html,
                 fetched_at=fetched_at,
+                sections=sections,
             )
             if entry is not None and source_id is not None:
                 article_sql.record_entry(
@@ -178,10 +180,11 @@ class Store:
         since: datetime | None = None,
         limit: int = 50,
         cursor: str | None = None,
+        section: str | None = None,
     ) -> tuple[list[StoredArticle], str | None]:
         with self.engine.connect() as conn:
             return article_sql.list_articles(
-                conn, source_id=source_id, since=since, limit=limit, cursor=cursor
+                conn, source_id=source_id, since=since, limit=limit, cursor=cursor, section=section
             )
 
     def list_revisions(self, article_id: int) -> list[Revision]:

@@ -155,6 +155,16 @@ article_urls = Table(
     Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
 )
 
+# The sections an article belongs to (multi-label), with the classifier's probability.
+article_sections = Table(
+    "article_sections",
+    metadata,
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("section", String(40), primary_key=True),
+    Column("score", Float, nullable=False),
+    Index("ix_article_sections_section", "section", "article_id"),
+)
+
 article_revisions = Table(
     "article_revisions",
     metadata,
