@@ -79,7 +79,13 @@ def make_article(store: Store) -> MakeArticle:
     """Save an article through the store; returns its id. Later calls are older articles."""
     numbers = itertools.count(1)
 
-    def make(source: Source | None = None, *, fetched_at: datetime = NOW, **fields: Any) -> int:
+    def make(
+        source: Source | None = None,
+        *,
+        fetched_at: datetime = NOW,
+        sections: dict[str, float] | None = None,
+        **fields: Any,
+    ) -> int:
         number = next(numbers)
         values: dict[str, Any] = {
             "url": f"https://news.example/story-{number}",
@@ -93,6 +99,7 @@ def make_article(store: Store) -> MakeArticle:
             source_id=source.id if source else None,
             raw_html=b"<html><body>page</body></html>",
             fetched_at=fetched_at,
+            sections=sections,
         )
         return result.article_id
 

@@ -24,7 +24,7 @@ MakeArticle = Callable[..., int]
 
 SUMMARY_FIELDS = {
     "id", "url", "title", "byline", "published", "updated", "language", "image", "site_name",
-    "section", "description", "source", "first_seen", "revision", "story_id", "links",
+    "section", "sections", "description", "source", "first_seen", "revision", "story_id", "links",
 }  # fmt: skip
 
 

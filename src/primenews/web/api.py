@@ -15,7 +15,14 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from primenews.domain import Source, SourceKind
-from primenews.web.deps import CursorDep, SinceDep, SourceHook, SourceHookDep, StoreDep
+from primenews.web.deps import (
+    CursorDep,
+    SectionDep,
+    SinceDep,
+    SourceHook,
+    SourceHookDep,
+    StoreDep,
+)
 from primenews.web.errors import ERROR_RESPONSES
 from primenews.web.schemas import (
     ArticleDetail,
@@ -44,12 +51,13 @@ def list_articles(
     store: StoreDep,
     since: SinceDep,
     cursor: CursorDep,
+    section: SectionDep,
     source: Annotated[int | None, Query(ge=1, description="Only this source's articles")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ArticlePage:
     """The newest articles first, a page at a time."""
     page, next_cursor = store.list_articles(
-        source_id=source, since=since, limit=limit, cursor=cursor
+        source_id=source, since=since, limit=limit, cursor=cursor, section=section
     )
     return ArticlePage(
         articles=[summary_from(stored, request) for stored in page], next_cursor=next_cursor

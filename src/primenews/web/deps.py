@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, cast
 
 from fastapi import Depends, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from starlette.templating import Jinja2Templates
 
 from primenews.domain import Source
@@ -64,3 +65,41 @@ TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 SourceHookDep = Annotated[SourceHook | None, Depends(get_source_hook)]
 CursorDep = Annotated[str | None, Depends(checked_cursor)]
 SinceDep = Annotated[datetime | None, Depends(utc_since)]
+
+
+# Our sections, in front-page order; the classifier may know more labels than get a page.
+SECTIONS: tuple[str, ...] = (
+    "world",
+    "politics",
+    "business",
+    "technology",
+    "science",
+    "health",
+    "sport",
+    "culture",
+)
+
+
+def known_section(
+    section: Annotated[
+        str | None, Query(max_length=40, description="Only articles of this section")
+    ] = None,
+) -> str | None:
+    """The ``section`` filter, lower-cased; an unknown one is a 422, not an empty page."""
+    if section is None:
+        return None
+    if section.lower() not in SECTIONS:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", "section"),
+                    "msg": f"one of {', '.join(SECTIONS)}",
+                    "type": "value_error",
+                    "input": section,
+                }
+            ]
+        )
+    return section.lower()
+
+
+SectionDep = Annotated[str | None, Depends(known_section)]

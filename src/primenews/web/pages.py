@@ -1,4 +1,4 @@
-"""Server-rendered pages: the latest articles, one article, the sources' health.
+"""Server-rendered pages: the latest articles, sections, one article, the sources' health.
 
 Each handler reads from the store and hands plain objects to a template;
 sanitising and formatting live in ``sanitize`` and ``templating``.
@@ -13,12 +13,14 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from markupsafe import Markup
 
 from primenews.domain import StoredArticle
-from primenews.web.deps import CursorDep, StoreDep, TemplatesDep
+from primenews.web.deps import SECTIONS, CursorDep, StoreDep, TemplatesDep
 from primenews.web.sanitize import sanitize_html, text_paragraphs
 
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 30
+FRONT_SECTIONS = SECTIONS[:4]  # world, politics, business, technology get a block up front
+BLOCK_SIZE = 5
 
 
 @router.get("/", name="front_page")
@@ -34,20 +36,27 @@ def front_page(
     if source is not None and source_obj is None:
         raise HTTPException(404, f"No source with id {source}")
     articles, next_cursor = store.list_articles(source_id=source, limit=PAGE_SIZE, cursor=cursor)
+    blocks = []
+    if source is None and cursor is None:
+        for name in FRONT_SECTIONS:
+            top, _ = store.list_articles(section=name, limit=BLOCK_SIZE)
+            if top:
+                blocks.append({"name": name, "articles": top})
     context: dict[str, Any] = {
         "nav": "front",
         "articles": articles,
         "source": source_obj,
-        "older_url": _page_url(next_cursor, source) if next_cursor else "",
-        "newest_url": _page_url(None, source) if cursor else "",
+        "blocks": blocks,
+        "older_url": _page_url("/", next_cursor, source) if next_cursor else "",
+        "newest_url": _page_url("/", None, source) if cursor else "",
     }
     return templates.TemplateResponse(request, "front.html", context)
 
 
-def _page_url(cursor: str | None, source: int | None) -> str:
+def _page_url(path: str, cursor: str | None, source: int | None) -> str:
     params = {"source": source, "cursor": cursor}
     query = urlencode({key: value for key, value in params.items() if value is not None})
-    return "/?" + query if query else "/"
+    return f"{path}?{query}" if query else path
 
 
 @router.get("/article/{article_id:int}", name="article_page")
@@ -82,3 +91,22 @@ def sources_page(request: Request, store: StoreDep, templates: TemplatesDep) -> 
         "counts": store.article_counts_by_source(),
     }
     return templates.TemplateResponse(request, "sources.html", context)
+
+
+@router.get("/{section}", name="section_page")
+def section_page(
+    request: Request, store: StoreDep, templates: TemplatesDep, cursor: CursorDep, section: str
+) -> Response:
+    """The newest articles of one section (world, politics, business, technology, …)."""
+    if section not in SECTIONS:
+        raise HTTPException(404, "There is nothing at this address.")
+    articles, next_cursor = store.list_articles(section=section, limit=PAGE_SIZE, cursor=cursor)
+    context: dict[str, Any] = {
+        "nav": section,
+        "articles": articles,
+        "section": section,
+        "blocks": [],
+        "older_url": _page_url(f"/{section}", next_cursor, None) if next_cursor else "",
+        "newest_url": f"/{section}" if cursor else "",
+    }
+    return templates.TemplateResponse(request, "front.html", context)

@@ -41,6 +41,7 @@ class ArticleSummary(BaseModel):
     image: str
     site_name: str
     section: str = Field(description="The publisher's own section")
+    sections: list[str] = Field(description="Our sections (world, politics, …), most likely first")
     description: str
     source: SourceRef | None = Field(description="The source that led to it, if any")
     first_seen: datetime
@@ -130,6 +131,7 @@ def _article_fields(stored: StoredArticle, request: Request) -> dict[str, object
         "image": article.image,
         "site_name": article.site_name,
         "section": article.section,
+        "sections": list(stored.sections),
         "description": article.description,
         "source": source,
         "first_seen": stored.first_seen,
