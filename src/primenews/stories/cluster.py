@@ -100,6 +100,7 @@ class Evidence:
     numbers: tuple[str, ...] = ()
     links: tuple[str, ...] = ()
     url_words: tuple[str, ...] = ()  # words of the URL slugs
+    thread: str = ""  # the live blog both sit in
     cross_language: bool = False
 
 
@@ -212,7 +213,11 @@ class StoryIndex:
     ) -> tuple[Story | None, float, Evidence]:
         options = self.options
         window = options.window.total_seconds()
-        keys = {k: i for k in features.signature if (i := self.df.idf(k)) >= options.key_min_idf}
+        keys = {
+            k: i * _KEY_WEIGHTS.get(k[0], 1.0)
+            for k in features.signature
+            if (i := self.df.idf(k)) >= options.key_min_idf
+        }
         # The heaviest rare terms and the distinctive keys propose candidates;
         # every term still counts in the score.
         proposers = [t for t in features.vector if self.df.idf(t) >= options.candidate_min_idf]
@@ -253,6 +258,9 @@ class StoryIndex:
         text, overlap = story.dot(features.vector)
         if overlap < self.options.min_shared_terms:
             text = 0.0
+        if features.thread and features.thread in story.signature:
+            # Posts of one live blog are one story, whatever each post is about.
+            return max(text + bonus, self.options.join_threshold + bonus), text, False
         return text + bonus, text, False
 
     def to_state(self) -> dict[str, Any]:
@@ -275,6 +283,10 @@ class StoryIndex:
         return index
 
 
+# A shared outbound link or live-blog folder says "same event" more surely than a name.
+_KEY_WEIGHTS = {"l": 2.0, "p": 2.0}
+
+
 def _evidence(
     story: Story, keys: dict[str, float], text: float, signature: float, cross: bool
 ) -> Evidence:
@@ -290,6 +302,7 @@ def _evidence(
         numbers=kind("#:"),
         links=kind("l:"),
         url_words=kind("u:"),
+        thread=kind("p:")[0] if kind("p:") else "",
         cross_language=cross,
     )
 

@@ -5,7 +5,8 @@
   heaviest kept, L2-normalised. Comparable only within one language.
 * **Signature**: language-independent keys — ``n:`` names, ``#:`` numbers,
   ``l:`` links, ``u:`` words of the URL slug (sites writing in Hindi or
-  Arabic often still slug their URLs in English) — each kept once per document.
+  Arabic often still slug their URLs in English), ``p:`` the slugged folder
+  of a live blog — each kept once per document.
 
 :class:`DocumentFrequency` is the explicit state behind IDF: how many
 documents have been seen and in how many each term or key occurred.
@@ -26,6 +27,7 @@ from primenews.stories.text import (
     numbers,
     slug_words,
     stems,
+    thread_path,
     words,
 )
 
@@ -106,6 +108,11 @@ class DocFeatures:
     vector: dict[str, float]
     signature: frozenset[str]
 
+    @property
+    def thread(self) -> str:
+        """The ``p:`` key of the live blog the document belongs to, or ""."""
+        return next((k for k in self.signature if k.startswith("p:")), "")
+
 
 def _title_names(title: str) -> list[str]:
     """Names in a headline, unless it is written in Title Case (then every word is one)."""
@@ -120,6 +127,9 @@ def _signature(doc: StoryDoc, text: str) -> frozenset[str]:
     keys.update("#:" + n for n in (doc.numbers or tuple(numbers(doc.title + " . " + text))))
     keys.update("l:" + link for link in doc.links)
     keys.update("u:" + word for word in slug_words(doc.url))
+    thread = thread_path(doc.url)
+    if thread:
+        keys.add("p:" + thread)
     return frozenset(keys)
 
 
@@ -143,7 +153,7 @@ def _term_counts(
 
 def _background(key: str, language: str) -> float:
     kind, _, value = key.partition(":")
-    if kind == "#" or kind == "l":
+    if kind in ("#", "l", "p"):
         return 0.0
     return background_share(value, "en" if kind == "u" else language)
 

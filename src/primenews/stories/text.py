@@ -30,6 +30,7 @@ __all__ = [
     "slug_words",
     "stems",
     "terms",
+    "thread_path",
     "words",
 ]
 
@@ -208,3 +209,24 @@ def slug_words(url: str) -> list[str]:
         return []
     words = re.findall(r"[a-z]+", fold(segments[-1]))
     return sorted({w for w in words if len(w) > 2 and w not in _URL_NOISE and w not in _STOP_WORDS})
+
+
+def thread_path(url: str) -> str:
+    """Host and path of the slugged folder an article sits in, "" if none.
+
+    Live blogs and rolling coverage put every post under one slug:
+    ``nytimes.com/live/2026/08/12/world/solar-eclipse-2026-updates/<post>``
+    gives ``nytimes.com/live/2026/08/12/world/solar-eclipse-2026-updates``.
+    Only a slugged folder under a dated path counts: section folders such as
+    ``/fact-check/story/`` are not threads, and ``/news/2026/8/13/`` has no slug.
+    """
+    host, _, path = url.split("://", 1)[-1].split("?", 1)[0].split("#", 1)[0].partition("/")
+    segments = [seg for seg in path.split("/") if seg]
+    for i in range(len(segments) - 2, -1, -1):
+        dated = any(_YEAR.fullmatch(seg) for seg in segments[:i])
+        if dated and "-" in segments[i]:
+            return "/".join([host.removeprefix("www."), *segments[: i + 1]])
+    return ""
+
+
+_YEAR = re.compile(r"(?:19|20)\d\d")
