@@ -110,3 +110,11 @@ def test_empty_article() -> None:
 def test_timeline_is_in_time_order(takeover: Article) -> None:
     timeline = enrich(replace(takeover, title="")).timeline
     assert [d.value for d in timeline] == sorted(d.value for d in timeline)
+
+
+def test_hostile_text_stays_linear() -> None:
+    """Runs of punctuation and one endless "sentence" (quadratic before the guards)."""
+    text = "“" * 10_000 + " he said " + "”" * 10_000 + " At least 28 people were killed. " * 300
+    insights = enrich(Article(url="https://example.org/x", title="", text=text, language="en"))
+    assert insights.quotes == ()
+    assert len(insights.figures) == 300

@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 
 from primenews.insights.entities import Token, tokens_from
 from primenews.insights.model import DateMention
-from primenews.insights.summary import Sentence, sentence_at
+from primenews.insights.summary import Sentence, around, sentence_at
 
 MONTHS = {
     "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
@@ -101,7 +101,8 @@ def extract_dates(
             start, end = _span(match)
             if any(s < end and start < e for s, e in taken) or _is_modal_may(match, text):
                 continue
-            sentence = sentence_at(sentences, start) or Sentence(text, 0, len(text))
+            whole = sentence_at(sentences, start) or Sentence(text, 0, len(text))
+            sentence = around(whole, start, end)
             resolved = _resolve(kind, match, anchor, bool(_FUTURE.search(sentence.text)))
             if resolved is None:
                 continue

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from primenews.insights.entities import Token, tokens_from
 from primenews.insights.model import Entity, Figure, Qualifier
 from primenews.insights.quotes import SpeakerResolver, source_of
-from primenews.insights.summary import Sentence, sentence_at
+from primenews.insights.summary import Sentence, around, sentence_at
 
 _SMALL = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
@@ -115,10 +115,9 @@ def extract_figures(
     for match in _FIGURE.finditer(text):
         if not _is_figure(match, text, tokens):
             continue
-        sentence = sentence_at(sentences, match.start())
-        previous = next(
-            (f for f in reversed(figures) if sentence and f.sentence == sentence.text), None
-        )
+        whole = sentence_at(sentences, match.start())
+        sentence = around(whole, match.start(), match.end()) if whole else None
+        previous = figures[-1] if figures and whole and figures[-1].start >= whole.start else None
         figure = _figure(match, tokens, sentence, previous, resolver)
         if figure.unit or figure.counts:  # a number that counts nothing we can name is noise
             figures.append(figure)

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from primenews.insights.model import Entity, EntityKind, Quote
-from primenews.insights.summary import Sentence, sentence_at
+from primenews.insights.summary import Sentence, around, sentence_at
 
 SPEECH_VERBS = (
     "said|says|say|told|tells|added|adds|explained|explains|stated|declared|wrote|writes|"
@@ -58,6 +58,7 @@ _QUOTE_SPANS = re.compile(
 _CLAUSE_BETWEEN = re.compile(r"[;:]|,\s+(?:which|who|while|but|whereas)\b")
 _PRONOUN_PERSON = frozenset({"he", "she", "him", "her"})
 _PRONOUN_GROUP = frozenset({"it", "they"})
+_PRONOUN_SELF = frozenset({"i", "we", "you", "me", "us"})  # an interview's voices: nobody named
 _LEADING = re.compile(r"^(?:(?:and|but|while|as|that|who|which|so)\s+)+", re.IGNORECASE)
 TITLE_ABBREVIATIONS = {
     "gov": "governor", "sen": "senator", "rep": "representative", "gen": "general",
@@ -95,6 +96,8 @@ class SpeakerResolver:
             chosen = (people or inside)[0]
             return Speaker(chosen.name, chosen.key)
         word = phrase.lower()
+        if word in _PRONOUN_SELF:
+            return Speaker("")
         if word in _PRONOUN_PERSON:
             return self._last_before(start, EntityKind.PERSON) or Speaker("")
         if word in _PRONOUN_GROUP:
@@ -164,7 +167,7 @@ def extract_quotes(
         sentence = sentence_at(sentences, match.start())
         if sentence is None or not inner:
             continue
-        quote = _classify(match, inner, sentence, resolver)
+        quote = _classify(match, inner, around(sentence, match.start(), match.end()), resolver)
         if quote is None:
             continue
         between = text[previous_end : match.start()] if previous_end >= 0 else "x"

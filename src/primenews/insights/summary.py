@@ -38,6 +38,7 @@ _STOPWORDS = frozenset(
 )
 MIN_WORDS = 6  # shorter "sentences" are datelines, captions or fragments
 MAX_WORDS = 60  # longer ones are usually lists or run-on extraction errors
+CONTEXT_CHARS = 400  # how far around a figure, quote or date its sentence is read
 DUPLICATE_RATIO = 80.0  # token-set similarity above which two sentences say the same
 
 
@@ -71,6 +72,21 @@ def sentence_at(sentences: Sequence[Sentence], offset: int) -> Sentence | None:
     if index >= 0 and offset < sentences[index].end:
         return sentences[index]
     return None
+
+
+def around(sentence: Sentence, start: int, end: int | None = None) -> Sentence:
+    """``sentence``, or when it runs on for many hundred characters, its part around ``[start, end)``.
+
+    Rules that look for a cue in "the sentence" look in this window, so a
+    page that is one endless "sentence" costs linear time, not quadratic.
+    """
+    end = start if end is None else end
+    if sentence.end - sentence.start <= 2 * CONTEXT_CHARS:
+        return sentence
+    low = max(sentence.start, start - CONTEXT_CHARS)
+    high = min(sentence.end, end + CONTEXT_CHARS)
+    offset = low - sentence.start
+    return Sentence(sentence.text[offset : offset + high - low], low, high)
 
 
 def _content_words(text: str) -> set[str]:
