@@ -75,7 +75,7 @@ def sentence_at(sentences: Sequence[Sentence], offset: int) -> Sentence | None:
 
 
 def around(sentence: Sentence, start: int, end: int | None = None) -> Sentence:
-    """``sentence``, or when it runs on for many hundred characters, its part around ``[start, end)``.
+    """``sentence``, or for a run-on of many hundred characters its part around ``[start, end)``.
 
     Rules that look for a cue in "the sentence" look in this window, so a
     page that is one endless "sentence" costs linear time, not quadratic.
