@@ -69,6 +69,7 @@ class ClusterOptions:
     candidate_min_idf: float = 2.0  # terms commoner than ~1 doc in 7 do not propose candidates
     candidate_terms: int = 12  # the heaviest terms that propose candidate stories
     candidates_per_term: int = 40  # the stories that used a term most recently; bounds the work
+    max_candidates: int = 24  # stories scored per document, the most often proposed first
     max_story_terms: int = 300  # centroid terms kept per story
     features: FeatureOptions = field(default_factory=FeatureOptions)
 
@@ -218,27 +219,56 @@ class StoryIndex:
             for k in features.signature
             if (i := self.df.idf(k)) >= options.key_min_idf
         }
-        # The heaviest rare terms and the distinctive keys propose candidates;
-        # every term still counts in the score.
-        proposers = [t for t in features.vector if self.df.idf(t) >= options.candidate_min_idf]
-        proposers = proposers[: options.candidate_terms] + sorted(keys)
         scale = 2.0 * max(self.df.idf(""), 1.0)  # two never-seen keys make 1.0
         half_life = options.gap_half_life.total_seconds()
         best: Story | None = None
         best_score, best_parts = 0.0, (0.0, 0.0, False)
-        per_key, min_hits = options.candidates_per_term, min(2, options.min_shared_terms)
-        for story in self.stories.candidates(proposers, "", per_key, min_hits):
+        for story, shared, mass in self._candidates(features, keys):
             if story.last < when - window or story.first > when + window:
                 continue
-            shared = [i for k, i in keys.items() if k in story.signature]
-            signature = sum(shared) / scale
-            score, text, cross = self._score(doc, features, story, signature, len(shared))
+            signature = mass / scale
+            score, text, cross = self._score(doc, features, story, signature, shared)
             score *= 0.5 ** (max(0.0, when - story.last) / half_life)
             if score > best_score:
                 best, best_score, best_parts = story, score, (text, signature, cross)
         if best is None or best_score < options.join_threshold:
             return None, 0.0, Evidence()
         return best, best_score, _evidence(best, keys, *best_parts)
+
+    def _candidates(
+        self, features: DocFeatures, keys: dict[str, float]
+    ) -> list[tuple[Story, int, float]]:
+        """Stories worth scoring, with how many distinctive keys they share and their mass.
+
+        The heaviest rare terms and the distinctive keys propose stories (the
+        ones that used them most recently); a story proposed by fewer than
+        ``min(2, min_shared_terms)`` of them is skipped, and only the
+        ``max_candidates`` proposed most often are scored. Every term of the
+        document still counts in the score.
+        """
+        options = self.options
+        vector = features.vector
+        rare = [t for t in vector if self.df.idf(t) >= options.candidate_min_idf]
+        rare.sort(key=lambda t: (-vector[t], t))
+        hits: dict[str, int] = {}
+        shared: dict[str, tuple[int, float]] = {}
+        per_key = options.candidates_per_term
+        for term in rare[: options.candidate_terms]:
+            for key in self.stories.recent(term, per_key):
+                hits[key] = hits.get(key, 0) + 1
+        for sig, weight in keys.items():
+            for key in self.stories.recent(sig, per_key):
+                hits[key] = hits.get(key, 0) + 1
+                count, mass = shared.get(key, (0, 0.0))
+                shared[key] = (count + 1, mass + weight)
+        min_hits = min(2, options.min_shared_terms)
+        live = self.stories.live
+        chosen = sorted(
+            ((n, live[k]) for k, n in hits.items() if n >= min_hits),
+            key=lambda item: (-item[0], item[1].seq),
+        )[: options.max_candidates]
+        chosen.sort(key=lambda item: item[1].seq)  # ties in score go to the older story
+        return [(story, *shared.get(story.key, (0, 0.0))) for _, story in chosen]
 
     def _score(
         self, doc: StoryDoc, features: DocFeatures, story: Story, signature: float, keys: int

@@ -11,7 +11,7 @@ behaviour is deterministic.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
 
@@ -169,6 +169,13 @@ class StorySet:
     def _touch(self, key: str) -> None:
         self._recency.pop(key, None)
         self._recency[key] = None
+
+    def recent(self, key: str, limit: int) -> Iterator[str]:
+        """Keys of the (at most ``limit``) stories that most recently used ``key``."""
+        posting = self.postings.get(key)
+        if not posting:
+            return iter(())
+        return islice(reversed(posting), limit) if limit else iter(posting)
 
     def candidates(
         self, keys: Iterable[str], exclude: str, per_key: int = 0, min_hits: int = 1
