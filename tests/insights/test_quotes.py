@@ -91,3 +91,41 @@ def test_seed_quotes(seed_article: Article) -> None:
     partial = [q for q in quotes if q.partial]
     assert [q.text[:9] for q in partial] == ["all cases"]
     assert partial[0].speaker != "Nicolás Maduro"
+
+
+def test_quote_of_two_sentences_attributed_after_it() -> None:
+    text = (
+        "Police received a call at night. “A suspicious car stopped here. A girl was dropped off "
+        "by that car,” said dispatcher Maria Gomez on the scanner."
+    )
+    [quote] = quotes_of(text)
+    assert quote.speaker == "Maria Gomez" and quote.text.startswith("A suspicious car")
+
+
+def test_name_with_title_before_the_colon() -> None:
+    text = (
+        "Sacha Deshmukh, Amnesty International UK’s chief executive, said: “The violence we have "
+        "witnessed is utterly unacceptable.”"
+    )
+    [quote] = quotes_of(text)
+    assert quote.speaker == "Sacha Deshmukh"
+
+
+def test_unattributed_quote_after_a_sentence_that_names_the_speaker() -> None:
+    text = (
+        "Managers came outside to watch the rally, Tanner Fischer said. “Some were standing "
+        "a hundred yards away, then moved into the crowd.”\n\n"
+        "Bolger’s lawyer, Jeremy Robinson, had a shorter statement. “It is impossible to "
+        "overstate the magnitude of this ruling.”"
+    )
+    first, second = quotes_of(text)
+    assert first.speaker == "Tanner Fischer"
+    assert second.speaker == "Jeremy Robinson"
+
+
+def test_titles_of_works_are_not_partial_quotes() -> None:
+    text = (
+        "Colleagues said he collected the remarks in a booklet titled “The Wit and Wisdom of "
+        "the Chairman of the Board.”"
+    )
+    assert quotes_of(text) == ()

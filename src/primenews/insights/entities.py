@@ -42,7 +42,7 @@ _TITLES = re.compile(
     r"\.?\s+)+",
     re.IGNORECASE,
 )
-_POSSESSIVE = re.compile(r"(?:['’]s?|\s+\(.*)$")
+_POSSESSIVE = re.compile(r"(?:['’‘]s?|\s+\(.*)$")
 _LONG_RUN = re.compile(r"\S{100,}")
 _ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 

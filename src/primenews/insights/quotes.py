@@ -25,7 +25,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from primenews.insights.model import Entity, EntityKind, Quote
 from primenews.insights.summary import Sentence, around, sentence_at
@@ -34,7 +34,8 @@ SPEECH_VERBS = (
     "said|says|say|told|tells|added|adds|explained|explains|stated|declared|wrote|writes|"
     "noted|insisted|argued|warned|warns|announced|claimed|asked|replied|"
     "concluded|acknowledged|admitted|stressed|emphasi[sz]ed|tweeted|commented|remarked|"
-    "recalled|urged|vowed|promised|pledged|estimated|reported|indicated|confirmed|denied|according\\s+to"
+    "recalled|urged|vowed|promised|pledged|responded|answered|snapped|shouted|chanted|"
+    "estimated|reported|indicated|confirmed|denied|according\\s+to"
 )
 _CUE_AFTER = re.compile(
     rf"\s*,?\s*(?P<pre>[^.!?“”\"]{{0,80}}?)\s*\b(?P<verb>{SPEECH_VERBS})\b(?P<post>[^.!?“”\"]{{0,160}})",
@@ -56,14 +57,18 @@ _QUOTE_SPANS = re.compile(
     re.MULTILINE,
 )
 _CLAUSE_BETWEEN = re.compile(r"[;:]|,\s+(?:which|who|while|but|whereas)\b")
+_TITLED = re.compile(r"\b(?:titled|entitled|called|named|dubbed|headlined|captioned)\s*$", re.I)
 _PRONOUN_PERSON = frozenset({"he", "she", "him", "her"})
-_PRONOUN_GROUP = frozenset({"it", "they"})
-_PRONOUN_SELF = frozenset({"i", "we", "you", "me", "us"})  # an interview's voices: nobody named
+_PRONOUN_GROUP = frozenset({"it"})
+_PRONOUN_SELF = frozenset(
+    {"i", "we", "you", "me", "us", "they", "them"}
+)  # an interview's voices: nobody named
 _LEADING = re.compile(r"^(?:(?:and|but|while|as|that|who|which|so)\s+)+", re.IGNORECASE)
 TITLE_ABBREVIATIONS = {
     "gov": "governor", "sen": "senator", "rep": "representative", "gen": "general",
     "pres": "president", "sec": "secretary", "dr": "doctor", "prof": "professor",
 }  # fmt: skip
+SUBJECT_CHARS = 150  # how far before "said:" a speaker's name (and title) may start
 MIN_QUOTE_WORDS = 5  # fewer, woven into the writer's sentence, is a scare quote or a title
 
 
@@ -108,6 +113,10 @@ class SpeakerResolver:
         if len(phrase.split()) > 8:
             return Speaker("")
         return Speaker(phrase[0].lower() + phrase[1:] if _is_common(phrase) else phrase)
+
+    def entities_within(self, start: int, end: int, kind: EntityKind) -> list[Entity]:
+        """The entities of ``kind`` named inside ``[start, end)``, in text order."""
+        return [e for _s, _e, e in self._within(start, end) if e.kind is kind]
 
     def _within(self, start: int, end: int) -> list[tuple[int, int, Entity]]:
         low = bisect.bisect_left(self._starts, start)
@@ -162,48 +171,85 @@ def extract_quotes(
     quotes: list[Quote] = []
     previous_end = -1  # where the sentence holding the last quote ends
     for match in _QUOTE_SPANS.finditer(text):
-        group = match.lastgroup or "curly"
-        inner = match.group(group).strip()
-        sentence = sentence_at(sentences, match.start())
-        if sentence is None or not inner:
+        inner = match.group(match.lastgroup or "curly").strip()
+        first = sentence_at(sentences, match.start())
+        if first is None or not inner:
             continue
-        quote = _classify(match, inner, around(sentence, match.start(), match.end()), resolver)
+        last = sentence_at(sentences, max(match.end() - 1, match.start())) or first
+        lead = text[around(first, match.start()).start : match.start()]
+        after = text[match.end() : max(match.end(), around(last, match.end()).end)]
+        quote = _classify(match, inner, lead, after, resolver)
         if quote is None:
             continue
-        between = text[previous_end : match.start()] if previous_end >= 0 else "x"
-        if not quote.speaker and not quote.partial and not any(c.isalpha() for c in between):
-            last = quotes[-1]  # a quote that follows straight on from another continues it
-            quote = Quote(
-                quote.text, quote.start, quote.end, last.speaker, last.speaker_key, False, last.cue
-            )
+        if not quote.speaker and not quote.partial:
+            quote = _continued(quote, quotes, previous_end, first, sentences, resolver)
         quotes.append(quote)
-        previous_end = (sentence_at(sentences, match.end() - 1) or sentence).end
+        previous_end = last.end
     return tuple(quotes)
 
 
-def _classify(
-    match: re.Match[str], inner: str, sentence: Sentence, resolver: SpeakerResolver
-) -> Quote | None:
+def _continued(
+    quote: Quote,
+    quotes: list[Quote],
+    previous_end: int,
+    sentence: Sentence,
+    sentences: Sequence[Sentence],
+    resolver: SpeakerResolver,
+) -> Quote:
+    """The speaker of an unattributed quote, from what comes straight before it.
+
+    Another quote ("…” he said. “…”) passes its speaker on; so does a
+    sentence that names its speaker ("…, Fischer said. “…”") or names one
+    person only ("X had a more succinct statement. “…”").
+    """
     text = resolver.text
-    lead = text[sentence.start : match.start()]
-    after_end = min(match.end(), len(text))
-    after = text[after_end : sentence.end]
+    if (
+        quotes
+        and previous_end >= 0
+        and not any(c.isalpha() for c in text[previous_end : quote.start])
+    ):
+        last = quotes[-1]
+        return replace(quote, speaker=last.speaker, speaker_key=last.speaker_key, cue=last.cue)
+    index = bisect.bisect_left(sentences, sentence.start, key=lambda s: s.start)
+    if index == 0 or any(c.isalpha() for c in text[sentences[index - 1].end : quote.start]):
+        return quote
+    before = around(sentences[index - 1], sentences[index - 1].end)
+    verbs = list(_VERB.finditer(before.text))
+    if verbs:
+        verb = verbs[-1]
+        start = before.start + _clause_start(before.text, verb.start())
+        speaker = resolver.resolve(start, before.start + verb.start())
+        if speaker.name:
+            return replace(
+                quote, speaker=speaker.name, speaker_key=speaker.key, cue=verb.group("verb")
+            )
+    people = {
+        e.key: e for e in resolver.entities_within(before.start, before.end, EntityKind.PERSON)
+    }
+    if len(people) == 1:
+        [person] = people.values()
+        return replace(quote, speaker=person.name, speaker_key=person.key)
+    return quote
+
+
+def _classify(
+    match: re.Match[str], inner: str, lead: str, after: str, resolver: SpeakerResolver
+) -> Quote | None:
+    """A quote, a partial quote, or None (a scare quote); ``lead``, ``after``: its sentence."""
     words = len(inner.split())
-    cue_after = (
-        _CUE_AFTER.match(after) if inner[-1:] in ",.!?…" or re.match(r"\s*,", after) else None
-    )
+    spoken = inner[-1:] in ",.!?…"
+    cue_after = _CUE_AFTER.match(after) if spoken or re.match(r"\s*,", after) else None
     cue_before = _CUE_BEFORE.search(lead) if lead.rstrip().endswith((":", ",")) else None
     opens_sentence = not lead.strip() or lead.rstrip().endswith((":", "—", "–"))
-    spoken = inner[-1:] in ",.!?…"
     if (opens_sentence and (spoken or words >= MIN_QUOTE_WORDS)) or cue_before or cue_after:
-        speaker, verb = _attributed(match, lead, after, cue_before, cue_after, resolver)
+        speaker, verb = _attributed(match, lead, cue_before, cue_after, resolver)
         return Quote(inner, match.start(), match.end(), speaker.name, speaker.key, False, verb)
     verb_before = list(_VERB.finditer(lead))
-    if words < MIN_QUOTE_WORDS or not verb_before:
+    if words < MIN_QUOTE_WORDS or not verb_before or _TITLED.search(lead):
         return None  # a scare quote, a term or a title
     cue = verb_before[0]
-    start = sentence.start + _clause_start(lead, cue.start())
-    speaker = resolver.resolve(start, sentence.start + cue.start())
+    base = match.start() - len(lead)
+    speaker = resolver.resolve(base + _clause_start(lead, cue.start()), base + cue.start())
     return Quote(
         inner, match.start(), match.end(), speaker.name, speaker.key, True, cue.group("verb")
     )
@@ -212,26 +258,26 @@ def _classify(
 def _attributed(
     match: re.Match[str],
     lead: str,
-    after: str,
     cue_before: re.Match[str] | None,
     cue_after: re.Match[str] | None,
     resolver: SpeakerResolver,
 ) -> tuple[Speaker, str]:
     base_after = match.end()
     if cue_after is not None:
-        if cue_after.group("pre").strip():
-            speaker = resolver.resolve(
-                base_after + cue_after.start("pre"), base_after + cue_after.end("pre")
-            )
-        else:
+        if cue_after.group("pre").strip():  # "…,” the minister said"
+            start, end = cue_after.start("pre"), cue_after.end("pre")
+        else:  # "…,” said Foreign Minister X, in statements …"
             post = cue_after.group("post")
             stop = re.search(r"[,;(]", post)
-            end = cue_after.start("post") + (stop.start() if stop else len(post))
-            speaker = resolver.resolve(base_after + cue_after.start("post"), base_after + end)
-        return speaker, cue_after.group("verb").lower()
-    if cue_before is not None:
+            start = cue_after.start("post")
+            end = start + (stop.start() if stop else len(post))
+        return resolver.resolve(base_after + start, base_after + end), cue_after.group(
+            "verb"
+        ).lower()
+    if cue_before is not None:  # "X, the group's chief executive, said: “…”"
         base = match.start() - len(lead)
-        speaker = resolver.resolve(base + cue_before.start("pre"), base + cue_before.end("pre"))
+        verb_at = base + cue_before.start("verb")
+        speaker = resolver.resolve(max(base, verb_at - SUBJECT_CHARS), verb_at)
         return speaker, cue_before.group("verb").lower()
     return Speaker(""), ""
 
