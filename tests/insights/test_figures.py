@@ -33,6 +33,7 @@ def only(text: str) -> Figure:
         ("They must report once every 30 days.", 30.0, "days"),
         ("Twenty-five lorries were stuck at the border.", 25.0, ""),
         ("The fund manages £3m for pensioners.", 3e6, "GBP"),
+        ("The airer weighs just 3.54kg when folded.", 3.54, "kg"),
     ],
 )
 def test_values_are_normalised(text: str, value: float, unit: str) -> None:
@@ -82,6 +83,7 @@ def test_numbers_written_as_words() -> None:
         ("some 300 warehouses", Qualifier.AROUND),
         ("fewer than 300 warehouses", Qualifier.LESS_THAN),
         ("up to 300 warehouses", Qualifier.UP_TO),
+        ("no more than 300 warehouses", Qualifier.UP_TO),
         ("300 warehouses", Qualifier.EXACT),
     ],
 )
@@ -101,6 +103,8 @@ def test_qualifiers(phrase: str, qualifier: Qualifier) -> None:
         "The Covid-19 rules ended when the G20 met.",
         "The meeting starts at 10:30 and ends at 3pm sharp.",
         "No one was hurt, and one of the officers left.",
+        "Call 212-306-6794 for details, or see photo [1/5] above.",
+        "Inflation ran at 300–400 percent after the war.",
     ],
 )
 def test_dates_years_ordinals_times_and_names_are_not_figures(text: str) -> None:
@@ -118,6 +122,8 @@ def test_attribution() -> None:
         "Earlier this week, an opposition party said three of its leaders had been detained."
     )
     assert said.attributed_to == "an opposition party"
+    reporters = only("Local reporters have said two protest groups met in the square.")
+    assert reporters.attributed_to == "Local reporters"
     nobody = only("The embassy group includes four men.")
     assert nobody.attributed_to == ""
 

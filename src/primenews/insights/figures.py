@@ -57,7 +57,8 @@ QUALIFIERS = {
     "about": Qualifier.AROUND, "approximately": Qualifier.AROUND, "roughly": Qualifier.AROUND,
     "some": Qualifier.AROUND, "an estimated": Qualifier.AROUND, "less than": Qualifier.LESS_THAN,
     "fewer than": Qualifier.LESS_THAN, "under": Qualifier.LESS_THAN, "up to": Qualifier.UP_TO,
-    "as many as": Qualifier.UP_TO, "at most": Qualifier.UP_TO,
+    "as many as": Qualifier.UP_TO, "at most": Qualifier.UP_TO, "no more than": Qualifier.UP_TO,
+    "not more than": Qualifier.UP_TO, "no less than": Qualifier.AT_LEAST,
 }  # fmt: skip
 _MONTHS = (
     r"Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
@@ -67,7 +68,7 @@ _WORD_NUMBER = (
     rf"(?:{'|'.join(_TENS)})(?:-(?:{'|'.join(_SMALL[1:10])}))?|{'|'.join(reversed(_SMALL[1:]))}"
 )
 _FIGURE = re.compile(
-    r"(?<![\w.,:/-])(?P<cur>US\$|[$€£¥]|(?:USD|EUR|GBP)\s?)?"
+    r"(?<![\w.,:/–-])(?P<cur>US\$|[$€£¥]|(?:USD|EUR|GBP)\s?)?"
     rf"(?:(?P<num>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?)|(?P<word>\b(?:{_WORD_NUMBER})\b))"
     r"(?:(?P<attached>bn|mn|m|k|tn|b)\b|\s(?P<scale>thousand|million|billion|trillion)\b)?"
     r"(?P<pct>\s?%|\s(?:per\s?cent|percent)\b)?"
@@ -81,7 +82,10 @@ _DATE_BEFORE = re.compile(rf"\b(?:{_MONTHS})\.?\s+$")
 _DATE_AFTER = re.compile(
     rf"^(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})\b|^(?:st|nd|rd|th)\b|^:\d|^\s?[ap]\.?m\b", re.I
 )
-_NOUN_TAGS = frozenset({"NN", "NNS", "NNP", "NNPS"})
+_SERIES_AFTER = re.compile(r"\s?[-–/]\s?\d")  # phone numbers, ranges, "1/5": not one figure
+# what a figure counts is a common noun ("people") or a plural name ("Americans"); a singular
+# name after a number is a product or a title ("3 Tier Heated Clothes Airer")
+_NOUN_TAGS = frozenset({"NN", "NNS", "NNPS"})
 _MODIFIER_TAGS = frozenset({"JJ", "JJR", "JJS", "HYPH", "VBN"}) | _NOUN_TAGS
 _AUXILIARIES = frozenset({"were", "was", "had", "have", "has", "been", "are", "is", "being", "be"})
 _RELATIVE = frozenset({"last", "next", "this", "previous", "past", "coming"})
@@ -129,12 +133,12 @@ def _is_figure(match: re.Match[str], text: str, tokens: Sequence[Token]) -> bool
         text[max(0, match.start() - 12) : match.start()],
         text[match.end() : match.end() + 12],
     )
-    if _DATE_BEFORE.search(before) or _DATE_AFTER.match(after):
+    if _DATE_BEFORE.search(before) or _DATE_AFTER.match(after) or _SERIES_AFTER.match(after):
         return False
     number = match.group("num")
     if (
         number
-        and re.fullmatch(r"(?:19|20)\d\d", number)
+        and re.fullmatch(r"1[5-9]\d\d|20\d\d", number)
         and not (match.group("cur") or match.group("pct"))
     ):
         following = tokens_from(tokens, match.end())
@@ -171,7 +175,7 @@ def _unit(match: re.Match[str], text: str) -> tuple[str, int]:
     compound = (match.group("compound") or "").lower()
     if compound:
         return UNITS[compound], end
-    word = re.match(r"\s+([A-Za-z]+(?:\s+point)?)\b", text[end : end + 30])
+    word = re.match(r"\s*([A-Za-z]+(?:\s+point)?)\b", text[end : end + 30])  # "3.54kg" too
     if word:
         name = word.group(1).lower()
         singular = name[:-1] if name.endswith("s") and name[:-1] in UNITS else name

@@ -57,6 +57,9 @@ _QUOTE_SPANS = re.compile(
     re.MULTILINE,
 )
 _CLAUSE_BETWEEN = re.compile(r"[;:]|,\s+(?:which|who|while|but|whereas)\b")
+_TRAILING = re.compile(
+    r"(?:\s+(?:have|has|had|will|would|also|previously|later|then|been|already))+$", re.I
+)
 _TITLED = re.compile(r"\b(?:titled|entitled|called|named|dubbed|headlined|captioned)\s*$", re.I)
 _PRONOUN_PERSON = frozenset({"he", "she", "him", "her"})
 _PRONOUN_GROUP = frozenset({"it"})
@@ -92,7 +95,8 @@ class SpeakerResolver:
 
     def resolve(self, start: int, end: int) -> Speaker:
         """The speaker named by ``text[start:end]`` ("he", "Gerardo Werhein", "the ministry")."""
-        phrase = _LEADING.sub("", self.text[start:end].strip(" ,;:—–-"))
+        phrase = _LEADING.sub("", self.text[start:end].strip(' ,;:—–-"“”‘’[]()'))
+        phrase = _TRAILING.sub("", phrase)
         if not phrase:
             return Speaker("")
         inside = [e for s, t, e in self._within(start, end) if e.kind is not EntityKind.PLACE]
