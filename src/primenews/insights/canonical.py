@@ -129,9 +129,11 @@ class MemoryRegistry:
             self._by_key.setdefault((entity.kind, normalise_name(name)), entity)
 
     def find(self, name_key: str, kind: EntityKind) -> KnownEntity | None:
+        """The entity registered under ``name_key`` (a name or an alias)."""
         return self._by_key.get((kind, name_key))
 
     def candidates(self, name: str, kind: EntityKind, limit: int) -> Sequence[KnownEntity]:
+        """The ``limit`` registered names most like ``name`` (rapidfuzz ratio)."""
         keys = {k: e for (entity_kind, k), e in self._by_key.items() if entity_kind is kind}
         found = process.extract(normalise_name(name), list(keys), scorer=fuzz.ratio, limit=limit)
         return [keys[key] for key, _score, _index in found]

@@ -67,6 +67,7 @@ class Entity:
 
     @property
     def count(self) -> int:
+        """How many times the article names it."""
         return len(self.mentions)
 
 
