@@ -32,8 +32,8 @@ def test_googlenews_dev_floor(bench: ModuleType) -> None:
     docs, gold = bench.load_googlenews(GOOGLENEWS_DEV_ITEMS)
     assert _digest([d.id for d in docs], gold) == GOOGLENEWS_DIGEST
     scores = score_clustering(gold, bench.cluster_labels(docs, bench.GOOGLENEWS_OPTIONS))
-    assert scores.bcubed_f1 >= 0.85  # measured 0.866
-    assert scores.nmi >= 0.90  # measured 0.912
+    assert scores.bcubed_f1 >= 0.86  # measured 0.881
+    assert scores.nmi >= 0.905  # measured 0.919
 
 
 def test_multi_outlet_fixture_floor(bench: ModuleType) -> None:

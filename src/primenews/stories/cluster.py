@@ -82,7 +82,7 @@ class ClusterOptions:
         average have joined the larger one.
         """
         return cls(
-            join_threshold=0.15,
+            join_threshold=0.2,
             late_join_threshold=0.08,
             merge_threshold=0.08,
             window=window,
