@@ -28,7 +28,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH  # type: ignore[import-untyped]
+from datasketch import MinHash, MinHashLSH
 
 from primenews.stories.documents import StoryDoc
 from primenews.stories.text import content_hash, normalise_text, shingles

@@ -16,7 +16,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-import Stemmer  # type: ignore[import-not-found]  # PyStemmer ships no stubs
+import Stemmer  # no stubs: mypy override in pyproject.toml
 from wordfreq import available_languages, word_frequency
 
 __all__ = [
