@@ -27,6 +27,10 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
+# Pages fetched but not yet stored, per extract worker: enough to hide fetch and
+# store latency, few enough that a poll of thousands of entries stays small in memory.
+IN_FLIGHT_PER_WORKER = 8
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -78,9 +82,7 @@ class Poller:
         self.clock = clock
         self.rng = rng or random.Random()
         self.writer = StoreWriter()
-        # Pages fetched but not yet stored: enough to keep every extract worker busy,
-        # few enough that a poll of thousands of entries holds only a handful in memory.
-        self._in_flight = asyncio.Semaphore(extractor.size * 4)
+        self._in_flight = asyncio.Semaphore(extractor.size * IN_FLIGHT_PER_WORKER)
 
     def close(self) -> None:
         self.writer.close()
@@ -135,7 +137,10 @@ class Poller:
         entries = select_entries(listing.entries, self.options.max_entries_per_source)
         assert source.id is not None
         pending = await self.writer.run(self.store.pending_entries, source.id, entries)
-        await asyncio.gather(*(self._process_entry(source, entry, report) for entry in pending))
+        # Another source may have brought some of these articles already: no fetch for them.
+        known = await self.writer.run(self.store.known_urls, [entry.url for entry in pending])
+        fresh = [entry for entry in pending if entry.url not in known]
+        await asyncio.gather(*(self._process_entry(source, entry, report) for entry in fresh))
         return listing.feed
 
     async def _read_listing(self, page: Page) -> _Listing:
@@ -156,9 +161,6 @@ class Poller:
 
     async def _fetch_entry(self, source: Source, entry: FeedEntry, report: SourceReport) -> None:
         assert source.id is not None
-        known = await self.writer.run(self.store.known_urls, [entry.url])
-        if known:
-            return  # another source already brought this article; nothing to fetch
         try:
             page = await self.fetcher.fetch(entry.url)
         except FetchError as err:
