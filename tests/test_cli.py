@@ -344,3 +344,17 @@ def test_up_seeds_default_sources_when_there_are_none(tmp_path: Path) -> None:
     assert "added 20 default news feeds" in output
     listed = sources["sources"] if isinstance(sources, dict) else sources
     assert len(listed) == 20
+
+
+def test_classify_reads_json_lines_and_reports_bad_ones() -> None:
+    seed = json.loads(require_shared(SEED_DIR / "expected.json").read_text())
+    text = require_shared(SEED_DIR / "seed.txt").read_text()
+    lines = [json.dumps({"title": seed["metadata"]["title"], "text": text}), "not json", "[1]"]
+    result = CliRunner().invoke(main, ["classify"], input="\n".join(lines) + "\n")
+    assert result.exit_code == 0
+    first, bad, not_object = (json.loads(line) for line in result.stdout.splitlines())
+    main_four = {"world", "politics", "business", "technology"}
+    assert main_four & set(first["sections"]) == {"world", "politics"}
+    assert set(first["scores"]) >= main_four
+    assert "error" in bad and "error" in not_object
+    assert "line 2" in result.stderr

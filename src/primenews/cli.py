@@ -358,6 +358,74 @@ def ingest(ctx: click.Context, paths: tuple[str, ...]) -> None:
 
 
 @main.command()
+def classify() -> None:
+    """Sections of JSON lines on stdin ({"title", "text"}, optional "url", "categories", "section").
+
+    Writes one JSON line per input: {"sections": [...], "scores": {label: probability}}.
+    """
+    from primenews.insights.sections import SectionHints, classify_sections
+
+    for number, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise ValueError("not a JSON object")
+            hints = SectionHints(
+                url=str(item.get("url", "")),
+                categories=tuple(str(c) for c in item.get("categories", ())),
+                section=str(item.get("section", "")),
+            )
+            result = classify_sections(str(item.get("title", "")), str(item.get("text", "")), hints)
+        except (ValueError, TypeError) as err:
+            click.echo(f'line {number}: {err}; expected {{"title": …, "text": …}}', err=True)
+            click.echo(json.dumps({"error": str(err)}))
+            continue
+        click.echo(json.dumps({"sections": list(result.labels), "scores": result.scores}))
+
+
+@main.command("train-sections")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False, exists=True),
+    default="../shared/data",
+    show_default=True,
+    help="Folder holding ag_news/ and bbc_news/ (train parts only are used).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where the model goes (default: the package's own model folder).",
+)
+def train_sections_command(data_dir: str, out_dir: str | None) -> None:
+    """Train the section classifier on the train parts of ag_news and bbc_news.
+
+    Needs the training extras: pip install -e '.[train]'.
+    """
+    try:
+        from primenews.insights import sections_train
+    except ImportError as err:
+        raise click.ClickException(
+            f"{err}: install the training extras with pip install -e '.[train]'"
+        ) from err
+    options = sections_train.TrainOptions(data_dir=Path(data_dir))
+    if out_dir:
+        options = dataclasses.replace(options, out_dir=Path(out_dir))
+    click.echo(f"Training sections from {data_dir} (a few minutes)…", err=True)
+    report = sections_train.train_sections(options)
+    for label in report.thresholds:
+        click.echo(
+            f"{label:<11} threshold {report.thresholds[label]:.3f}  "
+            f"out-of-fold F1 {report.f1[label]:.4f}"
+        )
+    click.echo(f"{report.documents} documents; wrote {', '.join(map(str, report.files))}")
+
+
+@main.command()
 @click.pass_context
 def migrate(ctx: click.Context) -> None:
     """Create or upgrade the database schema."""

@@ -1,7 +1,8 @@
 """The order of the stages, and nothing else.
 
     listing page ─► read_listing ─► Feed.entries ─► select_entries ─► [FeedEntry]
-    article page ─► article_from_page ─► Article
+    article page ─► process_page: article_from_page ─► Article ─► classify_sections
+                                                    ─► ProcessedArticle
 
 Every function here is pure (bytes and domain objects in, domain objects
 out), so the same calls run in-process, in a process pool or in a queue
@@ -15,13 +16,14 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from primenews.domain import Article, Feed, FeedEntry, Page, SourceKind
+from primenews.domain import Article, Feed, FeedEntry, Page, ProcessedArticle, SourceKind
 from primenews.errors import ParseError
 from primenews.extract.article import ExtractOptions, extract_article
 from primenews.extract.urls import canonical_url
 from primenews.ingest.feeds import parse_feed
 from primenews.ingest.sitemaps import parse_sitemap
 from primenews.ingest.sniff import sniff_kind
+from primenews.insights.sections import classify_sections, hints_from_article
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -64,6 +66,24 @@ def select_entries(entries: Iterable[FeedEntry], limit: int) -> list[FeedEntry]:
         if len(chosen) >= limit:
             break
     return chosen
+
+
+def process_page(
+    content: bytes,
+    url: str,
+    entry: FeedEntry | None = None,
+    options: ExtractOptions | None = None,
+    content_type: str = "",
+) -> ProcessedArticle:
+    """Every per-page stage: the article, then its sections (text plus the publisher's hints).
+
+    Raises:
+        ExtractError: the page holds no article.
+    """
+    article = article_from_page(content, url, entry, options, content_type)
+    result = classify_sections(article.title, article.text, hints_from_article(article))
+    chosen = {label: result.scores[label] for label in result.labels}
+    return ProcessedArticle(article=article, sections=chosen)
 
 
 def charset_of(content_type: str) -> str:

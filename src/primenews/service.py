@@ -197,12 +197,13 @@ async def ingest_pages(
 
     async def one(page: Page) -> None:
         try:
-            article = await extractor.article(
+            processed = await extractor.process(
                 page.content, page.final_url, content_type=page.content_type
             )
             result = await writer.run(
                 store.save_article,
-                article,
+                processed.article,
+                sections=processed.sections,
                 source_id=None,
                 raw_html=page.content,
                 fetched_at=page.fetched_at,

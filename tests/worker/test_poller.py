@@ -86,6 +86,8 @@ def test_feed_to_stored_article_with_conditional_refetch(tmp_path: Path, store: 
         for snippet in expected["text_must_not_contain"]:
             assert snippet not in stored.article.text
         assert store.raw_html(stored.id) == _seed_page(site)
+        main_four = {"world", "politics", "business", "technology"}
+        assert main_four & set(stored.sections) == {"world", "politics"}
 
         polled = store.get_source(source.id or 0)
         assert polled is not None

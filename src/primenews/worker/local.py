@@ -14,9 +14,9 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
-from primenews.domain import Article, FeedEntry
+from primenews.domain import FeedEntry, ProcessedArticle
 from primenews.extract.article import ExtractOptions
-from primenews.pipeline import article_from_page
+from primenews.pipeline import process_page
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -28,7 +28,7 @@ def worker_count(configured: int) -> int:
 
 
 class ExtractPool:
-    """Runs ``pipeline.article_from_page`` off the event loop.
+    """Runs ``pipeline.process_page`` off the event loop.
 
     Args:
         processes: worker processes; 0 runs extraction on a thread in this
@@ -47,12 +47,12 @@ class ExtractPool:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
         self.size = max(processes, 1)
 
-    async def article(
+    async def process(
         self, content: bytes, url: str, entry: FeedEntry | None = None, content_type: str = ""
-    ) -> Article:
+    ) -> ProcessedArticle:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
-            self._executor, article_from_page, content, url, entry, self.options, content_type
+            self._executor, process_page, content, url, entry, self.options, content_type
         )
 
     def close(self) -> None:

@@ -175,7 +175,7 @@ class Poller:
         self, source: Source, entry: FeedEntry, page: Page, report: SourceReport
     ) -> None:
         try:
-            article = await self.extractor.article(
+            processed = await self.extractor.process(
                 page.content, page.final_url, entry, page.content_type
             )
         except ExtractError as err:
@@ -187,7 +187,8 @@ class Poller:
             return
         result = await self.writer.run(
             self.store.save_article,
-            article,
+            processed.article,
+            sections=processed.sections,
             source_id=source.id,
             raw_html=page.content,
             fetched_at=page.fetched_at,
