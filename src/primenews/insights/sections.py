@@ -163,6 +163,7 @@ class SectionModel:
     bias: FloatArray
     thresholds: FloatArray
     max_tokens: int = 600
+    title_repeat: int = 1  # the title's words count this many times
     hint_logit: float = 2.0
     info: Mapping[str, Any] | None = None
 
@@ -194,6 +195,7 @@ def _load_model_cached(directory: str) -> SectionModel:
         bias=tensors["bias"],
         thresholds=tensors["thresholds"],
         max_tokens=int(meta["max_tokens"]),
+        title_repeat=int(meta.get("title_repeat", 1)),
         hint_logit=float(meta["hint_logit"]),
         info=meta.get("info"),
     )
@@ -206,6 +208,11 @@ def tokenize(text: str) -> list[str]:
         decomposed = unicodedata.normalize("NFD", text)
         text = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _TOKEN.findall(text)
+
+
+def document_tokens(title: str, text: str, max_tokens: int, title_repeat: int = 1) -> list[str]:
+    """The title's tokens ``title_repeat`` times, then the text's; at most ``max_tokens``."""
+    return (tokenize(title) * title_repeat + tokenize(text))[:max_tokens]
 
 
 def word_ids(tokens: Iterable[str], vocab: Mapping[str, int]) -> NDArray[np.int64]:
@@ -236,7 +243,7 @@ def tfidf_vector(
 
 def section_logits(model: SectionModel, title: str, text: str) -> FloatArray:
     """Per-label log-odds from the text alone (no hints)."""
-    tokens = tokenize(f"{title}\n{text}")[: model.max_tokens]
+    tokens = document_tokens(title, text, model.max_tokens, model.title_repeat)
     ids = word_ids(tokens, model.vocab)
     features = feature_ids(ids, len(model.vocab), model.n_buckets)
     unique, values = tfidf_vector(features, model.idf)

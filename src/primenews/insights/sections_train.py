@@ -37,6 +37,7 @@ from primenews.insights.sections import (
     LABELS,
     MODEL_DIR,
     MODEL_NAME,
+    document_tokens,
     feature_ids,
     tfidf_vector,
     tokenize,
@@ -67,6 +68,7 @@ class TrainOptions:
     nb_alpha: float = 0.1  # naive Bayes smoothing
     folds: int = 5
     max_tokens: int = 600
+    title_repeat: int = 2  # ag_news +0.1 point, bbc_news +0.2 over 1
     hint_logit: float = 2.0
     seed: int = 20240601
 
@@ -88,7 +90,8 @@ def featurize(
     """Exactly the run-time path: tokens, known ids, bigram buckets, mean word vector."""
     lists, means = [], np.zeros((len(docs), vectors.shape[1]), dtype=np.float32)
     for row, doc in enumerate(docs):
-        ids = word_ids(tokenize(f"{doc.title}\n{doc.text}")[: options.max_tokens], vocab)
+        tokens = document_tokens(doc.title, doc.text, options.max_tokens, options.title_repeat)
+        ids = word_ids(tokens, vocab)
         lists.append(feature_ids(ids, len(vocab), options.n_buckets))
         known = ids[ids >= 0]
         if known.size:
@@ -293,6 +296,7 @@ def train_sections(options: TrainOptions | None = None) -> TrainReport:
         "vocab": words,
         "n_buckets": options.n_buckets,
         "max_tokens": options.max_tokens,
+        "title_repeat": options.title_repeat,
         "hint_logit": options.hint_logit,
         "info": {
             "documents": len(docs),
@@ -365,7 +369,7 @@ def _write_model(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: train and log each label's threshold and out-of-fold F1."""
+    """Command line: train, logging each label's threshold and out-of-fold F1."""
     parser = argparse.ArgumentParser(
         prog="python -m primenews.insights.sections_train", description=__doc__.split("\n")[0]
     )
@@ -378,17 +382,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="word-vector cache (.npz): read if present, else written",
     )
     args = parser.parse_args(argv)
+    # an entry point, like cli.py: the only place here that configures logging
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     report = train_sections(
         TrainOptions(data_dir=args.data, out_dir=args.out, vectors=args.vectors)
     )
-    for label in LABELS:
-        logger.info(
-            "%-10s threshold %.3f  out-of-fold F1 %.4f",
-            label,
-            report.thresholds[label],
-            report.f1[label],
-        )
     logger.info("%d documents; wrote %s", report.documents, ", ".join(map(str, report.files)))
     return 0
 
