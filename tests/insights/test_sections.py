@@ -66,6 +66,7 @@ def test_model_ships_in_the_package_small_and_without_pickle() -> None:
     assert model.labels == LABELS
     assert model.tfidf_weights.shape == (len(model.vocab) + model.n_buckets, len(LABELS))
     assert model.word_scores.shape == (len(model.vocab), len(LABELS))
+    assert model.char_weights.shape == (model.char_idf.size, len(LABELS))
     assert ((model.thresholds > 0) & (model.thresholds < 1)).all()
 
 

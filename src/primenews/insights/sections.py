@@ -1,7 +1,7 @@
 """Sections of an article: world, politics, business, technology and more (pure, numpy only).
 
 One-vs-rest per label, each label with its own probability threshold; a
-label's log-odds are a learnt mix of three linear models:
+label's log-odds are a learnt mix of four linear models:
 
 - logistic regression on TF-IDF over the words the model knows plus hashed
   word bigrams (sublinear counts, L2-normalised);
@@ -10,6 +10,8 @@ label's log-odds are a learnt mix of three linear models:
   all-MiniLM-L6-v2. A linear layer over a mean of vectors is the mean of
   the per-word products, so the model ships one score per word and label
   instead of the vectors.
+- logistic regression on TF-IDF over hashed character 2- to 5-grams of the
+  words (so unseen spellings and word forms still count).
 
 The publisher's own sections (URL path segments like ``/world/``, feed
 categories, ``article:section``) are hints: each label they name gets a
@@ -28,8 +30,9 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+import zlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -45,6 +48,8 @@ MAIN_LABELS = LABELS[:4]
 MODEL_DIR = Path(__file__).resolve().parent / "models"
 MODEL_NAME = "sections"
 BIGRAM_PRIME = 1_000_003  # mixes two word ids into a bucket; fixed: the model depends on it
+CHAR_NGRAMS = range(2, 6)  # character 2- to 5-grams of each word padded as "<word>"
+CHAR_MAX_WORD = 24  # longer tokens (URLs, codes) are cut before their n-grams are taken
 HINT_WORDS: Mapping[str, tuple[str, ...]] = {
     "world": (
         "world",
@@ -162,10 +167,14 @@ class SectionModel:
     word_scores: FloatArray
     bias: FloatArray
     thresholds: FloatArray
+    char_idf: FloatArray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    char_weights: FloatArray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
     max_tokens: int = 600
     title_repeat: int = 1  # the title's words count this many times
     hint_logit: float = 2.0
     info: Mapping[str, Any] | None = None
+    # word -> its character n-gram buckets; a cache, filled as words are met
+    char_cache: dict[str, NDArray[np.int64]] = field(default_factory=dict, compare=False)
 
 
 def load_model(directory: Path | None = None) -> SectionModel:
@@ -194,6 +203,8 @@ def _load_model_cached(directory: str) -> SectionModel:
         word_scores=tensors["word_scores"],
         bias=tensors["bias"],
         thresholds=tensors["thresholds"],
+        char_idf=tensors.get("char_idf", np.zeros(0, dtype=np.float32)),
+        char_weights=tensors.get("char_weights", np.zeros((0, 0), dtype=np.float32)),
         max_tokens=int(meta["max_tokens"]),
         title_repeat=int(meta.get("title_repeat", 1)),
         hint_logit=float(meta["hint_logit"]),
@@ -229,6 +240,30 @@ def feature_ids(ids: NDArray[np.int64], vocab_size: int, n_buckets: int) -> NDAr
     return np.concatenate([ids[ids >= 0], buckets])
 
 
+def char_ngram_ids(token: str, n_buckets: int) -> NDArray[np.int64]:
+    """Hashed buckets (CRC-32, stable across runs) of a word's character n-grams."""
+    padded = f"<{token[:CHAR_MAX_WORD]}>"
+    grams = [padded[i : i + n] for n in CHAR_NGRAMS for i in range(len(padded) - n + 1)]
+    return np.fromiter(
+        (zlib.crc32(g.encode()) % n_buckets for g in grams), dtype=np.int64, count=len(grams)
+    )
+
+
+def char_features(
+    tokens: Iterable[str], n_buckets: int, cache: dict[str, NDArray[np.int64]]
+) -> NDArray[np.int64]:
+    """The character n-gram buckets of every token (repeats kept), via ``cache``."""
+    parts = []
+    for token in tokens:
+        ids = cache.get(token)
+        if ids is None:
+            ids = char_ngram_ids(token, n_buckets)
+            if len(cache) < 500_000:  # bounded: a stream of odd tokens must not grow it forever
+                cache[token] = ids
+        parts.append(ids)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
 def tfidf_vector(
     features: NDArray[np.int64], idf: FloatArray
 ) -> tuple[NDArray[np.int64], FloatArray]:
@@ -252,6 +287,10 @@ def section_logits(model: SectionModel, title: str, text: str) -> FloatArray:
     known = ids[ids >= 0]
     if known.size:
         logits = logits + model.word_scores[known].mean(axis=0)
+    if model.char_idf.size:
+        grams = char_features(tokens, model.char_idf.size, model.char_cache)
+        unique, values = tfidf_vector(grams, model.char_idf)
+        logits = logits + values @ model.char_weights[unique]
     return np.asarray(logits, dtype=np.float32)
 
 

@@ -9,9 +9,10 @@ cached word-vector file); the run-time classifier in
    labels for politics, science and health from small lexicons.
 2. Static word vectors distilled from all-MiniLM-L6-v2
    (:mod:`primenews.insights.sections_vectors`), one per vocabulary word.
-3. Per label, three base models: logistic regression on TF-IDF (words +
-   hashed bigrams), naive Bayes on the presence of the same features, and
-   logistic regression on the standardised mean word vector; a logistic
+3. Per label, four base models: logistic regression on TF-IDF (words +
+   hashed bigrams), naive Bayes on the presence of the same features,
+   logistic regression on the standardised mean word vector, and logistic
+   regression on character n-gram TF-IDF; a logistic
    regression over their out-of-fold log-odds mixes them, and the threshold
    that maximises the label's out-of-fold F1 is kept; then a fit on everything.
 4. The word-vector part is folded into one score per word and label, and the
@@ -37,6 +38,7 @@ from primenews.insights.sections import (
     LABELS,
     MODEL_DIR,
     MODEL_NAME,
+    char_features,
     document_tokens,
     feature_ids,
     tfidf_vector,
@@ -66,6 +68,7 @@ class TrainOptions:
     c_value: float = 20.0  # inverse regularisation of each logistic regression
     vector_c: float = 0.1  # the same for the word-vector model
     nb_alpha: float = 0.1  # naive Bayes smoothing
+    char_buckets: int = 1 << 17  # hashed character n-grams
     folds: int = 5
     max_tokens: int = 600
     title_repeat: int = 2  # ag_news +0.1 point, bbc_news +0.2 over 1
@@ -78,6 +81,7 @@ class Features:
     """A corpus turned into model inputs: sparse TF-IDF rows and mean word vectors."""
 
     feature_lists: list[NDArray[np.int64]]
+    char_lists: list[NDArray[np.int64]]
     mean_vectors: NDArray[np.float32]
 
 
@@ -87,16 +91,18 @@ def featurize(
     vectors: NDArray[np.float32],
     options: TrainOptions,
 ) -> Features:
-    """Exactly the run-time path: tokens, known ids, bigram buckets, mean word vector."""
-    lists, means = [], np.zeros((len(docs), vectors.shape[1]), dtype=np.float32)
+    """Exactly the run-time path: tokens, known ids, bigram and n-gram buckets, mean vector."""
+    lists, chars, cache = [], [], {}  # type: ignore[var-annotated]
+    means = np.zeros((len(docs), vectors.shape[1]), dtype=np.float32)
     for row, doc in enumerate(docs):
         tokens = document_tokens(doc.title, doc.text, options.max_tokens, options.title_repeat)
         ids = word_ids(tokens, vocab)
         lists.append(feature_ids(ids, len(vocab), options.n_buckets))
+        chars.append(char_features(tokens, options.char_buckets, cache))
         known = ids[ids >= 0]
         if known.size:
             means[row] = vectors[known].mean(axis=0)
-    return Features(lists, means)
+    return Features(lists, chars, means)
 
 
 def inverse_document_frequency(
@@ -110,38 +116,46 @@ def inverse_document_frequency(
     return (np.log((1 + n) / (1 + df)) + 1).astype(np.float32)
 
 
-def sparse_inputs(features: Features, idf: NDArray[np.float32]) -> tuple[Any, Any]:
+def sparse_inputs(lists: list[NDArray[np.int64]], idf: NDArray[np.float32]) -> tuple[Any, Any]:
     """TF-IDF rows and 0/1 presence rows over the same columns (scipy CSR matrices)."""
     from scipy import sparse  # type: ignore[import-untyped]
 
     rows, cols, vals = [], [], []
-    for row, feats in enumerate(features.feature_lists):
+    for row, feats in enumerate(lists):
         unique, values = tfidf_vector(feats, idf)
         rows.append(np.full(unique.size, row))
         cols.append(unique)
         vals.append(values)
     r, c = np.concatenate(rows), np.concatenate(cols)
-    shape = (len(features.feature_lists), idf.size)
+    shape = (len(lists), idf.size)
     tfidf = sparse.csr_matrix((np.concatenate(vals), (r, c)), shape=shape)
     return tfidf, sparse.csr_matrix((np.ones(r.size, dtype=np.float32), (r, c)), shape=shape)
 
 
 @dataclass(frozen=True, slots=True)
 class Inputs:
-    """One corpus as the three base models see it."""
+    """One corpus as the four base models see it."""
 
     tfidf: Any  # CSR, rows L2-normalised
     presence: Any  # CSR of 0/1
     vectors: NDArray[np.float64]  # standardised mean word vectors
+    chars: Any  # CSR, character n-gram TF-IDF, rows L2-normalised
+
+    def rows(self, index: NDArray[np.int64]) -> Inputs:
+        """The same inputs for some documents only."""
+        return Inputs(
+            self.tfidf[index], self.presence[index], self.vectors[index], self.chars[index]
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class LabelModel:
-    """One label's three base models: (weights, intercept) each."""
+    """One label's four base models: (weights, intercept) each."""
 
     tfidf: tuple[NDArray[np.float64], float]
     presence: tuple[NDArray[np.float64], float]
     vectors: tuple[NDArray[np.float64], float]
+    chars: tuple[NDArray[np.float64], float]
 
     def scores(self, x: Inputs, rows: Any = slice(None)) -> NDArray[np.float64]:
         """Base log-odds, one column per base model."""
@@ -150,6 +164,7 @@ class LabelModel:
                 x.tfidf[rows] @ self.tfidf[0] + self.tfidf[1],
                 x.presence[rows] @ self.presence[0] + self.presence[1],
                 x.vectors[rows] @ self.vectors[0] + self.vectors[1],
+                x.chars[rows] @ self.chars[0] + self.chars[1],
             ]
         )
 
@@ -171,13 +186,14 @@ def fit_naive_bayes(presence: Any, y: NDArray[np.int64], alpha: float) -> tuple[
 
 
 def fit_label(x: Inputs, y: NDArray[np.int64], options: TrainOptions) -> LabelModel:
-    """The three base models of one label, on the rows whose target is known."""
+    """The four base models of one label, on the rows whose target is known."""
     known = np.flatnonzero(y != UNKNOWN)
     yk = y[known]
     return LabelModel(
         tfidf=fit_logistic(x.tfidf[known], yk, options.c_value),
         presence=fit_naive_bayes(x.presence[known], yk, options.nb_alpha),
         vectors=fit_logistic(x.vectors[known], yk, options.vector_c),
+        chars=fit_logistic(x.chars[known], yk, options.c_value),
     )
 
 
@@ -201,11 +217,11 @@ def best_threshold(probs: NDArray[np.float64], y: NDArray[np.int64]) -> tuple[fl
 def train_label(x: Inputs, y: NDArray[np.int64], options: TrainOptions) -> dict[str, Any]:
     """Base models, their stacking weights (from out-of-fold scores) and the threshold."""
     fold_of = np.random.default_rng(options.seed).permutation(y.size) % options.folds
-    oof = np.zeros((y.size, 3))
+    oof = np.zeros((y.size, 4))
     for fold in range(options.folds):
         train = np.flatnonzero(fold_of != fold)
         held = np.flatnonzero(fold_of == fold)
-        part = Inputs(x.tfidf[train], x.presence[train], x.vectors[train])
+        part = x.rows(train)
         oof[held] = fit_label(part, y[train], options).scores(x, held)
     known = y != UNKNOWN
     stack, stack_bias = fit_logistic(oof[known], y[known], 1.0)
@@ -278,8 +294,10 @@ def train_sections(options: TrainOptions | None = None) -> TrainReport:
     idf = inverse_document_frequency(features.feature_lists, len(vocab) + options.n_buckets)
     shift = features.mean_vectors.mean(axis=0)
     scale = 1.0 / (features.mean_vectors.std(axis=0) + 1e-6)
-    tfidf, presence = sparse_inputs(features, idf)
-    x = Inputs(tfidf, presence, (features.mean_vectors - shift) * scale)
+    tfidf, presence = sparse_inputs(features.feature_lists, idf)
+    char_idf = inverse_document_frequency(features.char_lists, options.char_buckets)
+    chars, _ = sparse_inputs(features.char_lists, char_idf)
+    x = Inputs(tfidf, presence, (features.mean_vectors - shift) * scale, chars)
     targets = np.array([[d.targets.get(label, UNKNOWN) for label in LABELS] for d in docs])
     fitted = []
     for j, label in enumerate(LABELS):
@@ -290,7 +308,7 @@ def train_sections(options: TrainOptions | None = None) -> TrainReport:
             fitted[-1]["threshold"],
             fitted[-1]["f1"],
         )
-    arrays = fold_into_arrays(fitted, idf, vectors * scale, shift * scale)
+    arrays = fold_into_arrays(fitted, (idf, char_idf), vectors * scale, shift * scale)
     meta = {
         "labels": list(LABELS),
         "vocab": words,
@@ -316,19 +334,21 @@ def train_sections(options: TrainOptions | None = None) -> TrainReport:
 
 def fold_into_arrays(
     fitted: list[dict[str, Any]],
-    idf: NDArray[np.float32],
+    idfs: tuple[NDArray[np.float32], NDArray[np.float32]],
     scaled_vectors: NDArray[Any],
     scaled_shift: NDArray[Any],
 ) -> dict[str, Any]:
     """Fold each label's stack weights into one weight table per feature kind.
 
-    logit = s0 + s1 (tfidf·w1 + b1) + s2 (presence·w2 + b2) + s3 ((mean v − μ)/σ · w3 + b3),
-    and (mean v)/σ · w3 is the mean over the words of (v/σ · w3): one score per word.
+    logit = s0 + s1 (tfidf·w1 + b1) + s2 (presence·w2 + b2) + s3 ((mean v − μ)/σ · w3 + b3)
+    + s4 (chars·w4 + b4), and (mean v)/σ · w3 is the mean over the words of (v/σ · w3): one
+    score per word.
     """
-    tfidf_w, presence_w, word_w, bias = [], [], [], []
+    tfidf_w, presence_w, word_w, char_w, bias = [], [], [], [], []
     for f in fitted:
-        m, (s1, s2, s3) = f["model"], f["stack"]
+        m, (s1, s2, s3, s4) = f["model"], f["stack"]
         tfidf_w.append(s1 * m.tfidf[0])
+        char_w.append(s4 * m.chars[0])
         presence_w.append(s2 * m.presence[0])
         word_w.append(s3 * (scaled_vectors @ m.vectors[0]))
         bias.append(
@@ -336,9 +356,12 @@ def fold_into_arrays(
             + s1 * m.tfidf[1]
             + s2 * m.presence[1]
             + s3 * (m.vectors[1] - scaled_shift @ m.vectors[0])
+            + s4 * m.chars[1]
         )
     return {
-        "idf": idf.astype(np.float16),
+        "idf": idfs[0].astype(np.float16),
+        "char_idf": idfs[1].astype(np.float16),
+        "char_weights": np.stack(char_w, axis=1).astype(np.float16),
         "tfidf_weights": np.stack(tfidf_w, axis=1).astype(np.float16),
         "presence_weights": np.stack(presence_w, axis=1).astype(np.float16),
         "word_scores": np.stack(word_w, axis=1).astype(np.float16),
