@@ -22,10 +22,13 @@ from primenews.insights.sections import (
     MAIN_LABELS,
     MODEL_DIR,
     SectionHints,
+    char_features,
+    char_tfidf,
     classify_sections,
     hinted_labels,
     hints_from_article,
     load_model,
+    tfidf_vector,
     tokenize,
 )
 from primenews.insights.sections_data import read_ag_news, read_bbc_news
@@ -136,6 +139,15 @@ def test_multi_label_world_and_politics() -> None:
     )
     assert {"world", "politics"} <= set(result.labels)
     assert "sport" not in result.labels
+
+
+def test_char_tfidf_is_tfidf_of_the_char_features() -> None:
+    model = load_model()
+    tokens = tokenize("Le café de la gare: café noir, café crème; the the the cafe")
+    fast = char_tfidf(tokens, model.char_idf, {})
+    plain = tfidf_vector(char_features(tokens, model.char_idf.size, {}), model.char_idf)
+    assert np.array_equal(fast[0], plain[0])
+    assert np.allclose(fast[1], plain[1], atol=1e-6)
 
 
 def test_tokenize_folds_case_and_accents() -> None:

@@ -126,6 +126,8 @@ HINT_WORDS: Mapping[str, tuple[str, ...]] = {
 }
 _HINT_LOOKUP = {word: label for label, words in HINT_WORDS.items() for word in words}
 _TOKEN = re.compile(r"\w+")
+# the Unicode blocks of combining diacritical marks: what accent folding drops
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 FloatArray = NDArray[np.float32]
 
@@ -216,8 +218,7 @@ def tokenize(text: str) -> list[str]:
     """Lower-case word tokens with accents folded (``Nicolás`` → ``nicolas``)."""
     text = text.lower()
     if not text.isascii():
-        decomposed = unicodedata.normalize("NFD", text)
-        text = "".join(c for c in decomposed if not unicodedata.combining(c))
+        text = _COMBINING.sub("", unicodedata.normalize("NFD", text))
     return _TOKEN.findall(text)
 
 
@@ -264,6 +265,30 @@ def char_features(
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
+def char_tfidf(
+    tokens: Iterable[str], idf: FloatArray, cache: dict[str, NDArray[np.int64]]
+) -> tuple[NDArray[np.int64], FloatArray]:
+    """``tfidf_vector(char_features(tokens, …), idf)``, reading each distinct word once."""
+    counts: dict[str, int] = {}
+    for token in tokens:
+        counts[token] = counts.get(token, 0) + 1
+    if not counts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    parts = []
+    for token in counts:
+        grams = cache.get(token)
+        if grams is None:
+            grams = char_features((token,), idf.size, cache)
+        parts.append(grams)
+    ids = np.concatenate(parts)
+    weights = np.repeat(np.fromiter(counts.values(), dtype=np.float64), [p.size for p in parts])
+    unique, inverse = np.unique(ids, return_inverse=True)
+    tf = np.bincount(inverse, weights=weights)
+    values = ((1.0 + np.log(tf)) * idf[unique]).astype(np.float32)
+    norm = float(np.sqrt(values @ values))
+    return unique, values / norm if norm > 0 else values
+
+
 def tfidf_vector(
     features: NDArray[np.int64], idf: FloatArray
 ) -> tuple[NDArray[np.int64], FloatArray]:
@@ -288,8 +313,7 @@ def section_logits(model: SectionModel, title: str, text: str) -> FloatArray:
     if known.size:
         logits = logits + model.word_scores[known].mean(axis=0)
     if model.char_idf.size:
-        grams = char_features(tokens, model.char_idf.size, model.char_cache)
-        unique, values = tfidf_vector(grams, model.char_idf)
+        unique, values = char_tfidf(tokens, model.char_idf, model.char_cache)
         logits = logits + values @ model.char_weights[unique]
     return np.asarray(logits, dtype=np.float32)
 
