@@ -34,6 +34,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+# training-only dependencies, imported here so a missing one fails at import
+# (``primenews train-sections`` turns that into an install hint)
+from scipy import sparse  # type: ignore[import-untyped]
+from sklearn.linear_model import LogisticRegression
+
 from primenews.insights.sections import (
     LABELS,
     MODEL_DIR,
@@ -118,8 +123,6 @@ def inverse_document_frequency(
 
 def sparse_inputs(lists: list[NDArray[np.int64]], idf: NDArray[np.float32]) -> tuple[Any, Any]:
     """TF-IDF rows and 0/1 presence rows over the same columns (scipy CSR matrices)."""
-    from scipy import sparse  # type: ignore[import-untyped]
-
     rows, cols, vals = [], [], []
     for row, feats in enumerate(lists):
         unique, values = tfidf_vector(feats, idf)
@@ -171,8 +174,6 @@ class LabelModel:
 
 def fit_logistic(matrix: Any, y: NDArray[np.int64], c_value: float) -> tuple[Any, float]:
     """A logistic regression: (weights, intercept)."""
-    from sklearn.linear_model import LogisticRegression
-
     model = LogisticRegression(C=c_value, max_iter=3000).fit(matrix, y)
     return model.coef_[0], float(model.intercept_[0])
 
