@@ -151,6 +151,27 @@ class StoredArticle:
     revision: int = 1
     source_title: str = ""
     sections: tuple[str, ...] = ()
+    story_id: int | None = None
+    duplicate_of: int | None = None  # the article whose text this one copies
+
+
+@dataclass(frozen=True, slots=True)
+class StoredStory:
+    """A story: one event, every outlet's coverage of it (see ``primenews.stories``)."""
+
+    id: int
+    key: str
+    headline: str
+    headline_article_id: int | None
+    first_article_id: int | None  # the first report
+    first_seen: datetime  # when the first report was published
+    last_seen: datetime  # when the newest article was published
+    article_count: int
+    outlet_count: int
+    sections: tuple[str, ...] = ()
+    terms: tuple[str, ...] = ()  # heaviest words of its articles, for related stories
+    merged_into: int | None = None
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,9 @@ from primenews.errors import ExtractError
 from primenews.ingest.fetch import Fetcher, FetchOptions
 from primenews.ingest.schedule import ScheduleOptions
 from primenews.store import SaveStatus, Store
+from primenews.worker.desk import StoryDesk
 from primenews.worker.local import ExtractPool, StoreWriter, worker_count
-from primenews.worker.poller import Poller, PollOptions, SourceReport
+from primenews.worker.poller import Poller, PollOptions, SourceReport, place_in_story
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ async def running_poller(
     extractor = ExtractPool(
         worker_count(settings.extract_workers) if processes is None else processes
     )
-    poller = Poller(store, fetcher, extractor, poll_options(settings))
+    poller = Poller(store, fetcher, extractor, poll_options(settings), desk=StoryDesk(store))
     try:
         yield poller
     finally:
@@ -189,17 +190,24 @@ async def ingest_pages(
     pages: Iterable[Page],
     extractor: ExtractPool,
     on_page: Callable[[Page], None] | None = None,
+    desk: StoryDesk | None = None,
 ) -> IngestReport:
-    """Extract and store archived pages; each article commits on its own."""
+    """Extract archived pages in parallel, store them in input order, then place their stories.
+
+    Saving in input order makes article ids, and so the stories, the same on
+    every run over the same pages. Each article commits on its own.
+    """
     report = IngestReport()
     writer = StoreWriter()
     limit = asyncio.Semaphore(extractor.size * 2)
 
-    async def one(page: Page) -> None:
+    async def one(page: Page, turn: asyncio.Event | None, done: asyncio.Event) -> None:
         try:
             processed = await extractor.process(
                 page.content, page.final_url, content_type=page.content_type
             )
+            if turn is not None:
+                await turn.wait()
             result = await writer.run(
                 store.save_article,
                 processed.article,
@@ -209,21 +217,29 @@ async def ingest_pages(
                 fetched_at=page.fetched_at,
             )
             _count(report, result.status)
+            if desk is not None and result.status is not SaveStatus.UNCHANGED:
+                await place_in_story(writer, desk, result.article_id)
         except ExtractError as err:
             report.failed += 1
             report.errors.append(f"{page.url}: {err}")
         finally:
+            done.set()
             report.pages += 1
             limit.release()
             if on_page is not None:
                 on_page(page)
 
     tasks = []
+    previous: asyncio.Event | None = None
     try:
         for page in pages:
             await limit.acquire()
-            tasks.append(asyncio.create_task(one(page)))
+            done = asyncio.Event()
+            tasks.append(asyncio.create_task(one(page, previous, done)))
+            previous = done
         await asyncio.gather(*tasks)
+        if desk is not None:
+            await writer.run(desk.merge_pass)
     finally:
         writer.close()
     return report

@@ -8,6 +8,7 @@ import pytest
 from primenews.domain import Article, FeedEntry, FetchOutcome, Source, SourceKind
 from primenews.errors import StoreError
 from primenews.store import PollState, SaveStatus, Store, content_hash
+from primenews.store.migrations import MIGRATIONS
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -28,7 +29,9 @@ def _article(url: str = "https://news.example/a", **changes: object) -> Article:
 
 def test_migrations_apply_once(tmp_path: Path) -> None:
     store = Store.open(f"sqlite:///{tmp_path / 'm.sqlite3'}")
-    assert store.migrate() == ["0001_initial", "0002_article_sections"]
+    applied = store.migrate()
+    assert applied[:3] == ["0001_initial", "0002_article_sections", "0003_stories"]
+    assert applied == [name for name, _ in MIGRATIONS]
     assert store.migrate() == []
 
 

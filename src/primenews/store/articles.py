@@ -20,8 +20,10 @@ from primenews.store.schema import (
     article_sections,
     article_urls,
     articles,
+    duplicates,
     entries,
     sources,
+    story_members,
 )
 from primenews.store.sources import inserted_id
 
@@ -266,14 +268,23 @@ def _add_urls(conn: Connection, article_id: int, urls: Iterable[str]) -> None:
             conn.execute(article_urls.insert().values(url=url, article_id=article_id))
 
 
-_ARTICLE_COLUMNS = (articles, sources.c.title.label("source_title"))
+_ARTICLE_COLUMNS = (
+    articles,
+    sources.c.title.label("source_title"),
+    story_members.c.story_id,
+    duplicates.c.original_id.label("duplicate_of"),
+)
+# Articles with their source, story and the original they copy (if any).
+_ARTICLE_FROM = (
+    articles.outerjoin(sources, articles.c.source_id == sources.c.id)
+    .outerjoin(story_members, story_members.c.article_id == articles.c.id)
+    .outerjoin(duplicates, duplicates.c.article_id == articles.c.id)
+)
 
 
 def get_article(conn: Connection, article_id: int) -> StoredArticle | None:
     row = conn.execute(
-        select(*_ARTICLE_COLUMNS)
-        .select_from(articles.outerjoin(sources, articles.c.source_id == sources.c.id))
-        .where(articles.c.id == article_id)
+        select(*_ARTICLE_COLUMNS).select_from(_ARTICLE_FROM).where(articles.c.id == article_id)
     ).first()
     if row is None:
         return None
@@ -302,19 +313,20 @@ def list_articles(
     limit: int = 50,
     cursor: str | None = None,
     section: str | None = None,
+    originals_only: bool = False,
 ) -> tuple[list[StoredArticle], str | None]:
-    """The newest articles first, a page at a time.
+    """The newest articles first, a page at a time; ``originals_only`` leaves copies out.
 
     Returns:
         The page of articles and the cursor of the next page (None at the end).
     """
-    query = select(*_ARTICLE_COLUMNS).select_from(
-        articles.outerjoin(sources, articles.c.source_id == sources.c.id)
-    )
+    query = select(*_ARTICLE_COLUMNS).select_from(_ARTICLE_FROM)
     if source_id is not None:
         query = query.where(articles.c.source_id == source_id)
     if since is not None:
         query = query.where(articles.c.sort_time >= since)
+    if originals_only:
+        query = query.where(duplicates.c.article_id.is_(None))
     if section is not None:
         query = query.where(
             exists().where(
@@ -384,6 +396,8 @@ def stored_article_from_row(row: Row[Any], sections: tuple[str, ...] = ()) -> St
         revision=row.revision,
         source_title=row.source_title or "",
         sections=sections,
+        story_id=row.story_id,
+        duplicate_of=row.duplicate_of,
     )
 
 

@@ -38,9 +38,15 @@ def _article_sections(conn: Connection) -> None:
     schema.article_sections.create(conn)
 
 
+def _stories(conn: Connection) -> None:
+    tables = (schema.stories, schema.story_members, schema.story_sections, schema.duplicates)
+    schema.metadata.create_all(conn, tables=list(tables))
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("0001_initial", _initial),
     ("0002_article_sections", _article_sections),
+    ("0003_stories", _stories),
 )
 
 

@@ -20,13 +20,19 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from primenews.domain import Article, FeedEntry, FetchOutcome, Source, StoredArticle
+from primenews.domain import Article, FeedEntry, FetchOutcome, Source, StoredArticle, StoredStory
 from primenews.errors import StoreError
 from primenews.store import articles as article_sql
 from primenews.store import sources as source_sql
+from primenews.store import stories as story_sql
 from primenews.store.articles import Revision, SaveResult
 from primenews.store.migrations import apply_migrations
 from primenews.store.sources import PollState
+from primenews.store.stories import StoryArticle
+from primenews.stories.cluster import Merge
+from primenews.stories.documents import StoryDoc
+from primenews.stories.rank import StoryMember
+from primenews.stories.tracker import Observation
 
 
 def content_hash(text: str) -> str:
@@ -181,10 +187,17 @@ class Store:
         limit: int = 50,
         cursor: str | None = None,
         section: str | None = None,
+        originals_only: bool = False,
     ) -> tuple[list[StoredArticle], str | None]:
         with self.engine.connect() as conn:
             return article_sql.list_articles(
-                conn, source_id=source_id, since=since, limit=limit, cursor=cursor, section=section
+                conn,
+                source_id=source_id,
+                since=since,
+                limit=limit,
+                cursor=cursor,
+                section=section,
+                originals_only=originals_only,
             )
 
     def list_revisions(self, article_id: int) -> list[Revision]:
@@ -198,3 +211,83 @@ class Store:
     def count_articles(self) -> int:
         with self.engine.connect() as conn:
             return article_sql.count_articles(conn)
+
+    # Stories
+
+    def story_docs(
+        self, *, since: datetime | None = None, article_ids: Sequence[int] = ()
+    ) -> list[StoryDoc]:
+        with self.engine.connect() as conn:
+            return story_sql.story_docs(conn, since=since, article_ids=article_ids)
+
+    def record_observations(
+        self,
+        observations: Sequence[Observation],
+        now: datetime,
+        terms: Mapping[str, Sequence[str]],
+        merges: Sequence[Merge] = (),
+    ) -> set[int]:
+        """Record what the stories stage decided and refresh the stories it changed.
+
+        One transaction: a story row never disagrees with its members.
+
+        Args:
+            terms: the heaviest terms of live stories by key (for related stories).
+
+        Returns:
+            The ids of the stories that changed.
+        """
+        touched: dict[int, str] = {}
+        try:
+            with self.engine.begin() as conn:
+                for observation in observations:
+                    touched.update(story_sql.record_observation(conn, observation, now))
+                touched.update(story_sql.record_merges(conn, merges, now))
+                for story_id, key in touched.items():
+                    story_sql.refresh_story(conn, story_id, now, terms.get(key, ()))
+        except SQLAlchemyError as err:
+            raise StoreError(f"store: cannot record story decisions: {err}") from err
+        return set(touched)
+
+    def list_stories(
+        self,
+        *,
+        section: str | None = None,
+        since: datetime | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[list[StoredStory], str | None]:
+        with self.engine.connect() as conn:
+            return story_sql.list_stories(
+                conn, section=section, since=since, limit=limit, cursor=cursor
+            )
+
+    def get_story(self, story_id: int) -> StoredStory | None:
+        with self.engine.connect() as conn:
+            return story_sql.get_stories(conn, [story_id]).get(story_id)
+
+    def get_stories(self, story_ids: Sequence[int]) -> dict[int, StoredStory]:
+        with self.engine.connect() as conn:
+            return story_sql.get_stories(conn, story_ids)
+
+    def resolve_story(self, story_id: int) -> int | None:
+        with self.engine.connect() as conn:
+            return story_sql.resolve_story(conn, story_id)
+
+    def story_articles(self, story_id: int) -> list[StoryArticle]:
+        with self.engine.connect() as conn:
+            return story_sql.story_articles(conn, story_id)
+
+    def related_stories(self, story: StoredStory, limit: int = 5) -> list[StoredStory]:
+        with self.engine.connect() as conn:
+            return story_sql.related_stories(conn, story, limit)
+
+    def ranking_members(
+        self, since: datetime, *, section: str | None = None, limit: int = 1000
+    ) -> dict[int, list[StoryMember]]:
+        with self.engine.connect() as conn:
+            return story_sql.ranking_members(conn, since, section=section, limit=limit)
+
+    def count_stories(self) -> int:
+        with self.engine.connect() as conn:
+            return story_sql.count_stories(conn)

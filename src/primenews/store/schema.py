@@ -178,3 +178,58 @@ article_revisions = Table(
     Column("raw_html", LargeBinary),  # zlib-compressed page, for re-extraction
     UniqueConstraint("article_id", "revision", name="uq_revisions_article_revision"),
 )
+
+# Stories: one event, every outlet's coverage of it. ``key`` is the story
+# index's key (the id of its first article, as text); merged stories keep
+# their row, pointing at the survivor through ``merged_into``.
+stories = Table(
+    "stories",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("headline", Text, nullable=False, default=""),
+    Column("headline_article_id", Id, ForeignKey("articles.id", ondelete="SET NULL")),
+    Column("first_article_id", Id, ForeignKey("articles.id", ondelete="SET NULL")),
+    Column("first_seen", UTCDateTime, nullable=False),  # the first report's time
+    Column("last_seen", UTCDateTime, nullable=False),  # the newest article's time
+    Column("article_count", Integer, nullable=False, default=0),
+    Column("outlet_count", Integer, nullable=False, default=0),
+    Column("terms", Text, nullable=False, default="[]"),  # JSON: heaviest centroid terms
+    Column("merged_into", Id, ForeignKey("stories.id", ondelete="SET NULL")),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_stories_last_seen", "last_seen", "id"),
+)
+
+# Which story each article is in (one each), with why it joined.
+story_members = Table(
+    "story_members",
+    metadata,
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("story_id", Id, ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
+    Column("joined_at", UTCDateTime, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("started", Boolean, nullable=False, default=False),  # it opened the story
+    Column("evidence", Text, nullable=False, default="{}"),  # JSON: cluster.Evidence
+    Index("ix_story_members_story", "story_id", "article_id"),
+)
+
+# A story's sections, from its members' (see stories.aggregate.story_sections).
+story_sections = Table(
+    "story_sections",
+    metadata,
+    Column("story_id", Id, ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True),
+    Column("section", String(40), primary_key=True),
+    Column("score", Float, nullable=False),
+    Index("ix_story_sections_section", "section", "story_id"),
+)
+
+# Copies: an article whose text is (nearly) another's, e.g. a syndicated wire report.
+duplicates = Table(
+    "duplicates",
+    metadata,
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("original_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(10), nullable=False),  # "exact" or "near"
+    Column("similarity", Float, nullable=False),
+    Index("ix_duplicates_original", "original_id"),
+)

@@ -21,6 +21,7 @@ from primenews.ingest.fetch import Fetcher
 from primenews.ingest.schedule import PollResult, ScheduleOptions, next_poll
 from primenews.pipeline import read_listing, select_entries
 from primenews.store import PollState, SaveStatus, Store
+from primenews.worker.desk import StoryDesk
 from primenews.worker.local import ExtractPool, StoreWriter
 
 logger = logging.getLogger(__name__)
@@ -74,8 +75,10 @@ class Poller:
         *,
         clock: Clock = utc_now,
         rng: random.Random | None = None,
+        desk: StoryDesk | None = None,
     ) -> None:
         self.store = store
+        self.desk = desk
         self.fetcher = fetcher
         self.extractor = extractor
         self.options = options or PollOptions()
@@ -103,6 +106,8 @@ class Poller:
             reports.append(report)
             if on_done is not None:
                 on_done(report)
+        if self.desk is not None and any(report.new or report.revised for report in reports):
+            await self.writer.run(self.desk.merge_pass)
         return reports
 
     async def poll_source(self, source: Source) -> SourceReport:
@@ -198,6 +203,8 @@ class Poller:
             report.new += 1
         elif result.status is SaveStatus.REVISED:
             report.revised += 1
+        if self.desk is not None and result.status is not SaveStatus.UNCHANGED:
+            await place_in_story(self.writer, self.desk, result.article_id)
 
     async def _record(
         self,
@@ -241,3 +248,11 @@ class Poller:
             await self.writer.run(self.store.record_fetch, outcome, state)
         except PrimeNewsError:
             logger.exception("could not record the fetch of %s", source.url)
+
+
+async def place_in_story(writer: StoreWriter, desk: StoryDesk, article_id: int) -> None:
+    """Put a stored article into its story; a failure there never undoes the article."""
+    try:
+        await writer.run(desk.record, [article_id])
+    except Exception:  # a bug in the stories stage: the article is stored, log and go on
+        logger.exception("stories: article %d was not placed in a story", article_id)

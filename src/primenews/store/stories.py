@@ -1,0 +1,463 @@
+"""SQL for stories, their members and duplicates: plain functions taking a connection.
+
+The stories stage decides (``stories.tracker``); these functions record what
+it decided and read it back for the web. A story row is a cache of its
+members' facts (``stories.aggregate.story_facts``), refreshed in the same
+transaction as every change of membership.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import Connection, Row, and_, delete, exists, func, or_, select, update
+
+from primenews.domain import StoredStory
+from primenews.store.articles import decode_cursor, encode_cursor
+from primenews.store.schema import (
+    article_sections,
+    articles,
+    duplicates,
+    sources,
+    stories,
+    story_members,
+    story_sections,
+)
+from primenews.store.sources import inserted_id
+from primenews.stories.aggregate import MemberView, story_facts
+from primenews.stories.cluster import Merge
+from primenews.stories.dedup import DedupKind
+from primenews.stories.documents import StoryDoc
+from primenews.stories.rank import StoryMember
+from primenews.stories.tracker import Observation
+
+# Related stories are looked for this far before and after a story's span.
+_RELATED_SPAN = timedelta(days=3)
+
+# Articles with the outlet that carried them.
+_OUTLET_FROM = articles.outerjoin(sources, articles.c.source_id == sources.c.id)
+_OUTLET_COLUMNS = (sources.c.title.label("source_title"), articles.c.site_name, articles.c.url)
+
+
+def outlet_of(row: Any) -> str:
+    """Who carried an article: its source's title, else the site's name, else its host."""
+    return str(row.source_title or row.site_name or urlsplit(row.url).hostname or "")
+
+
+@dataclass(frozen=True, slots=True)
+class StoryArticle:
+    """One member of a story, as the story page and API show it."""
+
+    article_id: int
+    title: str
+    url: str
+    outlet: str
+    source_id: int | None
+    published: datetime  # publication time, never later than first seen
+    first_seen: datetime
+    score: float
+    started: bool
+    evidence: dict[str, Any] = field(default_factory=dict)
+    duplicate_of: int | None = None
+    duplicate_kind: str = ""
+    similarity: float = 0.0
+    sections: tuple[str, ...] = ()
+
+
+# Writing
+
+
+def story_docs(
+    conn: Connection, *, since: datetime | None = None, article_ids: Sequence[int] = ()
+) -> list[StoryDoc]:
+    """Stored articles as the stories stage reads them, in first-seen order (= id order)."""
+    query = select(
+        articles.c.id,
+        articles.c.title,
+        articles.c.text,
+        articles.c.description,
+        articles.c.language,
+        articles.c.sort_time,
+        *_OUTLET_COLUMNS,
+    ).select_from(_OUTLET_FROM)
+    if since is not None:
+        query = query.where(articles.c.first_seen >= since)
+    if article_ids:
+        query = query.where(articles.c.id.in_(article_ids))
+    rows = conn.execute(query.order_by(articles.c.id))
+    return [
+        StoryDoc(
+            id=str(row.id),
+            title=row.title,
+            text=row.text or row.description,
+            url=row.url,
+            outlet=outlet_of(row),
+            published=row.sort_time,
+            language=(row.language or "en")[:2].lower(),
+        )
+        for row in rows
+    ]
+
+
+def record_observation(conn: Connection, observation: Observation, now: datetime) -> dict[int, str]:
+    """Record a duplicate link, a membership and merges.
+
+    Idempotent: an article already in the story it is assigned to keeps its
+    membership as recorded, so a restart may replay articles already stored.
+    The caller refreshes the stories returned (``refresh_story``).
+
+    Returns:
+        The stories whose membership changed (id -> key).
+    """
+    article_id = int(observation.doc_id)
+    dedup = observation.dedup
+    if dedup.kind in (DedupKind.EXACT, DedupKind.NEAR) and dedup.original_id is not None:
+        conn.execute(delete(duplicates).where(duplicates.c.article_id == article_id))
+        conn.execute(
+            duplicates.insert().values(
+                article_id=article_id,
+                original_id=int(dedup.original_id),
+                kind=dedup.kind.value,
+                similarity=round(dedup.similarity, 4),
+            )
+        )
+    touched: dict[int, str] = {}
+    current = conn.execute(
+        select(story_members.c.story_id, stories.c.key)
+        .join(stories, stories.c.id == story_members.c.story_id)
+        .where(story_members.c.article_id == article_id)
+    ).first()
+    assignment = observation.assignment
+    if assignment is not None:
+        story_id = _story_id(conn, assignment.story_key, now, create=True)
+        assert story_id is not None
+        if current is None or current.story_id != story_id:
+            conn.execute(delete(story_members).where(story_members.c.article_id == article_id))
+            conn.execute(
+                story_members.insert().values(
+                    article_id=article_id,
+                    story_id=story_id,
+                    joined_at=now,
+                    score=round(assignment.score, 6),
+                    started=assignment.is_new,
+                    evidence=json.dumps(asdict(assignment.evidence), sort_keys=True),
+                )
+            )
+            touched[story_id] = assignment.story_key
+            if current is not None:
+                touched[current.story_id] = current.key
+    elif dedup.kind is DedupKind.REVISION and current is not None:
+        touched[current.story_id] = current.key  # a new title may change the headline
+    touched.update(record_merges(conn, observation.merges, now))
+    return touched
+
+
+def record_merges(conn: Connection, merges: Iterable[Merge], now: datetime) -> dict[int, str]:
+    """Apply the merge pass's decisions; returns the stories changed (id -> key)."""
+    touched: dict[int, str] = {}
+    for merge in merges:
+        absorbed = _story_id(conn, merge.absorbed, now, create=False)
+        into = _story_id(conn, merge.into, now, create=False)
+        if absorbed is None or into is None or absorbed == into:
+            continue
+        merge_stories(conn, absorbed, into, now)
+        touched[absorbed] = merge.absorbed
+        touched[into] = merge.into
+    return touched
+
+
+def merge_stories(conn: Connection, absorbed: int, into: int, now: datetime) -> None:
+    """Move every member of ``absorbed`` into ``into``; the absorbed row points at it."""
+    conn.execute(
+        update(story_members).where(story_members.c.story_id == absorbed).values(story_id=into)
+    )
+    conn.execute(update(stories).where(stories.c.merged_into == absorbed).values(merged_into=into))
+    conn.execute(
+        update(stories)
+        .where(stories.c.id == absorbed)
+        .values(merged_into=into, article_count=0, outlet_count=0, updated_at=now)
+    )
+    conn.execute(delete(story_sections).where(story_sections.c.story_id == absorbed))
+
+
+def refresh_story(
+    conn: Connection, story_id: int, now: datetime, terms: Sequence[str] = ()
+) -> None:
+    """Recompute a story row and its sections from its members."""
+    members = _member_views(conn, story_id)
+    if not members:
+        conn.execute(
+            update(stories)
+            .where(stories.c.id == story_id)
+            .values(article_count=0, outlet_count=0, updated_at=now)
+        )
+        return
+    facts = story_facts(members)
+    values: dict[str, Any] = {
+        "headline": facts.headline,
+        "headline_article_id": facts.headline_article_id,
+        "first_article_id": facts.first_article_id,
+        "first_seen": facts.first_seen,
+        "last_seen": facts.last_seen,
+        "article_count": facts.article_count,
+        "outlet_count": facts.outlet_count,
+        "updated_at": now,
+    }
+    if terms:
+        values["terms"] = json.dumps(list(terms))
+    conn.execute(update(stories).where(stories.c.id == story_id).values(**values))
+    conn.execute(delete(story_sections).where(story_sections.c.story_id == story_id))
+    if facts.sections:
+        conn.execute(
+            story_sections.insert(),
+            [
+                {"story_id": story_id, "section": label, "score": round(share, 4)}
+                for label, share in facts.sections.items()
+            ],
+        )
+
+
+def _member_views(conn: Connection, story_id: int) -> list[MemberView]:
+    rows = conn.execute(
+        select(articles.c.id, articles.c.title, articles.c.sort_time, *_OUTLET_COLUMNS)
+        .select_from(_OUTLET_FROM.join(story_members, story_members.c.article_id == articles.c.id))
+        .where(story_members.c.story_id == story_id)
+    ).all()
+    labels = _article_sections(conn, [row.id for row in rows])
+    return [
+        MemberView(row.id, row.title, outlet_of(row), row.sort_time, labels.get(row.id, {}))
+        for row in rows
+    ]
+
+
+def _article_sections(conn: Connection, article_ids: Sequence[int]) -> dict[int, dict[str, float]]:
+    found: dict[int, dict[str, float]] = {}
+    for chunk in _chunks(article_ids, 500):
+        rows = conn.execute(
+            select(article_sections).where(article_sections.c.article_id.in_(chunk))
+        )
+        for row in rows:
+            found.setdefault(row.article_id, {})[row.section] = row.score
+    return found
+
+
+def _story_id(conn: Connection, key: str, now: datetime, *, create: bool) -> int | None:
+    found = conn.execute(select(stories.c.id).where(stories.c.key == key)).scalar()
+    if found is not None or not create:
+        return found
+    return inserted_id(
+        conn.execute(
+            stories.insert().values(key=key, first_seen=now, last_seen=now, updated_at=now)
+        )
+    )
+
+
+# Reading
+
+
+def list_stories(
+    conn: Connection,
+    *,
+    section: str | None = None,
+    since: datetime | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[StoredStory], str | None]:
+    """Live stories, the most recently updated first, a page at a time."""
+    query = _live_stories()
+    if section is not None:
+        query = query.where(_in_section(section))
+    if since is not None:
+        query = query.where(stories.c.last_seen >= since)
+    if cursor:
+        last_seen, last_id = decode_cursor(cursor)
+        query = query.where(
+            or_(
+                stories.c.last_seen < last_seen,
+                and_(stories.c.last_seen == last_seen, stories.c.id < last_id),
+            )
+        )
+    rows = conn.execute(
+        query.order_by(stories.c.last_seen.desc(), stories.c.id.desc()).limit(limit + 1)
+    ).all()
+    page = _stored_stories(conn, rows[:limit])
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor(last.last_seen, last.id)
+    return page, next_cursor
+
+
+def get_stories(conn: Connection, story_ids: Sequence[int]) -> dict[int, StoredStory]:
+    """Stories by id (merged ones included, with ``merged_into`` set)."""
+    if not story_ids:
+        return {}
+    rows = conn.execute(select(stories).where(stories.c.id.in_(story_ids))).all()
+    return {story.id: story for story in _stored_stories(conn, rows)}
+
+
+def story_articles(conn: Connection, story_id: int) -> list[StoryArticle]:
+    """Every member of a story, in time order."""
+    rows = conn.execute(
+        select(
+            articles.c.id,
+            articles.c.title,
+            articles.c.source_id,
+            articles.c.sort_time,
+            articles.c.first_seen,
+            story_members.c.score,
+            story_members.c.started,
+            story_members.c.evidence,
+            duplicates.c.original_id,
+            duplicates.c.kind,
+            duplicates.c.similarity,
+            *_OUTLET_COLUMNS,
+        )
+        .select_from(
+            _OUTLET_FROM.join(story_members, story_members.c.article_id == articles.c.id).outerjoin(
+                duplicates, duplicates.c.article_id == articles.c.id
+            )
+        )
+        .where(story_members.c.story_id == story_id)
+        .order_by(articles.c.sort_time, articles.c.id)
+    ).all()
+    labels = _article_sections(conn, [row.id for row in rows])
+    return [
+        StoryArticle(
+            article_id=row.id,
+            title=row.title,
+            url=row.url,
+            outlet=outlet_of(row),
+            source_id=row.source_id,
+            published=row.sort_time,
+            first_seen=row.first_seen,
+            score=row.score,
+            started=bool(row.started),
+            evidence=json.loads(row.evidence or "{}"),
+            duplicate_of=row.original_id,
+            duplicate_kind=row.kind or "",
+            similarity=row.similarity or 0.0,
+            sections=tuple(sorted(labels.get(row.id, {}), key=lambda k: -labels[row.id][k])),
+        )
+        for row in rows
+    ]
+
+
+def ranking_members(
+    conn: Connection, since: datetime, *, section: str | None = None, limit: int = 1000
+) -> dict[int, list[StoryMember]]:
+    """Members of the live stories updated since ``since`` (at most ``limit`` stories)."""
+    recent = _live_stories().where(stories.c.last_seen >= since)
+    if section is not None:
+        recent = recent.where(_in_section(section))
+    ids = [
+        row.id
+        for row in conn.execute(
+            recent.order_by(stories.c.last_seen.desc(), stories.c.id.desc()).limit(limit)
+        )
+    ]
+    members: dict[int, list[StoryMember]] = {story_id: [] for story_id in ids}
+    for chunk in _chunks(ids, 500):
+        rows = conn.execute(
+            select(
+                story_members.c.story_id, articles.c.title, articles.c.sort_time, *_OUTLET_COLUMNS
+            )
+            .select_from(
+                _OUTLET_FROM.join(story_members, story_members.c.article_id == articles.c.id)
+            )
+            .where(story_members.c.story_id.in_(chunk))
+        )
+        for row in rows:
+            members[row.story_id].append(StoryMember(row.title, outlet_of(row), row.sort_time))
+    return members
+
+
+def related_stories(conn: Connection, story: StoredStory, limit: int = 5) -> list[StoredStory]:
+    """Stories of the days around ``story`` sharing at least two of its heaviest terms."""
+    if len(story.terms) < 2:
+        return []
+    mine = set(story.terms)
+    window = conn.execute(
+        _live_stories()
+        .where(stories.c.id != story.id)
+        .where(stories.c.last_seen >= story.first_seen - _RELATED_SPAN)
+        .where(stories.c.first_seen <= story.last_seen + _RELATED_SPAN)
+        .order_by(stories.c.last_seen.desc(), stories.c.id.desc())
+        .limit(2000)
+    ).all()
+    scored = []
+    for row in window:
+        shared = len(mine.intersection(json.loads(row.terms or "[]")))
+        if shared >= 2:
+            scored.append((shared, row.article_count, row.id, row))
+    scored.sort(key=lambda item: (-item[0], -item[1], -item[2]))
+    return _stored_stories(conn, [item[3] for item in scored[:limit]])
+
+
+def resolve_story(conn: Connection, story_id: int) -> int | None:
+    """The live story a (possibly merged) story id now stands for; None if unknown."""
+    seen: set[int] = set()
+    current: int | None = story_id
+    while current is not None and current not in seen:
+        seen.add(current)
+        row = conn.execute(select(stories.c.merged_into).where(stories.c.id == current)).first()
+        if row is None:
+            return None
+        if row.merged_into is None:
+            return current
+        current = row.merged_into
+    return None
+
+
+def count_stories(conn: Connection) -> int:
+    counted = select(func.count()).select_from(_live_stories().subquery())
+    return int(conn.execute(counted).scalar() or 0)
+
+
+def _live_stories() -> Any:
+    return select(stories).where(stories.c.merged_into.is_(None), stories.c.article_count > 0)
+
+
+def _in_section(section: str) -> Any:
+    return exists().where(
+        story_sections.c.story_id == stories.c.id, story_sections.c.section == section
+    )
+
+
+def _stored_stories(conn: Connection, rows: Sequence[Row[Any]]) -> list[StoredStory]:
+    labels: dict[int, list[str]] = {}
+    for chunk in _chunks([row.id for row in rows], 500):
+        for label in conn.execute(
+            select(story_sections)
+            .where(story_sections.c.story_id.in_(chunk))
+            .order_by(story_sections.c.story_id, story_sections.c.score.desc())
+        ):
+            labels.setdefault(label.story_id, []).append(label.section)
+    return [
+        StoredStory(
+            id=row.id,
+            key=row.key,
+            headline=row.headline,
+            headline_article_id=row.headline_article_id,
+            first_article_id=row.first_article_id,
+            first_seen=row.first_seen,
+            last_seen=row.last_seen,
+            article_count=row.article_count,
+            outlet_count=row.outlet_count,
+            sections=tuple(labels.get(row.id, ())),
+            terms=tuple(json.loads(row.terms or "[]")),
+            merged_into=row.merged_into,
+            updated_at=row.updated_at,
+        )
+        for row in rows
+    ]
+
+
+def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,98 @@
+"""The story desk: the one writer that puts stored articles into stories.
+
+It owns the stories stage's in-memory state (``StoryTracker``: the duplicate
+index and the story index) and records each decision in the store. Call it
+from one thread only (the poller's store writer does); two desks over one
+store would each decide alone.
+
+On start it replays the articles first seen within the duplicate window
+(7 days) in their first-seen order, which rebuilds the same state the last
+run had: the stages are deterministic for the same order, and recording is
+idempotent, so a replay rewrites nothing that was right.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from primenews.errors import StoreError
+from primenews.store import Store
+from primenews.stories.cluster import Merge
+from primenews.stories.tracker import Observation, StoryTracker, TrackerOptions
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+REPLAY_BATCH = 500  # articles recorded per transaction during a replay
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class StoryDesk:
+    """Dedup and clustering for new and revised articles, recorded in the store."""
+
+    def __init__(
+        self, store: Store, options: TrackerOptions | None = None, *, clock: Clock = utc_now
+    ) -> None:
+        self.store = store
+        self.tracker = StoryTracker(options)
+        self.clock = clock
+        self.started = False
+
+    def start(self) -> int:
+        """Replay the recent articles into the tracker; returns how many were replayed."""
+        since = self.clock() - self.tracker.options.dedup.window
+        docs = self.store.story_docs(since=since)
+        began = time.perf_counter()
+        for start in range(0, len(docs), REPLAY_BATCH):
+            batch = docs[start : start + REPLAY_BATCH]
+            observations = [self.tracker.observe(doc) for doc in batch]
+            last = start + REPLAY_BATCH >= len(docs)
+            self._record(observations, self.tracker.merge_pass() if last else [])
+            logger.info("stories: replayed %d of %d recent articles", start + len(batch), len(docs))
+        self.started = True
+        if docs:
+            logger.info(
+                "stories: %d live stories from %d articles in %.1f s",
+                len(self.tracker.index),
+                len(docs),
+                time.perf_counter() - began,
+            )
+        return len(docs)
+
+    def record(self, article_ids: Sequence[int]) -> set[int]:
+        """Deduplicate and place stored articles (new or revised), in the order given.
+
+        Returns:
+            The ids of the stories that changed.
+        """
+        if not self.started:
+            self.start()
+        docs = self.store.story_docs(article_ids=article_ids)
+        order = {article_id: n for n, article_id in enumerate(article_ids)}
+        docs.sort(key=lambda doc: order[int(doc.id)])
+        return self._record([self.tracker.observe(doc) for doc in docs])
+
+    def merge_pass(self) -> set[int]:
+        """Merge the stories that have converged; run it after each round of polling."""
+        if not self.started:
+            return set()
+        return self._record([], self.tracker.merge_pass())
+
+    def _record(self, observations: list[Observation], merges: Sequence[Merge] = ()) -> set[int]:
+        keys = {o.assignment.story_key for o in observations if o.assignment is not None}
+        keys.update(merge.into for o in observations for merge in o.merges)
+        keys.update(merge.into for merge in merges)
+        terms = {key: self.tracker.terms(key) for key in keys}
+        try:
+            return self.store.record_observations(observations, self.clock(), terms, merges)
+        except StoreError:
+            # The tracker already moved on; the next start replays and repairs the store.
+            logger.exception("stories: could not record %d decisions", len(observations))
+            return set()

@@ -1,0 +1,155 @@
+"""The story desk over a real SQLite store: the stories stage as the product runs it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from primenews.domain import Article, Source
+from primenews.store import Store
+from primenews.stories import ClusterOptions, StoryDoc, score_clustering
+from primenews.worker.desk import StoryDesk
+
+from shared_data import SHARED_DATA, require_shared
+
+from .conftest import T0
+
+WIRE_TEXT = (
+    "Venezuelan authorities freed 103 people detained during protests after the disputed "
+    "presidential election, the attorney general's office said on Thursday, while rights "
+    "groups said at least 1,800 others remained in custody across the country and called "
+    "for their release before the end of the year."
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = Store.open(f"sqlite:///{tmp_path / 'desk.sqlite3'}")
+    opened.migrate()
+    yield opened
+    opened.close()
+
+
+def _save(
+    store: Store, doc: StoryDoc, sources: dict[str, int], seen: datetime | None = None
+) -> int:
+    """Store ``doc`` as an article of the source named after its outlet, seen at ``seen``."""
+    if doc.outlet not in sources:
+        source, _ = store.add_source(
+            Source(url=f"https://{doc.outlet}.test/feed.xml", title=doc.outlet), T0
+        )
+        assert source.id is not None
+        sources[doc.outlet] = source.id
+    article = Article(
+        url=doc.url, title=doc.title, text=doc.text, published=doc.published, language=doc.language
+    )
+    result = store.save_article(
+        article, source_id=sources[doc.outlet], raw_html=b"", fetched_at=seen or doc.published
+    )
+    return result.article_id
+
+
+def _members(store: Store) -> dict[int, int]:
+    """article id -> story id, as stored."""
+    with store.engine.connect() as conn:
+        return dict(conn.exec_driver_sql("SELECT article_id, story_id FROM story_members").all())
+
+
+def _clock(docs: list[StoryDoc]) -> object:
+    return lambda: max(doc.published for doc in docs) + timedelta(minutes=5)
+
+
+def test_desk_in_the_store_matches_the_pure_stage_on_the_labelled_fixture(
+    store: Store, bench: ModuleType
+) -> None:
+    require_shared(SHARED_DATA / "multi_outlet_feed_snapshots")
+    docs, gold = bench.load_fixture()
+    sources: dict[str, int] = {}
+    polled = max(doc.published for doc in docs)  # all first seen now, some published long ago
+    ids = [_save(store, doc, sources, polled) for doc in docs]
+    desk = StoryDesk(store, clock=_clock(docs))  # type: ignore[arg-type]
+    desk.started = True  # a fresh store: nothing to replay
+    for article_id in ids:
+        desk.record([article_id])
+    desk.merge_pass()
+
+    stored = _members(store)
+    predicted = [stored[article_id] for article_id in ids]
+    pure = bench.cluster_labels(docs, ClusterOptions())
+    assert score_clustering(pure, predicted).bcubed_f1 == 1.0  # the same partition
+    assert score_clustering(gold, predicted).bcubed_f1 >= 0.95
+
+    # Every story row agrees with its members.
+    stories, _ = store.list_stories(limit=1000)
+    by_story: dict[int, list[int]] = defaultdict(list)
+    for article_id, story_id in stored.items():
+        by_story[story_id].append(article_id)
+    assert {story.id for story in stories} == set(by_story)
+    for story in stories:
+        assert story.article_count == len(by_story[story.id])
+        assert story.first_article_id == min(
+            by_story[story.id], key=lambda i: (docs[ids.index(i)].published, i)
+        )
+
+    # A restart replays the same articles and changes nothing.
+    again = StoryDesk(store, clock=_clock(docs))  # type: ignore[arg-type]
+    assert again.start() == len(docs)
+    assert _members(store) == stored
+
+
+def test_a_syndicated_copy_is_linked_to_its_original_and_counts_as_an_outlet(
+    store: Store,
+) -> None:
+    sources: dict[str, int] = {}
+    original = StoryDoc("a", "Venezuela frees 103 detainees", WIRE_TEXT, "https://wire.test/a",
+                        "wire", T0)  # fmt: skip
+    copy = StoryDoc("b", "Venezuela frees 103 detainees", WIRE_TEXT, "https://paper.test/b",
+                    "paper", T0 + timedelta(hours=1))  # fmt: skip
+    first, second = _save(store, original, sources), _save(store, copy, sources)
+    desk = StoryDesk(store, clock=lambda: T0 + timedelta(hours=2))
+    desk.record([first])
+    desk.record([second])
+
+    copied = store.get_article(second)
+    assert copied is not None and copied.duplicate_of == first
+    stored_original = store.get_article(first)
+    assert stored_original is not None and stored_original.duplicate_of is None
+    assert copied.story_id == stored_original.story_id is not None
+    story = store.get_story(copied.story_id)
+    assert story is not None
+    assert (story.article_count, story.outlet_count, story.first_article_id) == (2, 2, first)
+    originals, _ = store.list_articles(originals_only=True)
+    assert [stored.id for stored in originals] == [first]
+    members = store.story_articles(story.id)
+    assert [(m.article_id, m.duplicate_of, m.duplicate_kind) for m in members] == [
+        (first, None, ""),
+        (second, first, "exact"),
+    ]
+
+
+def test_a_revised_title_stays_in_its_story_and_can_change_the_headline(store: Store) -> None:
+    sources: dict[str, int] = {}
+    doc = StoryDoc("a", "Venezuela frees detainees", WIRE_TEXT, "https://wire.test/a", "wire", T0)
+    article_id = _save(store, doc, sources)
+    desk = StoryDesk(store, clock=lambda: T0 + timedelta(hours=2))
+    desk.record([article_id])
+    before = store.get_article(article_id)
+    assert before is not None and before.story_id is not None
+
+    revised = Article(url=doc.url, title="Venezuela frees 103 detainees", text=WIRE_TEXT,
+                      published=T0)  # fmt: skip
+    result = store.save_article(
+        revised, source_id=sources["wire"], raw_html=b"", fetched_at=T0 + timedelta(hours=1)
+    )
+    assert result.article_id == article_id
+    desk.record([article_id])
+    after = store.get_article(article_id)
+    assert after is not None and after.story_id == before.story_id
+    story = store.get_story(before.story_id)
+    assert story is not None
+    assert (story.headline, story.article_count) == ("Venezuela frees 103 detainees", 1)
