@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 
@@ -17,8 +17,7 @@ from primenews.worker.desk import StoryDesk
 
 from shared_data import SHARED_DATA, require_shared
 
-from .conftest import T0
-
+T0 = datetime(2026, 8, 13, 6, 0, tzinfo=UTC)
 WIRE_TEXT = (
     "Venezuelan authorities freed 103 people detained during protests after the disputed "
     "presidential election, the attorney general's office said on Thursday, while rights "
