@@ -193,3 +193,31 @@ def test_changed_page_becomes_a_revision(tmp_path: Path, store: Store) -> None:
     revisions = store.list_revisions(article.id)
     assert [r.revision for r in revisions] == [1, 2]
     assert "freed 107 people" in revisions[-1].text and "freed 103 people" in revisions[0].text
+
+
+def test_a_syndicated_copy_at_another_outlet_joins_the_story_as_a_copy(
+    tmp_path: Path, store: Store
+) -> None:
+    settings = _settings(tmp_path)
+    with PublisherServer() as wire, PublisherServer() as paper:
+        wire.add(SEED_PATH, _seed_page(wire), headers={"Content-Type": "text/html"})
+        wire.add("/feed.xml", _rss(wire, [wire.url(SEED_PATH)]))
+        copy_path = "/syndicated/venezuela-prisoners"
+        copy = _seed_page(paper).replace(SEED_PATH.encode(), copy_path.encode())
+        copy = copy.replace(b"Prime News", b"Daily Paper")  # another outlet's name
+        paper.add(copy_path, copy, headers={"Content-Type": "text/html"})
+        paper.add("/feed.xml", _rss(paper, [paper.url(copy_path)]))
+        store.add_source(Source(url=wire.url("/feed.xml"), title="Wire"), NOW())
+        _poll(settings, store)  # the wire first, then the paper that carries its text
+        store.add_source(Source(url=paper.url("/feed.xml"), title="Paper"), NOW())
+        _poll(settings, store)
+    articles, _ = store.list_articles()
+    assert len(articles) == 2
+    copied, original = sorted(articles, key=lambda a: -a.id)
+    assert copied.duplicate_of == original.id and original.duplicate_of is None
+    assert copied.story_id == original.story_id is not None
+    story = store.get_story(original.story_id)
+    assert story is not None
+    assert (story.article_count, story.outlet_count) == (2, 2)
+    assert story.first_article_id == original.id
+    assert {"world", "politics"} <= set(story.sections)

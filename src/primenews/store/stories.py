@@ -45,8 +45,13 @@ _OUTLET_COLUMNS = (sources.c.title.label("source_title"), articles.c.site_name, 
 
 
 def outlet_of(row: Any) -> str:
-    """Who carried an article: its source's title, else the site's name, else its host."""
-    return str(row.source_title or row.site_name or urlsplit(row.url).hostname or "")
+    """Who published an article: the site's own name, else its host, else its source's title.
+
+    The publisher, not the feed: BBC's world and business feeds are one outlet,
+    and an aggregator's feed carries many.
+    """
+    host = (urlsplit(row.url).hostname or "").removeprefix("www.")
+    return str(row.site_name or host or row.source_title or "")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""The JSON API, version 1: articles, sources, health.
+"""The JSON API, version 1: stories, articles, sources, health.
 
 Handlers are plain ``def``: the store is synchronous, so FastAPI runs them
 in its thread pool and the event loop never waits on the database. The one
@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from primenews.domain import Source, SourceKind
 from primenews.web.deps import (
     CursorDep,
+    RankingsDep,
     SectionDep,
     SinceDep,
     SourceHook,
@@ -32,9 +34,13 @@ from primenews.web.schemas import (
     SourceDetail,
     SourceList,
     SourceOut,
+    StoryDetail,
+    StoryPage,
     detail_from,
     source_detail_from,
     source_from,
+    story_detail_from,
+    story_summary_from,
     summary_from,
 )
 
@@ -71,6 +77,54 @@ def get_article(request: Request, store: StoreDep, article_id: IdPath) -> Articl
     if stored is None:
         raise HTTPException(404, f"No article with id {article_id}")
     return detail_from(stored, request)
+
+
+@router.get("/stories", name="api_stories", tags=["stories"])
+def list_stories(
+    request: Request,
+    store: StoreDep,
+    rankings: RankingsDep,
+    since: SinceDep,
+    cursor: CursorDep,
+    section: SectionDep,
+    order: Annotated[
+        Literal["recent", "rank"],
+        Query(
+            description="recent: newest article first, paged with `cursor`; rank: the front "
+            "page's order (recency × outlets × velocity) over the last 48 hours, one page"
+        ),
+    ] = "recent",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> StoryPage:
+    """Stories (events with every outlet's coverage), a page at a time."""
+    if order == "rank":
+        if cursor:
+            raise HTTPException(400, "order=rank returns one page: leave out cursor")
+        top = rankings.top(datetime.now(UTC), section, limit)
+        ranked = [t for t in top if since is None or t.story.last_seen >= since]
+        return StoryPage(
+            stories=[story_summary_from(t.story, request, t.rank.score) for t in ranked],
+            next_cursor=None,
+        )
+    page, next_cursor = store.list_stories(section=section, since=since, limit=limit, cursor=cursor)
+    return StoryPage(
+        stories=[story_summary_from(story, request) for story in page], next_cursor=next_cursor
+    )
+
+
+@router.get("/stories/{story_id}", name="api_story", tags=["stories"], response_model=StoryDetail)
+def get_story(request: Request, store: StoreDep, story_id: IdPath) -> Response | StoryDetail:
+    """One story: every member with outlet and time, first report, duplicates, timeline."""
+    story = store.get_story(story_id)
+    if story is None:
+        raise HTTPException(404, f"No story with id {story_id}")
+    if story.merged_into is not None:
+        live = store.resolve_story(story_id)
+        if live is None:
+            raise HTTPException(404, f"Story {story_id} was merged into one that is gone")
+        return RedirectResponse(str(request.url_for("api_story", story_id=live)), 308)
+    members = store.story_articles(story_id)
+    return story_detail_from(story, members, store.related_stories(story), request)
 
 
 @router.get("/sources", name="api_sources", tags=["sources"])

@@ -19,6 +19,7 @@ from primenews.store import Store
 from primenews.web import api, docs, pages
 from primenews.web.errors import install_error_handlers
 from primenews.web.headers import SecurityHeadersMiddleware
+from primenews.web.ranking import Rankings
 from primenews.web.templating import build_templates
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -43,7 +44,7 @@ def create_app(
     app = FastAPI(
         title="Prime News",
         version=__version__,
-        description="Articles and sources of a Prime News instance.",
+        description="Stories, articles and sources of a Prime News instance.",
         openapi_url="/api/openapi.json",
         docs_url=None,  # served by web.docs with its own Content-Security-Policy
         redoc_url=None,
@@ -52,6 +53,7 @@ def create_app(
     app.state.store = store
     app.state.on_source_added = on_source_added
     app.state.templates = build_templates()
+    app.state.rankings = Rankings(store)
     install_error_handlers(app)
     app.add_middleware(SecurityHeadersMiddleware)  # added last: wraps error answers too
     app.include_router(api.router)

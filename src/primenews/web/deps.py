@@ -14,6 +14,7 @@ from primenews.domain import Source
 from primenews.errors import StoreError
 from primenews.store import Store
 from primenews.store.articles import decode_cursor
+from primenews.web.ranking import Rankings
 
 SourceHook = Callable[[Source], None]
 
@@ -31,6 +32,11 @@ def get_templates(request: Request) -> Jinja2Templates:
 def get_source_hook(request: Request) -> SourceHook | None:
     """The ``on_source_added`` callback ``create_app`` was given, if any."""
     return cast(SourceHook | None, request.app.state.on_source_added)
+
+
+def get_rankings(request: Request) -> Rankings:
+    """The ranked-stories cache built by ``create_app``."""
+    return cast(Rankings, request.app.state.rankings)
 
 
 def checked_cursor(
@@ -65,6 +71,7 @@ TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 SourceHookDep = Annotated[SourceHook | None, Depends(get_source_hook)]
 CursorDep = Annotated[str | None, Depends(checked_cursor)]
 SinceDep = Annotated[datetime | None, Depends(utc_since)]
+RankingsDep = Annotated[Rankings, Depends(get_rankings)]
 
 
 # Our sections, in front-page order; the classifier may know more labels than get a page.

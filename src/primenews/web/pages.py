@@ -1,4 +1,4 @@
-"""Server-rendered pages: the latest articles, sections, one article, the sources' health.
+"""Server-rendered pages: top stories and latest articles, sections, a story, an article, sources.
 
 Each handler reads from the store and hands plain objects to a template;
 sanitising and formatting live in ``sanitize`` and ``templating``.
@@ -6,51 +6,77 @@ sanitising and formatting live in ``sanitize`` and ``templating``.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.responses import RedirectResponse
 from markupsafe import Markup
 
 from primenews.domain import StoredArticle
-from primenews.web.deps import SECTIONS, CursorDep, StoreDep, TemplatesDep
+from primenews.store import Store
+from primenews.store.stories import StoryArticle
+from primenews.web.charts import timeline_svg
+from primenews.web.deps import SECTIONS, CursorDep, RankingsDep, StoreDep, TemplatesDep
+from primenews.web.ranking import Rankings
 from primenews.web.sanitize import sanitize_html, text_paragraphs
+from primenews.web.schemas import hourly_timeline
 
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 30
 FRONT_SECTIONS = SECTIONS[:4]  # world, politics, business, technology get a block up front
 BLOCK_SIZE = 5
+TOP_STORIES = 12
 
 
 @router.get("/", name="front_page")
 def front_page(
     request: Request,
     store: StoreDep,
+    rankings: RankingsDep,
     templates: TemplatesDep,
     cursor: CursorDep,
     source: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
-    """The newest articles, ``PAGE_SIZE`` at a time, optionally of one source."""
+    """Top stories, a block per main section, then the newest articles (copies left out)."""
     source_obj = store.get_source(source) if source is not None else None
     if source is not None and source_obj is None:
         raise HTTPException(404, f"No source with id {source}")
-    articles, next_cursor = store.list_articles(source_id=source, limit=PAGE_SIZE, cursor=cursor)
-    blocks = []
+    articles, next_cursor = store.list_articles(
+        source_id=source, limit=PAGE_SIZE, cursor=cursor, originals_only=source is None
+    )
+    top, blocks = [], []
     if source is None and cursor is None:
+        now = datetime.now(UTC)
+        top = rankings.top(now, limit=TOP_STORIES)
+        shown = {item.story.id for item in top}
         for name in FRONT_SECTIONS:
-            top, _ = store.list_articles(section=name, limit=BLOCK_SIZE)
-            if top:
-                blocks.append({"name": name, "articles": top})
+            block = _section_block(rankings, store, now, name, shown)
+            if block["stories"] or block["articles"]:
+                blocks.append(block)
     context: dict[str, Any] = {
         "nav": "front",
         "articles": articles,
         "source": source_obj,
+        "top": top,
         "blocks": blocks,
         "older_url": _page_url("/", next_cursor, source) if next_cursor else "",
         "newest_url": _page_url("/", None, source) if cursor else "",
     }
     return templates.TemplateResponse(request, "front.html", context)
+
+
+def _section_block(
+    rankings: Rankings, store: Store, now: datetime, name: str, shown: set[int]
+) -> dict[str, Any]:
+    """A section's best stories not already in the top list; its newest articles if none."""
+    stories = [t for t in rankings.top(now, name, BLOCK_SIZE * 3) if t.story.id not in shown]
+    articles: list[StoredArticle] = []
+    if not stories:
+        articles, _ = store.list_articles(section=name, limit=BLOCK_SIZE, originals_only=True)
+    return {"name": name, "stories": stories[:BLOCK_SIZE], "articles": articles}
 
 
 def _page_url(path: str, cursor: str | None, source: int | None) -> str:
@@ -93,18 +119,71 @@ def sources_page(request: Request, store: StoreDep, templates: TemplatesDep) -> 
     return templates.TemplateResponse(request, "sources.html", context)
 
 
+@router.get("/story/{story_id:int}", name="story_page")
+def story_page(
+    request: Request, store: StoreDep, templates: TemplatesDep, story_id: int
+) -> Response:
+    """One story: headline, first report, coverage by outlet, timeline, related stories."""
+    story = store.get_story(story_id)
+    if story is None:
+        raise HTTPException(404, "There is no story with this address.")
+    if story.merged_into is not None:
+        live = store.resolve_story(story_id)
+        if live is None:
+            raise HTTPException(404, "This story was merged into one that is gone.")
+        return RedirectResponse(str(request.url_for("story_page", story_id=live)), 308)
+    members = store.story_articles(story_id)
+    context = {
+        "story": story,
+        "first": next((m for m in members if m.article_id == story.first_article_id), None),
+        "outlets": coverage_shown_once(members),
+        "timeline": timeline_svg(hourly_timeline(members)),
+        "related": store.related_stories(story),
+    }
+    return templates.TemplateResponse(request, "story.html", context)
+
+
+def coverage_shown_once(members: list[StoryArticle]) -> list[dict[str, Any]]:
+    """Coverage grouped by outlet (first to report first), each copied text shown once.
+
+    A copy whose original is in the story is not listed on its own: the
+    original lists it as "also carried by".
+    """
+    ids = {m.article_id for m in members}
+    also: dict[int, list[StoryArticle]] = {}
+    for member in members:
+        if member.duplicate_of in ids:
+            also.setdefault(member.duplicate_of or 0, []).append(member)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for member in members:
+        if member.duplicate_of in ids:
+            continue
+        item = {"member": member, "also": also.get(member.article_id, [])}
+        groups.setdefault(member.outlet, []).append(item)
+    return [{"outlet": outlet, "entries": entries} for outlet, entries in groups.items()]
+
+
 @router.get("/{section}", name="section_page")
 def section_page(
-    request: Request, store: StoreDep, templates: TemplatesDep, cursor: CursorDep, section: str
+    request: Request,
+    store: StoreDep,
+    rankings: RankingsDep,
+    templates: TemplatesDep,
+    cursor: CursorDep,
+    section: str,
 ) -> Response:
-    """The newest articles of one section (world, politics, business, technology, …)."""
+    """A section's top stories, ranked like the front page, then its newest articles."""
     if section not in SECTIONS:
         raise HTTPException(404, "There is nothing at this address.")
-    articles, next_cursor = store.list_articles(section=section, limit=PAGE_SIZE, cursor=cursor)
+    articles, next_cursor = store.list_articles(
+        section=section, limit=PAGE_SIZE, cursor=cursor, originals_only=True
+    )
+    top = rankings.top(datetime.now(UTC), section, TOP_STORIES) if cursor is None else []
     context: dict[str, Any] = {
         "nav": section,
         "articles": articles,
         "section": section,
+        "top": top,
         "blocks": [],
         "older_url": _page_url(f"/{section}", next_cursor, None) if next_cursor else "",
         "newest_url": f"/{section}" if cursor else "",

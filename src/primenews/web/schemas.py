@@ -6,16 +6,20 @@ the only place that maps a domain object to an API body.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import Request
 from pydantic import BaseModel, Field, field_validator
 
-from primenews.domain import FetchOutcome, Source, SourceKind, StoredArticle
+from primenews.domain import FetchOutcome, Source, SourceKind, StoredArticle, StoredStory
+from primenews.store.stories import StoryArticle
 from primenews.web.sanitize import sanitize_html
 
 MAX_URL_LENGTH = 2048
+MAX_TIMELINE_HOURS = 24 * 14  # a story's timeline shows at most two weeks, hour by hour
 
 
 class SourceRef(BaseModel):
@@ -46,7 +50,10 @@ class ArticleSummary(BaseModel):
     source: SourceRef | None = Field(description="The source that led to it, if any")
     first_seen: datetime
     revision: int = Field(description="Number of versions seen: 1 until the text changes")
-    story_id: int | None = Field(None, description="Story this article belongs to (not yet)")
+    story_id: int | None = Field(None, description="The story (event) this article belongs to")
+    duplicate_of: int | None = Field(
+        None, description="The article whose text this one copies (a syndicated copy)"
+    )
     links: ArticleLinks
 
 
@@ -136,6 +143,8 @@ def _article_fields(stored: StoredArticle, request: Request) -> dict[str, object
         "source": source,
         "first_seen": stored.first_seen,
         "revision": stored.revision,
+        "story_id": stored.story_id,
+        "duplicate_of": stored.duplicate_of,
         "links": links,
     }
 
@@ -213,3 +222,188 @@ def source_detail_from(
             for fetch in fetches
         ],
     )
+
+
+# Stories
+
+
+class StoryLinks(BaseModel):
+    self: str = Field(description="This story in the API")
+    html: str = Field(description="This story's page on this site")
+
+
+class StorySummary(BaseModel):
+    """A story (one event, every outlet's coverage) in a list."""
+
+    id: int
+    headline: str = Field(description="The member title that best represents the story")
+    sections: list[str] = Field(description="Sections carried by at least half of its articles")
+    first_seen: datetime = Field(description="When the first report was published")
+    last_seen: datetime = Field(description="When its newest article was published")
+    article_count: int
+    outlet_count: int
+    first_article_id: int | None = Field(description="The first report")
+    score: float | None = Field(
+        None, description="Front-page score (order=rank only): recency × outlets × velocity"
+    )
+    links: StoryLinks
+
+
+class StoryPage(BaseModel):
+    stories: list[StorySummary]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end")
+
+
+class StoryMemberOut(BaseModel):
+    """One article of a story, with why it joined."""
+
+    article_id: int
+    title: str
+    url: str = Field(description="Canonical URL at the publisher")
+    outlet: str
+    source_id: int | None
+    published: datetime = Field(description="Publication time (never later than first seen)")
+    first_seen: datetime
+    sections: list[str]
+    score: float = Field(description="Join score (1.0 for the article that started the story)")
+    started: bool = Field(description="This article started the story")
+    evidence: dict[str, Any] = Field(
+        description="Why it joined: text similarity, shared names, numbers, links"
+    )
+    duplicate_of: int | None = Field(description="The original, if this is a copy")
+    links: ArticleLinks
+
+
+class OutletCoverage(BaseModel):
+    """One outlet's articles in the story, in time order."""
+
+    outlet: str
+    article_ids: list[int]
+
+
+class TimelineBucket(BaseModel):
+    hour: datetime = Field(description="Start of the hour (UTC)")
+    articles: int
+
+
+class DuplicateOut(BaseModel):
+    """A copy of another member's text: shown once, as "also carried by"."""
+
+    article_id: int
+    original_id: int
+    outlet: str
+    kind: str = Field(description="exact (same text) or near (MinHash estimate)")
+    similarity: float
+
+
+class StoryDetail(StorySummary):
+    """A story with every member, grouped by outlet, its timeline and related stories."""
+
+    first_report: StoryMemberOut | None
+    members: list[StoryMemberOut] = Field(description="Every article, in time order")
+    outlets: list[OutletCoverage] = Field(description="Coverage by outlet, first to report first")
+    timeline: list[TimelineBucket] = Field(description="Articles per hour")
+    duplicates: list[DuplicateOut]
+    related: list[StorySummary]
+
+
+def story_summary_from(
+    story: StoredStory, request: Request, score: float | None = None
+) -> StorySummary:
+    return StorySummary.model_validate(_story_fields(story, request, score))
+
+
+def _story_fields(story: StoredStory, request: Request, score: float | None) -> dict[str, Any]:
+    return {
+        "id": story.id,
+        "headline": story.headline,
+        "sections": list(story.sections),
+        "first_seen": story.first_seen,
+        "last_seen": story.last_seen,
+        "article_count": story.article_count,
+        "outlet_count": story.outlet_count,
+        "first_article_id": story.first_article_id,
+        "score": round(score, 6) if score is not None else None,
+        "links": StoryLinks(
+            self=str(request.url_for("api_story", story_id=story.id)),
+            html=str(request.url_for("story_page", story_id=story.id)),
+        ),
+    }
+
+
+def story_detail_from(
+    story: StoredStory,
+    members: list[StoryArticle],
+    related: list[StoredStory],
+    request: Request,
+) -> StoryDetail:
+    """A story with its members; ``members`` in time order (``Store.story_articles``)."""
+    out = [_member_from(member, request) for member in members]
+    by_id = {member.article_id: member for member in members}
+    return StoryDetail.model_validate(
+        {
+            **_story_fields(story, request, None),
+            "first_report": next((m for m in out if m.article_id == story.first_article_id), None),
+            "members": out,
+            "outlets": [
+                OutletCoverage(outlet=outlet, article_ids=ids)
+                for outlet, ids in coverage_by_outlet(members).items()
+            ],
+            "timeline": [
+                TimelineBucket(hour=hour, articles=count)
+                for hour, count in hourly_timeline(members)
+            ],
+            "duplicates": [
+                DuplicateOut(
+                    article_id=member.article_id,
+                    original_id=member.duplicate_of,
+                    outlet=member.outlet,
+                    kind=member.duplicate_kind,
+                    similarity=member.similarity,
+                )
+                for member in members
+                if member.duplicate_of is not None and member.duplicate_of in by_id
+            ],
+            "related": [story_summary_from(other, request) for other in related],
+        }
+    )
+
+
+def _member_from(member: StoryArticle, request: Request) -> StoryMemberOut:
+    return StoryMemberOut(
+        article_id=member.article_id,
+        title=member.title,
+        url=member.url,
+        outlet=member.outlet,
+        source_id=member.source_id,
+        published=member.published,
+        first_seen=member.first_seen,
+        sections=list(member.sections),
+        score=member.score,
+        started=member.started,
+        evidence=member.evidence,
+        duplicate_of=member.duplicate_of,
+        links=ArticleLinks(
+            self=str(request.url_for("api_article", article_id=member.article_id)),
+            html=str(request.url_for("article_page", article_id=member.article_id)),
+        ),
+    )
+
+
+def coverage_by_outlet(members: list[StoryArticle]) -> dict[str, list[int]]:
+    """Article ids per outlet, outlets in the order they first reported (members in time order)."""
+    grouped: dict[str, list[int]] = {}
+    for member in members:
+        grouped.setdefault(member.outlet, []).append(member.article_id)
+    return grouped
+
+
+def hourly_timeline(members: list[StoryArticle]) -> list[tuple[datetime, int]]:
+    """Articles per hour from the first report's hour to the newest's, empty hours included."""
+    if not members:
+        return []
+    hours = Counter(m.published.replace(minute=0, second=0, microsecond=0) for m in members)
+    first, last = min(hours), max(hours)
+    span = min(int((last - first).total_seconds() // 3600), MAX_TIMELINE_HOURS - 1)
+    return [(first + timedelta(hours=n), hours.get(first + timedelta(hours=n), 0))
+            for n in range(span + 1)]  # fmt: skip

@@ -1,0 +1,170 @@
+"""Stories on the API and the pages: lists, ranking, one story, copies shown once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from primenews.domain import Source
+from primenews.store import Store
+from primenews.worker.desk import StoryDesk
+
+MakeSource = Callable[..., Source]
+MakeArticle = Callable[..., int]
+
+pytestmark = pytest.mark.anyio
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+VENEZUELA = (
+    "Venezuelan authorities freed 103 people detained in the protests that followed the "
+    "disputed presidential election, the attorney general's office said, while rights groups "
+    "said at least 1,800 others remained in custody and urged Caracas to release them all."
+)
+VENEZUELA_2 = (
+    "Rights groups in Caracas welcomed the release of 103 detainees held since the disputed "
+    "presidential election in Venezuela but said at least 1,800 people remain in custody, "
+    "and the attorney general's office gave no date for further releases."
+)
+TESLA = (
+    "Tesla reported quarterly revenue of $25.2 billion, beating analyst forecasts, as "
+    "deliveries of its cheaper Model Y rose in China and Europe; shares climbed 9 percent in "
+    "after-hours trading in New York on the electric carmaker's earnings call."
+)
+HOSTILE = '<script>alert("x")</script> Tesla <img src=x onerror=alert(1)> earnings'
+
+
+def _stories(store: Store, make_source: MakeSource, make_article: MakeArticle) -> dict[str, int]:
+    """Two events: Venezuela (3 outlets, one a wire copy) and Tesla; returns article ids."""
+    wire = make_source("https://wire.test/feed.xml", "Wire Service")
+    paper = make_source("https://paper.test/feed.xml", "Daily Paper")
+    other = make_source("https://other.test/feed.xml", "Other Times")
+
+    def article(source: Source, key: str, title: str, text: str, minutes: int, **kw: object) -> int:
+        return make_article(
+            source, url=f"https://{key}.test/a", title=title, text=text, site_name=source.title,
+            published=NOW - timedelta(minutes=minutes), fetched_at=NOW, **kw,
+        )  # fmt: skip
+
+    world = {"world": 0.9, "politics": 0.8}
+    ids = {
+        "first": article(wire, "wire", "Venezuela frees 103 detainees", VENEZUELA, 90,
+                         sections=world),
+        "copy": article(paper, "paper", "Venezuela frees 103 detainees", VENEZUELA, 60,
+                        sections=world),
+        "follow": article(other, "other", "Venezuela releases 103 prisoners held since election",
+                          VENEZUELA_2, 30, sections=world),
+        "tesla": article(other, "tesla", HOSTILE, TESLA, 10, sections={"business": 0.9}),
+    }  # fmt: skip
+    desk = StoryDesk(store, clock=lambda: NOW)
+    for article_id in ids.values():  # in first-seen order, as the poller would
+        desk.record([article_id])
+    desk.merge_pass()
+    return ids
+
+
+async def test_stories_api_lists_and_details_a_story(
+    client: httpx.AsyncClient, store: Store, make_source: MakeSource, make_article: MakeArticle
+) -> None:
+    ids = _stories(store, make_source, make_article)
+    listing = (await client.get("/api/v1/stories")).json()
+    assert [s["article_count"] for s in listing["stories"]] == [1, 3]  # newest article first
+    tesla, venezuela = listing["stories"]
+    assert venezuela["outlet_count"] == 3 and venezuela["first_article_id"] == ids["first"]
+    assert venezuela["sections"] == ["politics", "world"] or set(venezuela["sections"]) == {
+        "world",
+        "politics",
+    }
+    assert tesla["sections"] == ["business"]
+
+    detail = (await client.get(venezuela["links"]["self"])).json()
+    assert detail["headline"].startswith("Venezuela")
+    assert [m["article_id"] for m in detail["members"]] == [ids["first"], ids["copy"], ids["follow"]]
+    assert detail["first_report"]["outlet"] == "Wire Service"
+    assert [o["outlet"] for o in detail["outlets"]] == ["Wire Service", "Daily Paper", "Other Times"]
+    assert detail["duplicates"] == [
+        {"article_id": ids["copy"], "original_id": ids["first"], "outlet": "Daily Paper",
+         "kind": "exact", "similarity": 1.0}
+    ]  # fmt: skip
+    assert sum(bucket["articles"] for bucket in detail["timeline"]) == 3
+    assert detail["members"][0]["started"] and detail["members"][2]["evidence"]["text"] > 0
+
+    article = (await client.get(f"/api/v1/articles/{ids['copy']}")).json()
+    assert (article["story_id"], article["duplicate_of"]) == (venezuela["id"], ids["first"])
+
+
+async def test_stories_api_filters_pages_and_ranks(
+    client: httpx.AsyncClient, store: Store, make_source: MakeSource, make_article: MakeArticle
+) -> None:
+    _stories(store, make_source, make_article)
+    business = (await client.get("/api/v1/stories", params={"section": "business"})).json()
+    assert [s["article_count"] for s in business["stories"]] == [1]
+    first = (await client.get("/api/v1/stories", params={"limit": 1})).json()
+    second = (
+        await client.get("/api/v1/stories", params={"limit": 1, "cursor": first["next_cursor"]})
+    ).json()
+    assert [s["article_count"] for s in first["stories"] + second["stories"]] == [1, 3]
+    assert second["next_cursor"] is None
+
+    ranked = (await client.get("/api/v1/stories", params={"order": "rank"})).json()
+    scores = [s["score"] for s in ranked["stories"]]
+    assert scores == sorted(scores, reverse=True) and len(scores) == 2
+    assert ranked["stories"][0]["outlet_count"] == 3  # three outlets outrank one
+    bad = await client.get("/api/v1/stories", params={"order": "rank", "cursor": "abc"})
+    assert bad.status_code == 400
+    assert (await client.get("/api/v1/stories", params={"section": "nonsense"})).status_code == 422
+    assert (await client.get("/api/v1/stories/999999")).status_code == 404
+
+
+async def test_a_merged_story_redirects_to_the_survivor(
+    client: httpx.AsyncClient, store: Store, make_source: MakeSource, make_article: MakeArticle
+) -> None:
+    _stories(store, make_source, make_article)
+    stories, _ = store.list_stories()
+    survivor, absorbed = stories[1].id, stories[0].id
+    with store.engine.begin() as conn:
+        from primenews.store.stories import merge_stories
+
+        merge_stories(conn, absorbed, survivor, NOW)
+    response = await client.get(f"/api/v1/stories/{absorbed}")
+    assert response.status_code == 308
+    assert response.headers["location"].endswith(f"/api/v1/stories/{survivor}")
+    page = await client.get(f"/story/{absorbed}")
+    assert page.status_code == 308 and page.headers["location"].endswith(f"/story/{survivor}")
+
+
+async def test_story_page_shows_coverage_by_outlet_with_copies_once(
+    client: httpx.AsyncClient, store: Store, make_source: MakeSource, make_article: MakeArticle
+) -> None:
+    ids = _stories(store, make_source, make_article)
+    story_id = store.get_article(ids["first"]).story_id  # type: ignore[union-attr]
+    page = await client.get(f"/story/{story_id}")
+    assert page.status_code == 200
+    html = page.text
+    assert "First reported" in html and "by Wire Service" in html
+    assert "3 articles from 3 outlets" in html
+    assert f'Also carried by <a href="/article/{ids["copy"]}">Daily Paper</a>' in html
+    assert "<h3>Daily Paper</h3>" not in html  # the copy is not listed on its own
+    assert "<h3>Other Times</h3>" in html
+    assert '<svg class="chart timeline"' in html and "<script" not in html
+
+
+async def test_front_page_ranks_stories_and_escapes_headlines(
+    client: httpx.AsyncClient, store: Store, make_source: MakeSource, make_article: MakeArticle
+) -> None:
+    ids = _stories(store, make_source, make_article)
+    html = (await client.get("/")).text
+    venezuela = store.get_article(ids["first"]).story_id  # type: ignore[union-attr]
+    tesla = store.get_article(ids["tesla"]).story_id  # type: ignore[union-attr]
+    assert html.index(f'href="/story/{venezuela}"') < html.index(f'href="/story/{tesla}"')
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;" in html
+    # The latest list shows the wire text once: the copy is left out.
+    assert f'href="/article/{ids["copy"]}"' not in html
+    section = (await client.get("/business")).text
+    assert f'href="/story/{tesla}"' in section and f'href="/story/{venezuela}"' not in section
+    story = (await client.get(f"/story/{tesla}")).text
+    assert "<script>alert" not in story and "&lt;script&gt;" in story
