@@ -24,8 +24,8 @@ MakeArticle = Callable[..., int]
 
 SUMMARY_FIELDS = {
     "id", "url", "title", "byline", "published", "updated", "language", "image", "site_name",
-    "section", "sections", "description", "source", "first_seen", "revision", "story_id", "duplicate_of",
-    "links",
+    "section", "sections", "description", "source", "first_seen", "revision", "story_id",
+    "duplicate_of", "links",
 }  # fmt: skip
 
 
