@@ -8,6 +8,9 @@ of recent stories. See docs/stories.md for how they decide.
              └► StoryIndex.assign ─► Assignment (story key, new?, score, evidence)
     every few minutes: merge_converged(index) ─► [Merge]
     front page: rank_stories(members by story, now) ─► [RankedStory]
+
+``StoryTracker`` holds both indexes and runs them in that order for each
+article (``worker.desk`` records its decisions in the store).
 """
 
 from primenews.stories.cluster import (
@@ -30,6 +33,7 @@ from primenews.stories.rank import (
     choose_headline,
     rank_stories,
 )
+from primenews.stories.tracker import Observation, StoryTracker, TrackerOptions
 
 __all__ = [
     "Assignment",
@@ -42,11 +46,14 @@ __all__ = [
     "Evidence",
     "FeatureOptions",
     "Merge",
+    "Observation",
     "RankOptions",
     "RankedStory",
     "StoryDoc",
     "StoryIndex",
     "StoryMember",
+    "StoryTracker",
+    "TrackerOptions",
     "choose_headline",
     "merge_converged",
     "mixed_clusters",
