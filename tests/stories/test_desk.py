@@ -116,6 +116,11 @@ def test_a_syndicated_copy_is_linked_to_its_original_and_counts_as_an_outlet(
 
     copied = store.get_article(second)
     assert copied is not None and copied.duplicate_of == first
+    # The wire text is stored once: the copy's row has none and reads the original's.
+    with store.engine.connect() as conn:
+        texts = dict(conn.exec_driver_sql("SELECT id, text FROM articles").all())
+    assert texts == {first: WIRE_TEXT, second: ""}
+    assert copied.article.text == WIRE_TEXT
     stored_original = store.get_article(first)
     assert stored_original is not None and stored_original.duplicate_of is None
     assert copied.story_id == stored_original.story_id is not None

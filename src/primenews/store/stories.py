@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, Row, and_, delete, exists, func, or_, select, update
 
 from primenews.domain import StoredStory
-from primenews.store.articles import decode_cursor, encode_cursor
+from primenews.store.articles import ORIGINAL, WITH_ORIGINAL, decode_cursor, encode_cursor
 from primenews.store.schema import (
     article_sections,
     articles,
@@ -84,12 +84,16 @@ def story_docs(
     query = select(
         articles.c.id,
         articles.c.title,
-        articles.c.text,
+        func.coalesce(func.nullif(articles.c.text, ""), ORIGINAL.c.text, "").label("text"),
         articles.c.description,
         articles.c.language,
         articles.c.sort_time,
         *_OUTLET_COLUMNS,
-    ).select_from(_OUTLET_FROM)
+    ).select_from(
+        _OUTLET_FROM.outerjoin(duplicates, duplicates.c.article_id == articles.c.id).outerjoin(
+            ORIGINAL, WITH_ORIGINAL
+        )
+    )
     if since is not None:
         query = query.where(articles.c.first_seen >= since)
     if article_ids:
@@ -122,13 +126,11 @@ def record_observation(conn: Connection, observation: Observation, now: datetime
     article_id = int(observation.doc_id)
     dedup = observation.dedup
     if dedup.kind in (DedupKind.EXACT, DedupKind.NEAR) and dedup.original_id is not None:
-        conn.execute(delete(duplicates).where(duplicates.c.article_id == article_id))
+        _record_copy(conn, article_id, int(dedup.original_id), dedup.kind, dedup.similarity)
+    elif dedup.kind is DedupKind.REVISION:  # a copy that changed is its own text again
         conn.execute(
-            duplicates.insert().values(
-                article_id=article_id,
-                original_id=int(dedup.original_id),
-                kind=dedup.kind.value,
-                similarity=round(dedup.similarity, 4),
+            delete(duplicates).where(
+                duplicates.c.article_id == article_id, duplicates.c.kind == DedupKind.EXACT.value
             )
         )
     touched: dict[int, str] = {}
@@ -160,6 +162,23 @@ def record_observation(conn: Connection, observation: Observation, now: datetime
         touched[current.story_id] = current.key  # a new title may change the headline
     touched.update(record_merges(conn, observation.merges, now))
     return touched
+
+
+def _record_copy(
+    conn: Connection, article_id: int, original_id: int, kind: DedupKind, similarity: float
+) -> None:
+    """Link a copy to its original; an exact copy's text is then kept by the original only."""
+    conn.execute(delete(duplicates).where(duplicates.c.article_id == article_id))
+    conn.execute(
+        duplicates.insert().values(
+            article_id=article_id,
+            original_id=original_id,
+            kind=kind.value,
+            similarity=round(similarity, 4),
+        )
+    )
+    if kind is DedupKind.EXACT:
+        conn.execute(update(articles).where(articles.c.id == article_id).values(text="", html=""))
 
 
 def record_merges(conn: Connection, merges: Iterable[Merge], now: datetime) -> dict[int, str]:
