@@ -149,6 +149,22 @@ def poll(ctx: click.Context, once: bool) -> None:
     _echo_poll_summary(reports, time.perf_counter() - started)
 
 
+@main.command()
+@click.pass_context
+def refresh(ctx: click.Context) -> None:
+    """Fetch every article of an active story again now; changed texts become revisions."""
+    settings = _settings(ctx)
+    store = _open_store(settings)
+    started = time.perf_counter()
+    click.echo("Re-fetching the articles of active stories (conditional GET)…", err=True)
+    report = asyncio.run(service.refresh_once(settings, store))
+    click.echo(
+        f"Checked {report.checked} articles in {time.perf_counter() - started:.1f} s: "
+        f"{report.revised} revised, {report.not_modified} not modified (304), "
+        f"{report.unchanged} unchanged, {report.failed} failed."
+    )
+
+
 def _advance(bar: Any) -> Any:
     def on_done(report: SourceReport) -> None:
         bar.update(1, report)

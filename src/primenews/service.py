@@ -25,6 +25,7 @@ from primenews.store import SaveStatus, Store
 from primenews.worker.desk import StoryDesk
 from primenews.worker.local import ExtractPool, StoreWriter, worker_count
 from primenews.worker.poller import Poller, PollOptions, SourceReport, place_in_story
+from primenews.worker.refresher import RefreshReport, refresh_articles
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +80,16 @@ async def poll_once(
         return await poller.poll_due(on_done)
 
 
+async def refresh_once(
+    settings: Settings, store: Store, *, processes: int | None = None
+) -> RefreshReport:
+    """Fetch every article of an active story again now (``primenews refresh``)."""
+    async with running_poller(settings, store, processes=processes) as poller:
+        return await refresh_articles(poller, everything=True)
+
+
 async def poll_forever(poller: Poller, stop: asyncio.Event, wake: asyncio.Event) -> None:
-    """Poll due sources until ``stop`` is set; sleep until the next one is due."""
+    """Poll due sources and re-check due articles until ``stop`` is set; sleep until due."""
     while not stop.is_set():
         wake.clear()
         reports = await poller.poll_due()
@@ -90,6 +99,9 @@ async def poll_forever(poller: Poller, stop: asyncio.Event, wake: asyncio.Event)
                 len(reports),
                 sum(report.new for report in reports),
             )
+        refreshed = await refresh_articles(poller)
+        if refreshed.revised:
+            logger.info("re-checked %d articles: %d revised", refreshed.checked, refreshed.revised)
         delay = _seconds_to_next_due(poller.store)
         waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())}
         _, pending = await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)

@@ -43,10 +43,15 @@ def _stories(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=list(tables))
 
 
+def _article_checks(conn: Connection) -> None:
+    schema.article_checks.create(conn)
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("0001_initial", _initial),
     ("0002_article_sections", _article_sections),
     ("0003_stories", _stories),
+    ("0007_article_checks", _article_checks),
 )
 
 

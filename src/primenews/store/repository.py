@@ -23,9 +23,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from primenews.domain import Article, FeedEntry, FetchOutcome, Source, StoredArticle, StoredStory
 from primenews.errors import StoreError
 from primenews.store import articles as article_sql
+from primenews.store import checks as check_sql
 from primenews.store import sources as source_sql
 from primenews.store import stories as story_sql
 from primenews.store.articles import Revision, SaveResult
+from primenews.store.checks import DueCheck
 from primenews.store.migrations import apply_migrations
 from primenews.store.sources import PollState
 from primenews.store.stories import StoryArticle
@@ -291,3 +293,44 @@ class Store:
     def count_stories(self) -> int:
         with self.engine.connect() as conn:
             return story_sql.count_stories(conn)
+
+    # Re-fetching articles of active stories
+
+    def due_checks(
+        self,
+        now: datetime,
+        active_since: datetime,
+        *,
+        first_after: datetime,
+        everything: bool = False,
+        limit: int = 500,
+    ) -> list[DueCheck]:
+        with self.engine.connect() as conn:
+            return check_sql.due_checks(
+                conn, now, active_since, first_after=first_after, everything=everything, limit=limit
+            )
+
+    def record_check(
+        self,
+        article_id: int,
+        *,
+        now: datetime,
+        next_check: datetime,
+        checks: int,
+        status: int | None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        with self.engine.begin() as conn:
+            check_sql.record_check(
+                conn,
+                article_id,
+                now=now,
+                next_check=next_check,
+                checks=checks,
+                status=status,
+                etag=etag,
+                last_modified=last_modified,
+                error=error,
+            )

@@ -233,3 +233,19 @@ duplicates = Table(
     Column("similarity", Float, nullable=False),
     Index("ix_duplicates_original", "original_id"),
 )
+
+# Re-fetching articles while their story is active: validators for a
+# conditional GET and when to look again.
+article_checks = Table(
+    "article_checks",
+    metadata,
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("last_checked", UTCDateTime, nullable=False),
+    Column("next_check", UTCDateTime, nullable=False),
+    Column("checks", Integer, nullable=False, default=0),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Index("ix_article_checks_next", "next_check"),
+)

@@ -31,12 +31,14 @@ from primenews.web.schemas import (
     ArticlePage,
     Health,
     NewSource,
+    RevisionList,
     SourceDetail,
     SourceList,
     SourceOut,
     StoryDetail,
     StoryPage,
     detail_from,
+    revisions_from,
     source_detail_from,
     source_from,
     story_detail_from,
@@ -77,6 +79,14 @@ def get_article(request: Request, store: StoreDep, article_id: IdPath) -> Articl
     if stored is None:
         raise HTTPException(404, f"No article with id {article_id}")
     return detail_from(stored, request)
+
+
+@router.get("/articles/{article_id}/revisions", name="api_revisions", tags=["articles"])
+def get_revisions(store: StoreDep, article_id: IdPath) -> RevisionList:
+    """Every version of an article seen so far, each with what changed from the one before."""
+    if store.get_article(article_id) is None:
+        raise HTTPException(404, f"No article with id {article_id}")
+    return revisions_from(article_id, store.list_revisions(article_id))
 
 
 @router.get("/stories", name="api_stories", tags=["stories"])

@@ -15,6 +15,8 @@ from fastapi import Request
 from pydantic import BaseModel, Field, field_validator
 
 from primenews.domain import FetchOutcome, Source, SourceKind, StoredArticle, StoredStory
+from primenews.revisions import RevisionDiff, successive_diffs
+from primenews.store.articles import Revision
 from primenews.store.stories import StoryArticle
 from primenews.web.sanitize import sanitize_html
 
@@ -407,3 +409,65 @@ def hourly_timeline(members: list[StoryArticle]) -> list[tuple[datetime, int]]:
     span = min(int((last - first).total_seconds() // 3600), MAX_TIMELINE_HOURS - 1)
     return [(first + timedelta(hours=n), hours.get(first + timedelta(hours=n), 0))
             for n in range(span + 1)]  # fmt: skip
+
+
+# Revisions
+
+
+class Change(BaseModel):
+    before: str
+    after: str
+
+
+class RevisionDiffOut(BaseModel):
+    """What changed from the previous revision."""
+
+    title: Change | None = Field(description="The headline, when it changed")
+    added: list[str] = Field(description="Paragraphs only in this revision")
+    removed: list[str] = Field(description="Paragraphs only in the previous one")
+    changed: list[Change] = Field(description="Paragraphs rewritten in place")
+    figures: list[Change] = Field(description="Numbers changed inside rewritten paragraphs")
+    corrections: list[str] = Field(description="New paragraphs announcing a correction or update")
+
+
+class RevisionOut(BaseModel):
+    revision: int
+    title: str
+    text: str
+    fetched_at: datetime
+    content_hash: str
+    diff: RevisionDiffOut | None = Field(description="Changes from the previous revision")
+
+
+class RevisionList(BaseModel):
+    article_id: int
+    revisions: list[RevisionOut] = Field(description="Oldest first")
+
+
+def revisions_from(article_id: int, revisions: list[Revision]) -> RevisionList:
+    diffs = successive_diffs([(r.title, r.text) for r in revisions])
+    return RevisionList(
+        article_id=article_id,
+        revisions=[
+            RevisionOut(
+                revision=r.revision,
+                title=r.title,
+                text=r.text,
+                fetched_at=r.fetched_at,
+                content_hash=r.content_hash,
+                diff=_diff_out(diff) if diff is not None else None,
+            )
+            for r, diff in zip(revisions, diffs, strict=True)
+        ],
+    )
+
+
+def _diff_out(diff: RevisionDiff) -> RevisionDiffOut:
+    return RevisionDiffOut(
+        title=Change(before=diff.title[0], after=diff.title[1]) if diff.title else None,
+        added=list(diff.added),
+        removed=list(diff.removed),
+        changed=[Change(before=a, after=b) for a, b in diff.changed],
+        figures=[Change(before=a, after=b) for a, b in diff.figures],
+        corrections=list(diff.corrections),
+    )

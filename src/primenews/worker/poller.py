@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from primenews.domain import Feed, FeedEntry, FetchOutcome, Page, Source, SourceKind
 from primenews.errors import ExtractError, FetchError, ParseError, PrimeNewsError
 from primenews.ingest.fetch import Fetcher
+from primenews.ingest.recheck import next_check_after
 from primenews.ingest.schedule import PollResult, ScheduleOptions, next_poll
 from primenews.pipeline import read_listing, select_entries
 from primenews.store import PollState, SaveStatus, Store
@@ -203,6 +204,17 @@ class Poller:
             report.new += 1
         elif result.status is SaveStatus.REVISED:
             report.revised += 1
+        if result.status is SaveStatus.NEW:  # keep the validators for a conditional re-fetch
+            await self.writer.run(
+                self.store.record_check,
+                result.article_id,
+                now=page.fetched_at,
+                next_check=next_check_after(page.fetched_at, 0),
+                checks=0,
+                status=page.status,
+                etag=page.etag,
+                last_modified=page.last_modified,
+            )
         if self.desk is not None and result.status is not SaveStatus.UNCHANGED:
             await place_in_story(self.writer, self.desk, result.article_id)
 
