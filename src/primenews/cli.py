@@ -24,6 +24,7 @@ from primenews.config import SETTINGS, Settings, dump_settings, load_settings, s
 from primenews.domain import Article, SourceKind
 from primenews.errors import ConfigError, ParseError, PrimeNewsError
 from primenews.store import Store
+from primenews.worker.boilerplate import BoilerplateFilter
 from primenews.worker.desk import StoryDesk
 from primenews.worker.local import ExtractPool, worker_count
 from primenews.worker.poller import SourceReport
@@ -366,6 +367,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...]) -> None:
                     extractor,
                     on_page=lambda _page: bar.update(1),
                     desk=StoryDesk(store),
+                    boilerplate=BoilerplateFilter(store),
                 )
             )
     finally:

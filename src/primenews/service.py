@@ -22,6 +22,7 @@ from primenews.errors import ExtractError
 from primenews.ingest.fetch import Fetcher, FetchOptions
 from primenews.ingest.schedule import ScheduleOptions
 from primenews.store import SaveStatus, Store
+from primenews.worker.boilerplate import BoilerplateFilter
 from primenews.worker.desk import StoryDesk
 from primenews.worker.local import ExtractPool, StoreWriter, worker_count
 from primenews.worker.poller import Poller, PollOptions, SourceReport, place_in_story
@@ -59,7 +60,14 @@ async def running_poller(
     extractor = ExtractPool(
         worker_count(settings.extract_workers) if processes is None else processes
     )
-    poller = Poller(store, fetcher, extractor, poll_options(settings), desk=StoryDesk(store))
+    poller = Poller(
+        store,
+        fetcher,
+        extractor,
+        poll_options(settings),
+        desk=StoryDesk(store),
+        boilerplate=BoilerplateFilter(store),
+    )
     try:
         yield poller
     finally:
@@ -203,6 +211,7 @@ async def ingest_pages(
     extractor: ExtractPool,
     on_page: Callable[[Page], None] | None = None,
     desk: StoryDesk | None = None,
+    boilerplate: BoilerplateFilter | None = None,
 ) -> IngestReport:
     """Extract archived pages in parallel, store them in input order, then place their stories.
 
@@ -220,15 +229,20 @@ async def ingest_pages(
             )
             if turn is not None:
                 await turn.wait()
+            article = processed.article
+            if boilerplate is not None:
+                article = await writer.run(boilerplate.clean, article)
             result = await writer.run(
                 store.save_article,
-                processed.article,
+                article,
                 sections=processed.sections,
                 source_id=None,
                 raw_html=page.content,
                 fetched_at=page.fetched_at,
             )
             _count(report, result.status)
+            if boilerplate is not None and result.status is SaveStatus.NEW:
+                await writer.run(boilerplate.learn, processed.article)
             if desk is not None and result.status is not SaveStatus.UNCHANGED:
                 await place_in_story(writer, desk, result.article_id)
         except ExtractError as err:

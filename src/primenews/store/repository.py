@@ -23,10 +23,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from primenews.domain import Article, FeedEntry, FetchOutcome, Source, StoredArticle, StoredStory
 from primenews.errors import StoreError
 from primenews.store import articles as article_sql
+from primenews.store import boilerplate as boilerplate_sql
 from primenews.store import checks as check_sql
 from primenews.store import sources as source_sql
 from primenews.store import stories as story_sql
 from primenews.store.articles import Revision, SaveResult
+from primenews.store.boilerplate import SiteArticle
 from primenews.store.checks import DueCheck
 from primenews.store.migrations import apply_migrations
 from primenews.store.sources import PollState
@@ -334,3 +336,23 @@ class Store:
                 last_modified=last_modified,
                 error=error,
             )
+
+    # Site boilerplate
+
+    def site_boilerplate(self, site: str) -> set[str]:
+        with self.engine.connect() as conn:
+            return boilerplate_sql.site_boilerplate(conn, site)
+
+    def learn_paragraphs(self, site: str, keys: Sequence[str], now: datetime) -> None:
+        with self.engine.begin() as conn:
+            boilerplate_sql.learn_paragraphs(conn, site, keys, now)
+
+    def recent_site_articles(self, site: str, limit: int = 200) -> list[SiteArticle]:
+        with self.engine.connect() as conn:
+            return boilerplate_sql.recent_site_articles(conn, site, limit)
+
+    def replace_texts(self, cleaned: Sequence[tuple[int, str, str]]) -> None:
+        """Store cleaned texts (id, text, html) of articles, without making revisions."""
+        with self.engine.begin() as conn:
+            for article_id, text, html in cleaned:
+                boilerplate_sql.replace_text(conn, article_id, text, html, content_hash(text))

@@ -249,3 +249,21 @@ article_checks = Table(
     Column("last_error", Text),
     Index("ix_article_checks_next", "next_check"),
 )
+
+# Paragraphs counted per site, to learn each site's boilerplate
+# (extract.boilerplate): how many of the site's articles carried each one.
+site_paragraphs = Table(
+    "site_paragraphs",
+    metadata,
+    Column("site", String(255), primary_key=True),
+    Column("key", String(32), primary_key=True),
+    Column("articles", Integer, nullable=False),
+    Column("first_seen", UTCDateTime, nullable=False),
+)
+
+sites = Table(
+    "sites",
+    metadata,
+    Column("site", String(255), primary_key=True),
+    Column("articles", Integer, nullable=False),  # articles whose paragraphs were counted
+)

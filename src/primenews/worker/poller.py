@@ -22,6 +22,7 @@ from primenews.ingest.recheck import next_check_after
 from primenews.ingest.schedule import PollResult, ScheduleOptions, next_poll
 from primenews.pipeline import read_listing, select_entries
 from primenews.store import PollState, SaveStatus, Store
+from primenews.worker.boilerplate import BoilerplateFilter
 from primenews.worker.desk import StoryDesk
 from primenews.worker.local import ExtractPool, StoreWriter
 
@@ -77,9 +78,11 @@ class Poller:
         clock: Clock = utc_now,
         rng: random.Random | None = None,
         desk: StoryDesk | None = None,
+        boilerplate: BoilerplateFilter | None = None,
     ) -> None:
         self.store = store
         self.desk = desk
+        self.boilerplate = boilerplate
         self.fetcher = fetcher
         self.extractor = extractor
         self.options = options or PollOptions()
@@ -191,15 +194,20 @@ class Poller:
                     self.store.record_entry, source.id, entry, self.clock(), error=str(err)
                 )
             return
+        article = processed.article
+        if self.boilerplate is not None:
+            article = await self.writer.run(self.boilerplate.clean, article)
         result = await self.writer.run(
             self.store.save_article,
-            processed.article,
+            article,
             sections=processed.sections,
             source_id=source.id,
             raw_html=page.content,
             fetched_at=page.fetched_at,
             entry=entry if source.id is not None else None,
         )
+        if self.boilerplate is not None and result.status is SaveStatus.NEW:
+            await self.writer.run(self.boilerplate.learn, processed.article)
         if result.status is SaveStatus.NEW:
             report.new += 1
         elif result.status is SaveStatus.REVISED:

@@ -63,9 +63,12 @@ async def _check(poller: Poller, item: DueCheck, report: RefreshReport) -> None:
             processed = await poller.extractor.process(
                 page.content, page.final_url, FeedEntry(url=item.url), page.content_type
             )
+            article = processed.article
+            if poller.boilerplate is not None:
+                article = await poller.writer.run(poller.boilerplate.clean, article)
             result = await poller.writer.run(
                 poller.store.save_article,
-                processed.article,
+                article,
                 sections=processed.sections,
                 source_id=item.source_id,
                 raw_html=page.content,
