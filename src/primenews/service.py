@@ -69,6 +69,8 @@ async def running_poller(
         boilerplate=BoilerplateFilter(store),
     )
     try:
+        if poller.desk is not None:  # replay recent articles before any new one arrives
+            await poller.writer.run(poller.desk.start)
         yield poller
     finally:
         await fetcher.aclose()
@@ -258,6 +260,8 @@ async def ingest_pages(
     tasks = []
     previous: asyncio.Event | None = None
     try:
+        if desk is not None and not desk.started:
+            await writer.run(desk.start)
         for page in pages:
             await limit.acquire()
             done = asyncio.Event()

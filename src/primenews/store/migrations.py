@@ -51,12 +51,17 @@ def _site_boilerplate(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=[schema.site_paragraphs, schema.sites])
 
 
+def _rewrites(conn: Connection) -> None:
+    schema.rewrites.create(conn)
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("0001_initial", _initial),
     ("0002_article_sections", _article_sections),
     ("0003_stories", _stories),
     ("0007_article_checks", _article_checks),
     ("0008_site_boilerplate", _site_boilerplate),
+    ("0009_rewrites", _rewrites),
 )
 
 

@@ -36,6 +36,7 @@ from primenews.store.stories import StoryArticle
 from primenews.stories.cluster import Merge
 from primenews.stories.documents import StoryDoc
 from primenews.stories.rank import StoryMember
+from primenews.stories.rewrites import RewriteCandidate, RewriteMatch
 from primenews.stories.tracker import Observation
 
 
@@ -252,6 +253,16 @@ class Store:
         except SQLAlchemyError as err:
             raise StoreError(f"store: cannot record story decisions: {err}") from err
         return set(touched)
+
+    def rewrite_candidates(
+        self, article_id: int
+    ) -> tuple[RewriteCandidate | None, list[RewriteCandidate]]:
+        with self.engine.connect() as conn:
+            return story_sql.rewrite_candidates(conn, article_id)
+
+    def record_rewrite(self, article_id: int, match: RewriteMatch | None) -> None:
+        with self.engine.begin() as conn:
+            story_sql.record_rewrite(conn, article_id, match)
 
     def list_stories(
         self,

@@ -267,3 +267,14 @@ sites = Table(
     Column("site", String(255), primary_key=True),
     Column("articles", Integer, nullable=False),  # articles whose paragraphs were counted
 )
+
+# Rewrites: an article retelling another outlet's earlier article (stories.rewrites),
+# which is credited as the original.
+rewrites = Table(
+    "rewrites",
+    metadata,
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("original_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("share", Float, nullable=False),  # of the rewrite's sentences found in the original
+    Index("ix_rewrites_original", "original_id"),
+)

@@ -23,6 +23,7 @@ from primenews.store.schema import (
     article_sections,
     articles,
     duplicates,
+    rewrites,
     sources,
     stories,
     story_members,
@@ -34,6 +35,7 @@ from primenews.stories.cluster import Merge
 from primenews.stories.dedup import DedupKind
 from primenews.stories.documents import StoryDoc
 from primenews.stories.rank import StoryMember
+from primenews.stories.rewrites import RewriteCandidate, RewriteMatch
 from primenews.stories.tracker import Observation
 
 # Related stories are looked for this far before and after a story's span.
@@ -72,6 +74,7 @@ class StoryArticle:
     duplicate_kind: str = ""
     similarity: float = 0.0
     sections: tuple[str, ...] = ()
+    rewrite_of: int | None = None  # the earlier article of another outlet this one retells
 
 
 # Writing
@@ -281,6 +284,55 @@ def _story_id(conn: Connection, key: str, now: datetime, *, create: bool) -> int
     )
 
 
+def rewrite_candidates(
+    conn: Connection, article_id: int, limit: int = 40
+) -> tuple[RewriteCandidate | None, list[RewriteCandidate]]:
+    """An article and the earliest other originals of its story, as rewrite detection reads them.
+
+    Copies (exact or near) are left out on both sides: they are credited already.
+    """
+    story_id = conn.execute(
+        select(story_members.c.story_id).where(story_members.c.article_id == article_id)
+    ).scalar()
+    if story_id is None:
+        return None, []
+    rows = conn.execute(
+        select(articles.c.id, articles.c.text, articles.c.sort_time, *_OUTLET_COLUMNS)
+        .select_from(
+            _OUTLET_FROM.join(story_members, story_members.c.article_id == articles.c.id).outerjoin(
+                duplicates, duplicates.c.article_id == articles.c.id
+            )
+        )
+        .where(story_members.c.story_id == story_id, duplicates.c.article_id.is_(None))
+        .order_by(articles.c.sort_time, articles.c.id)
+        .limit(limit + 1)
+    ).all()
+    found = [RewriteCandidate(r.id, outlet_of(r), r.sort_time, r.text) for r in rows]
+    mine = next((c for c in found if c.article_id == article_id), None)
+    if mine is None:  # a copy, or later than the first ``limit``: load it alone
+        row = conn.execute(
+            select(articles.c.id, articles.c.text, articles.c.sort_time, *_OUTLET_COLUMNS)
+            .select_from(
+                _OUTLET_FROM.outerjoin(duplicates, duplicates.c.article_id == articles.c.id)
+            )
+            .where(articles.c.id == article_id, duplicates.c.article_id.is_(None))
+        ).first()
+        if row is None:
+            return None, []
+        mine = RewriteCandidate(row.id, outlet_of(row), row.sort_time, row.text)
+    return mine, [c for c in found if c.article_id != article_id][:limit]
+
+
+def record_rewrite(conn: Connection, article_id: int, match: RewriteMatch | None) -> None:
+    conn.execute(delete(rewrites).where(rewrites.c.article_id == article_id))
+    if match is not None:
+        conn.execute(
+            rewrites.insert().values(
+                article_id=article_id, original_id=match.original_id, share=match.share
+            )
+        )
+
+
 # Reading
 
 
@@ -340,12 +392,13 @@ def story_articles(conn: Connection, story_id: int) -> list[StoryArticle]:
             duplicates.c.original_id,
             duplicates.c.kind,
             duplicates.c.similarity,
+            rewrites.c.original_id.label("rewrite_of"),
             *_OUTLET_COLUMNS,
         )
         .select_from(
-            _OUTLET_FROM.join(story_members, story_members.c.article_id == articles.c.id).outerjoin(
-                duplicates, duplicates.c.article_id == articles.c.id
-            )
+            _OUTLET_FROM.join(story_members, story_members.c.article_id == articles.c.id)
+            .outerjoin(duplicates, duplicates.c.article_id == articles.c.id)
+            .outerjoin(rewrites, rewrites.c.article_id == articles.c.id)
         )
         .where(story_members.c.story_id == story_id)
         .order_by(articles.c.sort_time, articles.c.id)
@@ -367,6 +420,7 @@ def story_articles(conn: Connection, story_id: int) -> list[StoryArticle]:
             duplicate_kind=row.kind or "",
             similarity=row.similarity or 0.0,
             sections=tuple(sorted(labels.get(row.id, {}), key=lambda k: -labels[row.id][k])),
+            rewrite_of=row.rewrite_of,
         )
         for row in rows
     ]

@@ -143,6 +143,7 @@ def story_page(
         "story": story,
         "first": next((m for m in members if m.article_id == story.first_article_id), None),
         "outlets": coverage_shown_once(members),
+        "by_id": {member.article_id: member for member in members},
         "timeline": timeline_svg(hourly_timeline(members)),
         "related": store.related_stories(story),
     }

@@ -273,6 +273,9 @@ class StoryMemberOut(BaseModel):
         description="Why it joined: text similarity, shared names, numbers, links"
     )
     duplicate_of: int | None = Field(description="The original, if this is a copy")
+    rewrite_of: int | None = Field(
+        description="The earlier article of another outlet this one retells (credited original)"
+    )
     links: ArticleLinks
 
 
@@ -385,6 +388,7 @@ def _member_from(member: StoryArticle, request: Request) -> StoryMemberOut:
         started=member.started,
         evidence=member.evidence,
         duplicate_of=member.duplicate_of,
+        rewrite_of=member.rewrite_of,
         links=ArticleLinks(
             self=str(request.url_for("api_article", article_id=member.article_id)),
             html=str(request.url_for("article_page", article_id=member.article_id)),
