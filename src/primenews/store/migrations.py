@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, select
 
 from primenews.store import schema
+from primenews.store.search import create_search_index
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ def _article_sections(conn: Connection) -> None:
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("0001_initial", _initial),
     ("0002_article_sections", _article_sections),
+    ("0006_search", create_search_index),  # FTS5 index + triggers on SQLite; see store/search.py
 )
 
 

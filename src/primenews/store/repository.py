@@ -26,6 +26,7 @@ from primenews.store import articles as article_sql
 from primenews.store import sources as source_sql
 from primenews.store.articles import Revision, SaveResult
 from primenews.store.migrations import apply_migrations
+from primenews.store.search import SearchPage, SearchQuery, search_articles
 from primenews.store.sources import PollState
 
 
@@ -198,3 +199,10 @@ class Store:
     def count_articles(self) -> int:
         with self.engine.connect() as conn:
             return article_sql.count_articles(conn)
+
+    # Search
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        """Articles matching a reader's query (see ``store.search``)."""
+        with self.engine.connect() as conn:
+            return search_articles(conn, query)

@@ -1,0 +1,348 @@
+"""Full-text search over articles: one interface, one implementation per backend.
+
+``search_articles(conn, query)`` is the interface; it picks the implementation
+by the connection's dialect. SQLite uses an FTS5 table, ``article_search``
+(title, text, source title; rowid = article id), that the ``0006_search``
+migration creates, backfills and keeps in step with ``articles`` and
+``sources`` through triggers, so the code that saves articles knows nothing
+of search. PostgreSQL will use its own ``tsvector`` search behind the same
+``search_articles``; until then it raises ``SearchNotSupportedError``.
+
+Users' queries are hostile. They are never handed to FTS5 as written:
+``match_expression`` reads words, ``"quoted phrases"``, ``-excluded`` words
+and ``prefix*`` words out of the text and writes a fresh FTS5 expression in
+which every term is a double-quoted string, so no input (unbalanced quotes,
+``NEAR(``, column filters, ``AND``/``OR``, 10 kB of noise) can be a syntax error.
+
+Snippets and highlighted titles come back as HTML in which only ``<mark>``
+elements appear: the text is escaped here, then marked. That is the one form
+every surface (API, page, feed) uses.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import Connection, TextClause, select, text
+
+from primenews.domain import StoredArticle
+from primenews.errors import StoreError
+from primenews.store.articles import sections_of, stored_article_from_row
+from primenews.store.schema import articles, sources
+
+logger = logging.getLogger(__name__)
+
+MAX_TERMS = 16  # more words than this narrow nothing a reader meant and slow FTS5 down
+MAX_TERM_CHARS = 64
+MAX_OFFSET = 1000  # relevance pages go this deep; past it, refine the query
+MAX_LIMIT = 100
+# bm25 weights per column (title, text, source title): a word in the title counts 5x.
+BM25_WEIGHTS = (5.0, 1.0, 2.0)
+SNIPPET_TOKENS = 24
+# Markers FTS5 puts around matches; control characters, removed from the text before marking.
+_OPEN, _CLOSE = "\x02", "\x03"
+
+# A quoted phrase, or a run of anything but space and quote; an optional "-" excludes,
+# a trailing "*" asks for a prefix.
+_PIECE = re.compile(r'(-?)"([^"]*)"?|(-?)([^\s"]+)')
+_WORD = re.compile(r"\w+")
+
+
+class SearchOrder(StrEnum):
+    RELEVANCE = "relevance"
+    RECENT = "recent"
+
+
+class SearchNotSupportedError(StoreError):
+    """The store's database has no search implementation yet."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """What a reader asked for. ``until`` is exclusive, ``since`` inclusive (sort time)."""
+
+    text: str
+    section: str | None = None
+    source_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    order: SearchOrder = SearchOrder.RELEVANCE
+    limit: int = 20
+    cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One article found, with its title and a snippet as HTML holding only ``<mark>``."""
+
+    article: StoredArticle
+    score: float  # bm25: lower is more relevant
+    title_html: str
+    snippet_html: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    hits: list[SearchHit]
+    next_cursor: str | None
+
+
+def search_articles(conn: Connection, query: SearchQuery) -> SearchPage:
+    """Articles matching ``query``, a page at a time.
+
+    Raises:
+        SearchNotSupportedError: the database is not SQLite (PostgreSQL search comes later).
+        StoreError: the cursor is not one this search handed out.
+    """
+    if conn.dialect.name != "sqlite":
+        raise SearchNotSupportedError(
+            f"store: search is not supported on {conn.dialect.name} yet; use SQLite"
+        )
+    return _sqlite_search(conn, query)
+
+
+# The query language
+
+
+def match_expression(user_text: str) -> str | None:
+    """An FTS5 MATCH expression for what a reader typed, or None when nothing is searchable.
+
+    Words are ANDed; ``"a phrase"`` matches those words in order; ``-word`` or
+    ``-"a phrase"`` excludes; ``word*`` matches words starting with it. Everything
+    else (operators, brackets, colons) is treated as the words it contains.
+    """
+    wanted: list[str] = []
+    unwanted: list[str] = []
+    for match in _PIECE.finditer(user_text):
+        minus = bool(match.group(1) or match.group(3))
+        raw = match.group(2) if match.group(2) is not None else match.group(4)
+        words = [word[:MAX_TERM_CHARS] for word in _WORD.findall(raw)]
+        if not words:
+            continue
+        term = '"' + " ".join(words) + '"'
+        if match.group(4) is not None and raw.endswith("*") and len(words) == 1:
+            term += " *"
+        (unwanted if minus else wanted).append(term)
+        if len(wanted) + len(unwanted) >= MAX_TERMS:
+            break
+    if not wanted:  # FTS5 has no "everything except": an exclusion alone finds nothing
+        return None
+    expression = " AND ".join(wanted)
+    for term in unwanted:
+        expression = f"({expression}) NOT {term}"
+    return expression
+
+
+def marked_html(marked: str) -> str:
+    """Text with FTS5's match markers as HTML: the text escaped, matches in ``<mark>``."""
+    out: list[str] = []
+    inside = False
+    for part in re.split(f"([{_OPEN}{_CLOSE}])", marked):
+        if part == _OPEN:
+            if not inside:
+                out.append("<mark>")
+            inside = True
+        elif part == _CLOSE:
+            if inside:
+                out.append("</mark>")
+            inside = False
+        else:
+            out.append(html.escape(part, quote=False))
+    if inside:
+        out.append("</mark>")
+    return "".join(out).replace("<mark></mark>", "")
+
+
+# SQLite: the FTS5 index and how it is kept in step
+
+_SQLITE_DDL = (
+    # porter: "elections" finds "election"; remove_diacritics: "Zurich" finds "Zürich".
+    "CREATE VIRTUAL TABLE article_search USING fts5("
+    "title, text, source_title, tokenize = 'porter unicode61 remove_diacritics 2')",
+    f"INSERT INTO article_search(article_search, rank) VALUES "
+    f"('rank', 'bm25({', '.join(str(w) for w in BM25_WEIGHTS)})')",
+    """CREATE TRIGGER article_search_insert AFTER INSERT ON articles BEGIN
+        INSERT INTO article_search(rowid, title, text, source_title)
+        VALUES (new.id, new.title, new.text,
+                coalesce((SELECT title FROM sources WHERE id = new.source_id), ''));
+    END""",
+    """CREATE TRIGGER article_search_update AFTER UPDATE OF title, text, source_id ON articles
+    WHEN old.title IS NOT new.title OR old.text IS NOT new.text
+         OR old.source_id IS NOT new.source_id BEGIN
+        DELETE FROM article_search WHERE rowid = old.id;
+        INSERT INTO article_search(rowid, title, text, source_title)
+        VALUES (new.id, new.title, new.text,
+                coalesce((SELECT title FROM sources WHERE id = new.source_id), ''));
+    END""",
+    """CREATE TRIGGER article_search_delete AFTER DELETE ON articles BEGIN
+        DELETE FROM article_search WHERE rowid = old.id;
+    END""",
+    # The poller writes a source's title on every fetch: only a real change re-indexes.
+    """CREATE TRIGGER article_search_source_title AFTER UPDATE OF title ON sources
+    WHEN old.title IS NOT new.title BEGIN
+        UPDATE article_search SET source_title = new.title
+        WHERE rowid IN (SELECT id FROM articles WHERE source_id = new.id);
+    END""",
+    """INSERT INTO article_search(rowid, title, text, source_title)
+    SELECT articles.id, articles.title, articles.text, coalesce(sources.title, '')
+    FROM articles LEFT JOIN sources ON sources.id = articles.source_id""",
+)
+
+
+def create_search_index(conn: Connection) -> None:
+    """Create the search index and its triggers, and index the articles already stored.
+
+    The ``0006_search`` migration calls this. On a database without an
+    implementation it does nothing (PostgreSQL gets its own migration later).
+    """
+    if conn.dialect.name != "sqlite":
+        logger.warning("search index skipped: no search on %s yet", conn.dialect.name)
+        return
+    for statement in _SQLITE_DDL:
+        conn.exec_driver_sql(statement)
+
+
+def _sqlite_search(conn: Connection, query: SearchQuery) -> SearchPage:
+    expression = match_expression(query.text)
+    limit = max(1, min(query.limit, MAX_LIMIT))
+    position = _Position.decode(query.cursor, query.order)
+    if expression is None or position.offset > MAX_OFFSET:
+        return SearchPage([], None)
+    params: dict[str, object] = {"match": expression, "limit": limit + 1}
+    rows = conn.execute(_ranked_ids(query, position, params), params).all()
+    page = rows[:limit]
+    ids = [int(row.id) for row in page]
+    found = _stored_articles(conn, ids)
+    marks = _marks(conn, expression, ids)
+    hits = [
+        SearchHit(found[row.id], float(row.score), *marks.get(row.id, ("", "")))
+        for row in page
+        if row.id in found
+    ]
+    next_cursor = None
+    if len(rows) > limit:
+        last = page[-1]
+        if query.order is SearchOrder.RECENT:
+            last_time = datetime.fromisoformat(str(last.sort_time)).replace(tzinfo=UTC)
+            next_cursor = _Position(0, last_time, int(last.id)).encode(query.order)
+        else:
+            next_cursor = _Position(position.offset + limit).encode(query.order)
+    return SearchPage(hits, next_cursor)
+
+
+def _ranked_ids(query: SearchQuery, position: _Position, params: dict[str, object]) -> TextClause:
+    where = ["article_search MATCH :match"]
+    if query.source_id is not None:
+        where.append("a.source_id = :source_id")
+        params["source_id"] = query.source_id
+    if query.since is not None:
+        where.append("a.sort_time >= :since")
+        params["since"] = _naive_utc(query.since)
+    if query.until is not None:
+        where.append("a.sort_time < :until")
+        params["until"] = _naive_utc(query.until)
+    if query.section is not None:
+        where.append(
+            "EXISTS (SELECT 1 FROM article_sections s"
+            " WHERE s.article_id = a.id AND s.section = :section)"
+        )
+        params["section"] = query.section
+    if query.order is SearchOrder.RECENT:
+        if position.sort_time is not None:
+            where.append(
+                "(a.sort_time < :after_time OR (a.sort_time = :after_time AND a.id < :after_id))"
+            )
+            params["after_time"] = _naive_utc(position.sort_time)
+            params["after_id"] = position.article_id
+        order = "a.sort_time DESC, a.id DESC"
+    else:
+        order = "article_search.rank, a.id DESC"
+        params["offset"] = position.offset
+    return text(
+        "SELECT a.id, a.sort_time, article_search.rank AS score"
+        " FROM article_search JOIN articles a ON a.id = article_search.rowid"
+        f" WHERE {' AND '.join(where)} ORDER BY {order} LIMIT :limit"
+        + ("" if query.order is SearchOrder.RECENT else " OFFSET :offset")
+    )
+
+
+def _stored_articles(conn: Connection, ids: list[int]) -> dict[int, StoredArticle]:
+    if not ids:
+        return {}
+    rows = conn.execute(
+        select(articles, sources.c.title.label("source_title"))
+        .select_from(articles.outerjoin(sources, articles.c.source_id == sources.c.id))
+        .where(articles.c.id.in_(ids))
+    ).all()
+    labels = sections_of(conn, ids)
+    return {row.id: stored_article_from_row(row, labels.get(row.id, ())) for row in rows}
+
+
+def _marks(conn: Connection, expression: str, ids: list[int]) -> dict[int, tuple[str, str]]:
+    """Highlighted title and snippet for the page's articles only (snippets cost)."""
+    if not ids:
+        return {}
+    placeholders = ", ".join(f":id{n}" for n in range(len(ids)))
+    params: dict[str, object] = {f"id{n}": article_id for n, article_id in enumerate(ids)}
+    params.update(match=expression, open=_OPEN, close=_CLOSE, tokens=SNIPPET_TOKENS)
+    rows = conn.execute(
+        text(
+            "SELECT rowid AS id, highlight(article_search, 0, :open, :close) AS title,"
+            " snippet(article_search, 1, :open, :close, '…', :tokens) AS snippet"
+            f" FROM article_search WHERE article_search MATCH :match AND rowid IN ({placeholders})"
+        ),
+        params,
+    )
+    return {
+        # A marker character already in an article's own text would only mark the wrong
+        # words: marked_html balances them, and the text is escaped either way.
+        int(row.id): (marked_html(row.title or ""), marked_html(row.snippet or ""))
+        for row in rows
+    }
+
+
+def _naive_utc(when: datetime) -> str:
+    # article_search is queried with text SQL, so the comparison has to match how
+    # UTCDateTime stores times: naive UTC in SQLite's "YYYY-MM-DD HH:MM:SS.ffffff" form.
+    aware = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+@dataclass(frozen=True, slots=True)
+class _Position:
+    """Where a page starts: an offset (relevance) or the last article seen (recent)."""
+
+    offset: int = 0
+    sort_time: datetime | None = None
+    article_id: int = 0
+
+    def encode(self, order: SearchOrder) -> str:
+        if order is SearchOrder.RECENT:
+            assert self.sort_time is not None
+            raw = f"t|{self.sort_time.isoformat()}|{self.article_id}"
+        else:
+            raw = f"r|{self.offset}"
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, cursor: str | None, order: SearchOrder) -> _Position:
+        if not cursor:
+            return cls()
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+            kind, *rest = raw.split("|")
+            if kind == "r" and order is SearchOrder.RELEVANCE and len(rest) == 1:
+                return cls(offset=max(0, int(rest[0])))
+            if kind == "t" and order is SearchOrder.RECENT and len(rest) == 2:
+                when = datetime.fromisoformat(rest[0])
+                aware = when if when.tzinfo else when.replace(tzinfo=UTC)
+                return cls(sort_time=aware, article_id=int(rest[1]))
+        except (ValueError, UnicodeDecodeError) as err:
+            raise StoreError(f"store: invalid search cursor {cursor!r}") from err
+        raise StoreError(f"store: invalid search cursor {cursor!r} for order {order.value}")
