@@ -18,6 +18,7 @@ from primenews.store import SearchNotSupportedError, SearchOrder, SearchQuery, S
 from primenews.store.search import marked_html, match_expression, search_articles
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+URL = "https://n.example/a"
 
 
 @pytest.fixture
@@ -63,9 +64,9 @@ def test_title_words_outrank_body_words(store: Store) -> None:
 
 def test_index_follows_revisions_and_source_titles(store: Store) -> None:
     source, _ = store.add_source(Source(url="https://n.example/feed", title="Daily Herald"), NOW)
-    article_id = _save(store, "https://n.example/a", "Budget vote", "Parliament met.", source=source)
+    article_id = _save(store, URL, "Budget vote", "Parliament met.", source=source)
     assert _ids(store, "herald") == [article_id]
-    _save(store, "https://n.example/a", "Budget vote delayed", "Senators walked out.", source=source)
+    _save(store, URL, "Budget vote delayed", "Senators walked out.", source=source)
     assert _ids(store, "senators") == [article_id]
     assert _ids(store, "parliament") == []
     with store.engine.begin() as conn:
@@ -109,8 +110,13 @@ def test_filters_and_recency(store: Store) -> None:
 def test_cursor_pages_return_each_article_once(store: Store, order: SearchOrder) -> None:
     # Groups of five share a time, so the recency cursor has to break ties by id.
     ids = {
-        _save(store, f"https://n.example/{n}", f"Market {n}", "Markets moved " * (n % 4 + 1),
-              minutes_ago=n // 5)  # fmt: skip
+        _save(
+            store,
+            f"https://n.example/{n}",
+            f"Market {n}",
+            "Markets moved " * (n % 4 + 1),
+            minutes_ago=n // 5,
+        )  # fmt: skip
         for n in range(23)
     }
     seen: list[int] = []
