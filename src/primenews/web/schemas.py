@@ -13,6 +13,7 @@ from fastapi import Request
 from pydantic import BaseModel, Field, field_validator
 
 from primenews.domain import FetchOutcome, Source, SourceKind, StoredArticle
+from primenews.store import SearchHit, SearchOrder
 from primenews.web.sanitize import sanitize_html
 
 MAX_URL_LENGTH = 2048
@@ -212,4 +213,35 @@ def source_detail_from(
             )
             for fetch in fetches
         ],
+    )
+
+
+class SearchHitOut(BaseModel):
+    """An article found by a search, with its highlighted title and snippet."""
+
+    article: ArticleSummary
+    score: float = Field(description="bm25 relevance: lower is more relevant")
+    title_html: str = Field(
+        description="The title as HTML: escaped text in which only <mark> elements appear"
+    )
+    snippet_html: str = Field(
+        description="Words around the matches as HTML: escaped text, matches in <mark>, "
+        "cuts marked with …; no other element ever appears"
+    )
+
+
+class SearchResults(BaseModel):
+    query: str
+    order: SearchOrder
+    hits: list[SearchHitOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end")
+
+
+def search_hit_from(hit: SearchHit, request: Request) -> SearchHitOut:
+    """A search hit as an API item."""
+    return SearchHitOut(
+        article=summary_from(hit.article, request),
+        score=hit.score,
+        title_html=hit.title_html,
+        snippet_html=hit.snippet_html,
     )
