@@ -173,6 +173,8 @@ def test_query_language() -> None:
     assert match_expression("NEAR(a, b)") == '"NEAR a" AND "b"'
     assert match_expression("e-mail title:x") == '"e mail" AND "title x"'
     assert match_expression("-only") is None
+    assert match_expression("the market " * 1000) == '"the" AND "market"'
+    assert match_expression(" ".join(f"w{n}" for n in range(100))).count('"') == 2 * 16
     assert match_expression("") is None
 
 

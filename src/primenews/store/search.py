@@ -128,7 +128,9 @@ def match_expression(user_text: str) -> str | None:
         term = '"' + " ".join(words) + '"'
         if match.group(4) is not None and raw.endswith("*") and len(words) == 1:
             term += " *"
-        (unwanted if minus else wanted).append(term)
+        bucket = unwanted if minus else wanted
+        if term not in bucket:  # "the market the market …" is two terms, not a thousand
+            bucket.append(term)
         if len(wanted) + len(unwanted) >= MAX_TERMS:
             break
     if not wanted:  # FTS5 has no "everything except": an exclusion alone finds nothing
