@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -208,3 +209,17 @@ def test_other_databases_say_search_is_not_supported_yet() -> None:
         conn.dialect.name = "postgresql"  # what search_articles dispatches on
         with pytest.raises(SearchNotSupportedError, match="not supported on postgresql"):
             search_articles(conn, SearchQuery(text="x"))
+
+
+def test_relevance_ranks_the_newest_matches_when_there_are_too_many(store: Store) -> None:
+    best = _save(store, "https://n.example/0", "Storm storm storm", "Storm.")
+    others = [_save(store, f"https://n.example/{n}", f"Day {n}", "A storm.") for n in range(1, 8)]
+    query = SearchQuery(text="storm", limit=3)
+    with store.engine.connect() as conn:
+        assert search_articles(conn, query).hits[0].article.id == best
+        windowed = search_articles(conn, query, rank_window=4)
+        assert {hit.article.id for hit in windowed.hits} <= set(others[-4:])
+        assert windowed.next_cursor is not None
+        rest = search_articles(conn, replace(query, cursor=windowed.next_cursor), rank_window=4)
+        seen = [hit.article.id for hit in windowed.hits + rest.hits]
+        assert sorted(seen) == others[-4:] and rest.next_cursor is None

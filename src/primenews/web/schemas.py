@@ -220,7 +220,9 @@ class SearchHitOut(BaseModel):
     """An article found by a search, with its highlighted title and snippet."""
 
     article: ArticleSummary
-    score: float = Field(description="bm25 relevance: lower is more relevant")
+    score: float | None = Field(
+        description="bm25 relevance, lower is more relevant; null when ordered by recency"
+    )
     title_html: str = Field(
         description="The title as HTML: escaped text in which only <mark> elements appear"
     )
