@@ -16,7 +16,7 @@ exclusions, hostile input; with and without filters; both orders; the second
 page) runs once to warm the page cache, then ``--rounds`` times; every run is
 timed around ``Store.search`` (what ``GET /api/v1/search`` calls: SQL,
 snippets, article rows). A second pass times the same queries through the
-ASGI app in-process (parsing, validation, JSON), one round.
+ASGI app in-process (parsing, validation, JSON), ``--rounds`` rounds.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import asyncio
 import csv
 import gzip
 import json
+import os
 import random
 import statistics
 import time
@@ -153,7 +154,7 @@ def time_store(store: Store, rounds: int) -> dict[str, list[float]]:
     return timings
 
 
-async def time_api(store: Store, tmp: Path) -> list[float]:
+async def time_api(store: Store, tmp: Path, rounds: int) -> list[float]:
     config = tmp / "primenews.toml"
     config.write_text("")
     settings = load_settings(config_file=config, environ={}, overrides={"data_dir": str(tmp)})
@@ -162,7 +163,8 @@ async def time_api(store: Store, tmp: Path) -> list[float]:
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://b"
     ) as client:
-        for _, query in QUERIES:
+        await client.get("/api/v1/search", params={"q": "warm"})
+        for _, query in QUERIES * rounds:
             params = {"q": query.text, "order": query.order.value}
             if query.section:
                 params["section"] = query.section
@@ -186,6 +188,8 @@ def main() -> None:
     store = build_store(args.db, args.articles)
     size_mb = sum(p.stat().st_size for p in args.db.parent.glob(args.db.name + "*")) / 1e6
     print(f"store: {store.count_articles():,} articles, {size_mb:,.0f} MB ({args.db})")
+    # The machine is shared: the load says how much of the two cores this run had.
+    print("load average before: " + ", ".join(f"{n:.1f}" for n in os.getloadavg()))
     timings = time_store(store, args.rounds)
     print(f"\n{'query':44} {'p50 ms':>8} {'max ms':>8}")
     for name, runs in timings.items():
@@ -194,9 +198,10 @@ def main() -> None:
     print(f"\nStore.search, {len(every)} runs: p50 {percentile(every, 0.5):.1f} ms, "
           f"p95 {percentile(every, 0.95):.1f} ms, p99 {percentile(every, 0.99):.1f} ms, "
           f"max {max(every):.1f} ms")  # fmt: skip
-    api = asyncio.run(time_api(store, args.db.parent))
+    api = asyncio.run(time_api(store, args.db.parent, args.rounds))
     print(f"GET /api/v1/search in-process, {len(api)} runs: p50 {percentile(api, 0.5):.1f} ms, "
           f"p95 {percentile(api, 0.95):.1f} ms, max {max(api):.1f} ms")  # fmt: skip
+    print("load average after: " + ", ".join(f"{n:.1f}" for n in os.getloadavg()))
     store.close()
 
 
