@@ -4,7 +4,8 @@ A source that keeps publishing is polled more often, a quiet one less, both
 within the configured bounds; a failing one backs off exponentially and
 comes back to its normal rhythm after one success. Publishers' own hints
 (RSS ``<ttl>``, ``Cache-Control: max-age``, ``Retry-After`` — seconds or an
-HTTP date, on an answer or on a 429/503 refusal) are honoured as lower bounds. A little jitter keeps many sources from polling in lock-step.
+HTTP date, on an answer or on a 429/503 refusal) are honoured as lower
+bounds. A little jitter keeps many sources from polling in lock-step.
 """
 
 from __future__ import annotations
