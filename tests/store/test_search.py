@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from sqlalchemy import create_engine
 
 from primenews.domain import Article, Source
 from primenews.errors import StoreError
 from primenews.store import SearchNotSupportedError, SearchOrder, SearchQuery, Store
-from primenews.store.search import marked_html, match_expression, search_articles
+from primenews.store.search import search_articles
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 URL = "https://n.example/a"
@@ -166,41 +163,11 @@ def test_hostile_queries_return_a_list(store: Store, query: str) -> None:
     assert isinstance(page.hits, list)
 
 
-def test_query_language() -> None:
-    assert match_expression("fire smoke") == '"fire" AND "smoke"'
-    assert match_expression('"forest fire" -drill') == '("forest fire") NOT "drill"'
-    assert match_expression("elect*") == '"elect" *'
-    # Punctuation inside a run of text joins its words into a phrase, as in "e-mail".
-    assert match_expression("NEAR(a, b)") == '"NEAR a" AND "b"'
-    assert match_expression("e-mail title:x") == '"e mail" AND "title x"'
-    assert match_expression("-only") is None
-    assert match_expression("the market " * 1000) == '"the" AND "market"'
-    assert match_expression(" ".join(f"w{n}" for n in range(100))).count('"') == 2 * 16
-    assert match_expression("") is None
-
-
 def test_prefix_and_exclusion_find_what_they_say(store: Store) -> None:
     first = _save(store, "https://n.example/1", "Election day", "Voters queued.")
     _save(store, "https://n.example/2", "Elections drill", "A fire drill.")
     assert sorted(_ids(store, "elect*")) == sorted([first, first + 1])
     assert _ids(store, "election -drill") == [first]
-
-
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.text(max_size=200))
-def test_any_text_is_a_valid_fts5_query(user_text: str) -> None:
-    expression = match_expression(user_text)
-    if expression is None:
-        return
-    conn = sqlite3.connect(":memory:")
-    conn.execute("CREATE VIRTUAL TABLE t USING fts5(a, tokenize='porter unicode61')")
-    conn.execute("INSERT INTO t VALUES ('some words here')")
-    conn.execute("SELECT * FROM t WHERE t MATCH ?", (expression,)).fetchall()
-
-
-def test_marked_html_balances_stray_markers() -> None:
-    assert marked_html("a \x02b\x03 <c>") == "a <mark>b</mark> &lt;c&gt;"
-    assert marked_html("\x03x\x02y") == "x<mark>y</mark>"
 
 
 def test_other_databases_say_search_is_not_supported_yet() -> None:

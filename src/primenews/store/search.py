@@ -8,23 +8,16 @@ migration creates, backfills and keeps in step with ``articles`` and
 of search. PostgreSQL will use its own ``tsvector`` search behind the same
 ``search_articles``; until then it raises ``SearchNotSupportedError``.
 
-Users' queries are hostile. They are never handed to FTS5 as written:
-``match_expression`` reads words, ``"quoted phrases"``, ``-excluded`` words
-and ``prefix*`` words out of the text and writes a fresh FTS5 expression in
-which every term is a double-quoted string, so no input (unbalanced quotes,
-``NEAR(``, column filters, ``AND``/``OR``, 10 kB of noise) can be a syntax error.
-
-Snippets and highlighted titles come back as HTML in which only ``<mark>``
-elements appear: the text is escaped here, then marked. That is the one form
-every surface (API, page, feed) uses.
+Users' queries are hostile: ``store.search_query`` reads them into terms and
+writes the FTS5 expression itself, so no input is a syntax error. Snippets
+and highlighted titles come back as HTML in which only ``<mark>`` elements
+appear (``search_query.marked_html``): the one form every surface uses.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import logging
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -36,25 +29,23 @@ from primenews.domain import StoredArticle
 from primenews.errors import StoreError
 from primenews.store.articles import sections_of, stored_article_from_row
 from primenews.store.schema import articles, sources
+from primenews.store.search_query import (
+    MARK_CLOSE,
+    MARK_OPEN,
+    ParsedQuery,
+    fts5_expression,
+    marked_html,
+    parse_query,
+)
 
 logger = logging.getLogger(__name__)
 
-MAX_TERMS = 16  # more words than this narrow nothing a reader meant and slow FTS5 down
-MAX_TERM_CHARS = 64
 MAX_OFFSET = 1000  # relevance pages go this deep; past it, refine the query
 MAX_LIMIT = 100
 # bm25 weights per column (title, text, source title): a word in the title counts 5x.
 BM25_WEIGHTS = (5.0, 1.0, 2.0)
 SNIPPET_TOKENS = 24
 RANK_WINDOW = 10_000  # relevance ranks at most this many of the newest matches
-# Markers FTS5 puts around matches; control characters, removed from the text before marking.
-_OPEN, _CLOSE = "\x02", "\x03"
-
-# A quoted phrase, or a run of anything but space and quote; an optional "-" excludes,
-# a trailing "*" asks for a prefix.
-_PIECE = re.compile(r'(-?)"([^"]*)"?|(-?)([^\s"]+)')
-_WORD = re.compile(r"\w+")
-_PREFIX = " *"  # after a quoted term: words starting with it
 
 
 class SearchOrder(StrEnum):
@@ -116,60 +107,6 @@ def search_articles(
     return _sqlite_search(conn, query, rank_window)
 
 
-# The query language
-
-
-def match_expression(user_text: str) -> str | None:
-    """An FTS5 MATCH expression for what a reader typed, or None when nothing is searchable.
-
-    Words are ANDed; ``"a phrase"`` matches those words in order; ``-word`` or
-    ``-"a phrase"`` excludes; ``word*`` matches words starting with it. Everything
-    else (operators, brackets, colons) is treated as the words it contains.
-    """
-    wanted: list[str] = []
-    unwanted: list[str] = []
-    for match in _PIECE.finditer(user_text):
-        minus = bool(match.group(1) or match.group(3))
-        raw = match.group(2) if match.group(2) is not None else match.group(4)
-        words = [word[:MAX_TERM_CHARS] for word in _WORD.findall(raw)]
-        if not words:
-            continue
-        term = '"' + " ".join(words) + '"'
-        if match.group(4) is not None and raw.endswith("*") and len(words) == 1:
-            term += _PREFIX
-        bucket = unwanted if minus else wanted
-        if term not in bucket:  # "the market the market …" is two terms, not a thousand
-            bucket.append(term)
-        if len(wanted) + len(unwanted) >= MAX_TERMS:
-            break
-    if not wanted:  # FTS5 has no "everything except": an exclusion alone finds nothing
-        return None
-    expression = " AND ".join(wanted)
-    for term in unwanted:
-        expression = f"({expression}) NOT {term}"
-    return expression
-
-
-def marked_html(marked: str) -> str:
-    """Text with FTS5's match markers as HTML: the text escaped, matches in ``<mark>``."""
-    out: list[str] = []
-    inside = False
-    for part in re.split(f"([{_OPEN}{_CLOSE}])", marked):
-        if part == _OPEN:
-            if not inside:
-                out.append("<mark>")
-            inside = True
-        elif part == _CLOSE:
-            if inside:
-                out.append("</mark>")
-            inside = False
-        else:
-            out.append(html.escape(part, quote=False))
-    if inside:
-        out.append("</mark>")
-    return "".join(out).replace("<mark></mark>", "")
-
-
 # SQLite: the FTS5 index and how it is kept in step
 
 _SQLITE_DDL = (
@@ -220,7 +157,8 @@ def create_search_index(conn: Connection) -> None:
 
 
 def _sqlite_search(conn: Connection, query: SearchQuery, rank_window: int) -> SearchPage:
-    expression = match_expression(query.text)
+    parsed = parse_query(query.text)
+    expression = fts5_expression(parsed)
     limit = max(1, min(query.limit, MAX_LIMIT))
     position = _Position.decode(query.cursor, query.order)
     if expression is None or position.offset > MAX_OFFSET:
@@ -233,7 +171,7 @@ def _sqlite_search(conn: Connection, query: SearchQuery, rank_window: int) -> Se
     page = rows[:limit]
     ids = [int(row.id) for row in page]
     found = _stored_articles(conn, ids)
-    marks = _marks(conn, expression, ids)
+    marks = _marks(conn, parsed, expression, ids)
     hits = [
         SearchHit(found[row.id], row.score, *marks[row.id])
         for row in page
@@ -357,7 +295,9 @@ def _stored_articles(conn: Connection, ids: list[int]) -> dict[int, StoredArticl
     return {row.id: stored_article_from_row(row, labels.get(row.id, ())) for row in rows}
 
 
-def _marks(conn: Connection, expression: str, ids: list[int]) -> dict[int, tuple[str, str]]:
+def _marks(
+    conn: Connection, parsed: ParsedQuery, expression: str, ids: list[int]
+) -> dict[int, tuple[str, str]]:
     """Highlighted title and snippet of the page's articles only.
 
     No ``rank`` here: bm25 counts every match's documents again for each id looked up.
@@ -366,9 +306,9 @@ def _marks(conn: Connection, expression: str, ids: list[int]) -> dict[int, tuple
         return {}
     placeholders = ", ".join(f":id{n}" for n in range(len(ids)))
     params: dict[str, object] = {f"id{n}": article_id for n, article_id in enumerate(ids)}
-    params.update(match=expression, open=_OPEN, close=_CLOSE, tokens=SNIPPET_TOKENS)
+    params.update(match=expression, open=MARK_OPEN, close=MARK_CLOSE, tokens=SNIPPET_TOKENS)
     wanted = f"rowid IN ({placeholders})"
-    if _PREFIX in expression:
+    if any(term.prefix for term in parsed.wanted + parsed.unwanted):
         # Each id looked up expands the prefix again (~3 ms each); one walk over the ids'
         # range, testing each against the set, expands it once.
         params.update(low=min(ids), high=max(ids))
