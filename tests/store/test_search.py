@@ -13,7 +13,7 @@ from sqlalchemy import create_engine
 from primenews.domain import Article, Source
 from primenews.errors import StoreError
 from primenews.store import SearchNotSupportedError, SearchOrder, SearchQuery, Store
-from primenews.store.search import search_articles
+from primenews.store.search import MAX_OFFSET, _Position, search_articles
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 URL = "https://n.example/a"
@@ -190,3 +190,11 @@ def test_relevance_ranks_the_newest_matches_when_there_are_too_many(store: Store
         rest = search_articles(conn, replace(query, cursor=windowed.next_cursor), rank_window=4)
         seen = [hit.article.id for hit in windowed.hits + rest.hits]
         assert sorted(seen) == others[-4:] and rest.next_cursor is None
+
+
+def test_relevance_pages_stop_at_the_deepest_offset(store: Store) -> None:
+    for n in range(5):
+        _save(store, f"https://n.example/{n}", "Tide", "Tide.")
+    too_deep = _Position(offset=MAX_OFFSET + 1).encode(SearchOrder.RELEVANCE)
+    page = store.search(SearchQuery(text="tide", limit=2, cursor=too_deep))
+    assert page.hits == [] and page.next_cursor is None

@@ -183,7 +183,7 @@ def _sqlite_search(conn: Connection, query: SearchQuery, rank_window: int) -> Se
         if query.order is SearchOrder.RECENT:
             last_time = datetime.fromisoformat(str(last.sort_time)).replace(tzinfo=UTC)
             next_cursor = _Position(0, last_time, int(last.id)).encode(query.order)
-        else:
+        elif position.offset + limit <= MAX_OFFSET:  # no cursor to a page that cannot come
             next_cursor = _Position(position.offset + limit).encode(query.order)
     return SearchPage(hits, next_cursor)
 
