@@ -256,7 +256,7 @@ def sources_export(ctx: click.Context, output: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
 @click.pass_context
 def sources_list(ctx: click.Context, as_json: bool) -> None:
-    """Show each source with its last fetch, status, last error and next poll."""
+    """Show each source with its last fetch, status or error, error streak, interval, next poll."""
     store = _open_store(_settings(ctx))
     counts = store.article_counts_by_source()
     for source in store.list_sources():
@@ -266,9 +266,11 @@ def sources_list(ctx: click.Context, as_json: bool) -> None:
             click.echo(json.dumps(row, ensure_ascii=False))
             continue
         status = source.last_error or (str(source.last_status) if source.last_status else "never")
+        interval = f"{source.poll_interval_minutes:.0f}m" if source.poll_interval_minutes else "-"
         click.echo(
             f"{source.id}\t{source.kind}\t{source.url}\tlast={row['last_fetched'] or '-'}\t"
-            f"status={status}\tnext={row['next_due'] or '-'}\tarticles={row['articles']}"
+            f"status={status}\terrors={source.error_count}\tevery={interval}\t"
+            f"next={row['next_due'] or '-'}\tarticles={row['articles']}"
         )
 
 

@@ -273,7 +273,7 @@ def _add_urls(conn: Connection, article_id: int, urls: Iterable[str]) -> None:
 ORIGINAL = articles.alias("original")
 WITH_ORIGINAL = and_(ORIGINAL.c.id == duplicates.c.original_id, duplicates.c.kind == "exact")
 
-_ARTICLE_COLUMNS = (
+ARTICLE_COLUMNS = (
     articles,
     sources.c.title.label("source_title"),
     story_members.c.story_id,
@@ -282,7 +282,7 @@ _ARTICLE_COLUMNS = (
     ORIGINAL.c.html.label("original_html"),
 )
 # Articles with their source, story and the original they copy (if any).
-_ARTICLE_FROM = (
+ARTICLE_FROM = (
     articles.outerjoin(sources, articles.c.source_id == sources.c.id)
     .outerjoin(story_members, story_members.c.article_id == articles.c.id)
     .outerjoin(duplicates, duplicates.c.article_id == articles.c.id)
@@ -292,7 +292,7 @@ _ARTICLE_FROM = (
 
 def get_article(conn: Connection, article_id: int) -> StoredArticle | None:
     row = conn.execute(
-        select(*_ARTICLE_COLUMNS).select_from(_ARTICLE_FROM).where(articles.c.id == article_id)
+        select(*ARTICLE_COLUMNS).select_from(ARTICLE_FROM).where(articles.c.id == article_id)
     ).first()
     if row is None:
         return None
@@ -328,7 +328,7 @@ def list_articles(
     Returns:
         The page of articles and the cursor of the next page (None at the end).
     """
-    query = select(*_ARTICLE_COLUMNS).select_from(_ARTICLE_FROM)
+    query = select(*ARTICLE_COLUMNS).select_from(ARTICLE_FROM)
     if source_id is not None:
         query = query.where(articles.c.source_id == source_id)
     if since is not None:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, select
 
 from primenews.store import schema
+from primenews.store.search import create_search_index
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("0001_initial", _initial),
     ("0002_article_sections", _article_sections),
     ("0003_stories", _stories),
+    ("0006_search", create_search_index),  # FTS5 index + triggers on SQLite; see store/search.py
     ("0007_article_checks", _article_checks),
     ("0008_site_boilerplate", _site_boilerplate),
     ("0009_rewrites", _rewrites),

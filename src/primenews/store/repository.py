@@ -31,6 +31,7 @@ from primenews.store.articles import Revision, SaveResult
 from primenews.store.boilerplate import SiteArticle
 from primenews.store.checks import DueCheck
 from primenews.store.migrations import apply_migrations
+from primenews.store.search import SearchPage, SearchQuery, search_articles
 from primenews.store.sources import PollState
 from primenews.store.stories import StoryArticle
 from primenews.stories.cluster import Merge
@@ -367,3 +368,10 @@ class Store:
         with self.engine.begin() as conn:
             for article_id, text, html in cleaned:
                 boilerplate_sql.replace_text(conn, article_id, text, html, content_hash(text))
+
+    # Search
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        """Articles matching a reader's query (see ``store.search``)."""
+        with self.engine.connect() as conn:
+            return search_articles(conn, query)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from primenews.domain import FetchOutcome, Source, SourceKind, StoredArticle, StoredStory
 from primenews.revisions import RevisionDiff, successive_diffs
+from primenews.store import SearchHit, SearchOrder
 from primenews.store.articles import Revision
 from primenews.store.stories import StoryArticle
 from primenews.web.sanitize import sanitize_html
@@ -474,4 +475,37 @@ def _diff_out(diff: RevisionDiff) -> RevisionDiffOut:
         changed=[Change(before=a, after=b) for a, b in diff.changed],
         figures=[Change(before=a, after=b) for a, b in diff.figures],
         corrections=list(diff.corrections),
+    )
+
+
+class SearchHitOut(BaseModel):
+    """An article found by a search, with its highlighted title and snippet."""
+
+    article: ArticleSummary
+    score: float | None = Field(
+        description="bm25 relevance, lower is more relevant; null when ordered by recency"
+    )
+    title_html: str = Field(
+        description="The title as HTML: escaped text in which only <mark> elements appear"
+    )
+    snippet_html: str = Field(
+        description="Words around the matches as HTML: escaped text, matches in <mark>, "
+        "cuts marked with …; no other element ever appears"
+    )
+
+
+class SearchResults(BaseModel):
+    query: str
+    order: SearchOrder
+    hits: list[SearchHitOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end")
+
+
+def search_hit_from(hit: SearchHit, request: Request) -> SearchHitOut:
+    """A search hit as an API item."""
+    return SearchHitOut(
+        article=summary_from(hit.article, request),
+        score=hit.score,
+        title_html=hit.title_html,
+        snippet_html=hit.snippet_html,
     )

@@ -57,6 +57,7 @@ class SourceReport:
     revised: int = 0
     failed_pages: int = 0
     elapsed_ms: float = 0.0
+    retry_after_seconds: float | None = None  # a refusal's Retry-After
 
 
 @dataclass(slots=True)
@@ -130,6 +131,7 @@ class Poller:
         except (FetchError, ParseError) as err:
             report.error = str(err)
             report.status = getattr(err, "status", None) or report.status
+            report.retry_after_seconds = getattr(err, "retry_after_seconds", None)
         except Exception as err:  # a bug: log it with its traceback, record it, go on
             logger.exception("poll of %s failed", source.url, extra={"source_id": source.id})
             report.error = f"internal error: {type(err).__name__}: {err}"
@@ -242,6 +244,7 @@ class Poller:
             error_count=error_count,
             ttl_minutes=feed.ttl_minutes if feed else None,
             headers=dict(page.headers) if page else None,
+            retry_after_seconds=report.retry_after_seconds,
         )
         next_due, interval = next_poll(
             source.poll_interval_minutes, result, self.clock(), self.options.schedule, self.rng
