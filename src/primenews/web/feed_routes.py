@@ -3,6 +3,8 @@
 The scheme, one address per list and format (``{fmt}`` is ``atom``, ``rss`` or ``json``)::
 
     /feeds/latest.{fmt}                 the front page's latest articles
+    /feeds/stories.{fmt}                the front page's top stories (one item a story)
+    /feeds/story/{id}.{fmt}             one story's coverage, article by article
     /feeds/section/{name}.{fmt}         a section page (world, politics, …)
     /feeds/source/{id}.{fmt}            one source's articles
     /feeds/search.{fmt}?q=…             a saved search, newest first (section=, source= too)
@@ -16,16 +18,16 @@ which feeds to announce with ``<link rel="alternate">``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 
-from primenews.domain import StoredArticle
+from primenews.domain import StoredArticle, StoredStory
 from primenews.store import SearchNotSupportedError, SearchOrder, SearchQuery
-from primenews.web.deps import SECTIONS, StoreDep
+from primenews.web.deps import SECTIONS, RankingsDep, StoreDep
 from primenews.web.feeds import (
     FeedFormat,
     FeedItem,
@@ -50,6 +52,31 @@ def latest_feed(request: Request, store: StoreDep, fmt: str) -> Response:
     """The latest articles, as on the front page."""
     articles, _ = store.list_articles(limit=FEED_SIZE)
     meta = _meta(request, f"{SITE}: latest news", str(request.url_for("front_page")))
+    return feed_response(request, meta, _items(request, articles), _format(fmt))
+
+
+@router.get("/feeds/stories.{fmt}", name="feed_stories")
+def stories_feed(request: Request, rankings: RankingsDep, fmt: str) -> Response:
+    """The top stories, as on the front page; an item is updated when its story grows."""
+    top = rankings.top(datetime.now(UTC), limit=FEED_SIZE)
+    meta = _meta(request, f"{SITE}: top stories", str(request.url_for("front_page")))
+    items = [story_item_from(item.story, request) for item in top]
+    return feed_response(request, meta, items, _format(fmt))
+
+
+@router.get("/feeds/story/{story_id}.{fmt}", name="feed_story")
+def story_feed(
+    request: Request, store: StoreDep, story_id: Annotated[int, Path(ge=1)], fmt: str
+) -> Response:
+    """Every article of one story, newest first: follow an event as it develops."""
+    story = store.get_story(story_id)
+    if story is None or story.merged_into is not None:
+        raise HTTPException(404, f"There is no story {story_id}.")
+    members = store.story_articles(story_id)
+    ids = [m.article_id for m in reversed(members) if m.duplicate_of is None][:FEED_SIZE]
+    articles = [a for a in map(store.get_article, ids) if a is not None]
+    page = str(request.url_for("story_page", story_id=story_id))
+    meta = _meta(request, f"{SITE}: {story.headline}", page)
     return feed_response(request, meta, _items(request, articles), _format(fmt))
 
 
@@ -180,6 +207,22 @@ def feed_item_from(stored: StoredArticle, request: Request) -> FeedItem:
     )
 
 
+def story_item_from(story: StoredStory, request: Request) -> FeedItem:
+    """A story as a feed item: its page, headline and size; updated when it gains articles."""
+    page = str(request.url_for("story_page", story_id=story.id))
+    articles = f"{story.article_count} article{'s' if story.article_count != 1 else ''}"
+    outlets = f"{story.outlet_count} outlet{'s' if story.outlet_count != 1 else ''}"
+    return FeedItem(
+        id=page,
+        title=story.headline,
+        url=page,
+        published=story.first_seen,
+        updated=max(story.first_seen, story.last_seen),
+        summary=f"{articles} from {outlets}.",
+        tags=story.sections,
+    )
+
+
 def feed_links(request: Request) -> list[dict[str, str]]:
     """The feeds a page announces in its head: its own list's, then the site's latest.
 
@@ -192,6 +235,10 @@ def feed_links(request: Request) -> list[dict[str, str]]:
     elif path.strip("/") in SECTIONS:
         name = path.strip("/")
         own.append((name.capitalize(), f"/feeds/section/{name}", ""))
+    elif path.startswith("/story/") and path.removeprefix("/story/").isdigit():
+        own.append(("This story", f"/feeds/story/{path.removeprefix('/story/')}", ""))
+    elif path == "/" and not params:
+        own.append(("Top stories", "/feeds/stories", ""))
     elif path == "/search" and params.get("q", "").strip():
         query = urlencode({"q": params["q"]})
         own.append((f"Search: {params['q'][:80]}", "/feeds/search", "?" + query))
