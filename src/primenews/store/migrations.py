@@ -38,9 +38,20 @@ def _article_sections(conn: Connection) -> None:
     schema.article_sections.create(conn)
 
 
+def _insights(conn: Connection) -> None:
+    for table in (
+        schema.entities,
+        schema.entity_aliases,
+        schema.article_entities,
+        schema.article_insights,
+    ):
+        table.create(conn)
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("0001_initial", _initial),
     ("0002_article_sections", _article_sections),
+    ("0004_insights", _insights),  # 0003_stories lands in parallel; the lead orders them
 )
 
 
