@@ -24,7 +24,6 @@ from primenews.config import SETTINGS, Settings, dump_settings, load_settings, s
 from primenews.domain import Article, SourceKind
 from primenews.errors import ConfigError, ParseError, PrimeNewsError
 from primenews.store import Store
-from primenews.worker.local import ExtractPool, worker_count
 from primenews.worker.poller import SourceReport
 
 
@@ -337,7 +336,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...]) -> None:
             yield from iter_archive(Path(path))
 
     started = time.perf_counter()
-    extractor = ExtractPool(worker_count(settings.extract_workers))
+    extractor = service.extract_pool(settings)
     try:
         with click.progressbar(
             length=total, label="Ingesting", file=sys.stderr, show_pos=True

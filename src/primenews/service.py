@@ -22,6 +22,7 @@ from primenews.errors import ExtractError
 from primenews.ingest.fetch import Fetcher, FetchOptions
 from primenews.ingest.schedule import ScheduleOptions
 from primenews.store import SaveStatus, Store
+from primenews.worker.enrichment import enrich_saved
 from primenews.worker.local import ExtractPool, StoreWriter, worker_count
 from primenews.worker.poller import Poller, PollOptions, SourceReport
 
@@ -48,15 +49,22 @@ def poll_options(settings: Settings) -> PollOptions:
     )
 
 
+def extract_pool(settings: Settings, processes: int | None = None) -> ExtractPool:
+    """The worker pool for extraction and (when ``insights_enabled``) insights."""
+    return ExtractPool(
+        worker_count(settings.extract_workers) if processes is None else processes,
+        insights=settings.insights_enabled,
+        registry_url=settings.database_url,
+    )
+
+
 @contextlib.asynccontextmanager
 async def running_poller(
     settings: Settings, store: Store, *, processes: int | None = None
 ) -> AsyncIterator[Poller]:
     """A poller with its fetcher and extract pool, all closed on exit."""
     fetcher = Fetcher(FetchOptions.from_settings(settings))
-    extractor = ExtractPool(
-        worker_count(settings.extract_workers) if processes is None else processes
-    )
+    extractor = extract_pool(settings, processes)
     poller = Poller(store, fetcher, extractor, poll_options(settings))
     try:
         yield poller
@@ -209,6 +217,7 @@ async def ingest_pages(
                 fetched_at=page.fetched_at,
             )
             _count(report, result.status)
+            await enrich_saved(store, writer, extractor, processed.article, result, _utc_now)
         except ExtractError as err:
             report.failed += 1
             report.errors.append(f"{page.url}: {err}")
@@ -227,6 +236,10 @@ async def ingest_pages(
     finally:
         writer.close()
     return report
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _count(report: IngestReport, status: SaveStatus) -> None:

@@ -244,7 +244,8 @@ async def test_health(
 async def test_openapi_schema_describes_the_api(app: FastAPI, client: httpx.AsyncClient) -> None:
     schema = (await client.get("/api/openapi.json")).json()
     assert {"/api/v1/articles", "/api/v1/articles/{article_id}", "/api/v1/sources",
-            "/api/v1/sources/{source_id}", "/api/v1/health"} == set(schema["paths"])  # fmt: skip
+            "/api/v1/sources/{source_id}", "/api/v1/health",
+            "/api/v1/entities", "/api/v1/entities/{entity_id}"} == set(schema["paths"])  # fmt: skip
     components = schema["components"]["schemas"]
     assert SUMMARY_FIELDS <= set(components["ArticleSummary"]["properties"])
     assert set(components["ErrorBody"]["properties"]) == {"ok", "status", "error", "errors"}

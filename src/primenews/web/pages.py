@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from markupsafe import Markup
 
 from primenews.domain import StoredArticle
+from primenews.store.insights import ArticleInsights
 from primenews.web.deps import SECTIONS, CursorDep, StoreDep, TemplatesDep
 from primenews.web.sanitize import sanitize_html, text_paragraphs
 
@@ -67,18 +68,30 @@ def article_page(
     stored = store.get_article(article_id)
     if stored is None:
         raise HTTPException(404, "There is no article with this address.")
-    return templates.TemplateResponse(request, "article.html", article_context(stored))
+    insights = store.get_article_insights(article_id)
+    return templates.TemplateResponse(request, "article.html", article_context(stored, insights))
 
 
-def article_context(stored: StoredArticle) -> dict[str, Any]:
-    """What article.html shows: the body as sanitised HTML, or else as text paragraphs."""
+def article_context(
+    stored: StoredArticle, insights: ArticleInsights | None = None
+) -> dict[str, Any]:
+    """What article.html shows: the body as sanitised HTML, or else as text paragraphs.
+
+    With its insights: entities, figures, quotes with their speakers' entities,
+    the timeline and the summary (an enrichment error shows nothing of them).
+    """
     article = stored.article
     body_html = sanitize_html(article.html, base_url=article.url) if article.html else ""
+    shown = insights if insights is not None and insights.error is None else None
     return {
         "stored": stored,
         "article": article,
         "body_html": Markup(body_html) if body_html.strip() else None,
         "paragraphs": [] if body_html.strip() else text_paragraphs(article.text),
+        "insights": shown,
+        "speaker_ids": {q.speaker_key: shown.entity_id(q.speaker_key) for q in shown.quotes}
+        if shown
+        else {},
     }
 
 

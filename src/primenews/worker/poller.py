@@ -21,6 +21,7 @@ from primenews.ingest.fetch import Fetcher
 from primenews.ingest.schedule import PollResult, ScheduleOptions, next_poll
 from primenews.pipeline import read_listing, select_entries
 from primenews.store import PollState, SaveStatus, Store
+from primenews.worker.enrichment import enrich_saved
 from primenews.worker.local import ExtractPool, StoreWriter
 
 logger = logging.getLogger(__name__)
@@ -198,6 +199,9 @@ class Poller:
             report.new += 1
         elif result.status is SaveStatus.REVISED:
             report.revised += 1
+        await enrich_saved(
+            self.store, self.writer, self.extractor, processed.article, result, self.clock
+        )
 
     async def _record(
         self,
