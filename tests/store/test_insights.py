@@ -221,3 +221,33 @@ def test_misspelt_name_in_a_second_article_joins_the_first(store: Store) -> None
     people = store.list_entities(kind=EntityKind.PERSON)[0]
     assert [(e.name, e.article_count) for e in people] == [("Gerardo Werthein", 2)]
     assert "Gerardo Werhein" in store.entity_aliases(people[0].id)
+
+
+def test_a_name_another_article_stored_as_an_alias_joins_that_entity(store: Store) -> None:
+    """Enriched at once, the second article did not know the first's entity: the writer maps it."""
+    first, revision = _save(store, 1)
+    oas = _entity("Organization of American States", EntityKind.ORGANIZATION, aliases=("OAS",))
+    store.save_insights(first, revision, _insights(oas), NOW)
+    second, revision = _save(store, 2)
+    short = _entity("OAS", EntityKind.ORGANIZATION, 2)
+    quote = Quote("We call for calm", 0, 5, "OAS", short.key)
+    store.save_insights(second, revision, _insights(short, quotes=(quote,)), NOW)
+    [entity] = store.list_entities()[0]
+    assert (entity.name, entity.article_count, entity.mention_count) == (
+        "Organization of American States",
+        2,
+        3,
+    )
+    stored = store.get_article_insights(second)
+    assert stored is not None and stored.quotes[0].speaker_key == oas.key
+    assert stored.entity_id(stored.quotes[0].speaker_key) == entity.id
+
+
+def test_a_place_gets_its_coordinates_once_an_article_has_them(store: Store) -> None:
+    first, revision = _save(store, 1)
+    store.save_insights(first, revision, _insights(_entity("Caracas", EntityKind.PLACE)), NOW)
+    assert store.list_entities()[0][0].place is None
+    second, revision = _save(store, 2)
+    placed = _entity("Caracas", EntityKind.PLACE, place=CARACAS)
+    store.save_insights(second, revision, _insights(placed), NOW)
+    assert store.list_entities()[0][0].place == CARACAS

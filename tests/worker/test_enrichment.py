@@ -160,3 +160,24 @@ def test_insights_can_be_switched_off(tmp_path: Path) -> None:
         assert store.get_article_insights(1) is None
     finally:
         store.close()
+
+
+def test_an_article_in_another_language_gets_a_summary_only(
+    settings: Settings, store: Store
+) -> None:
+    spanish = (
+        "<html lang='es'><head><title>Liberan a 103 detenidos</title></head><body><article>"
+        "<h1>Liberan a 103 detenidos tras las elecciones</h1>"
+        + "".join(
+            f"<p>El gobierno de Venezuela anunció el jueves la liberación de {n} personas "
+            "detenidas durante las protestas, según la fiscalía, que no dio más detalles.</p>"
+            for n in (103, 40, 12)
+        )
+        + "</article></body></html>"
+    ).encode()
+    page = _page("https://noticias.example/liberan", spanish)
+    _ingest(store, service.extract_pool(settings, processes=0), [page])
+    stored = store.get_article_insights(1)
+    assert stored is not None and stored.error is None
+    assert stored.language == "es" and stored.summary
+    assert (stored.entities, stored.figures, stored.quotes) == ((), (), ())

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Engine,
     Row,
     and_,
+    bindparam,
     delete,
     func,
     literal,
@@ -55,7 +56,6 @@ from primenews.store.schema import (
     entity_aliases,
     sources,
 )
-from primenews.store.sources import inserted_id
 
 EntitySort = Literal["mentions", "recent"]
 CANDIDATE_ROWS = 200  # names sharing a word read per lookup, before fuzzy ranking
@@ -123,6 +123,9 @@ def save_insights(
 ) -> bool:
     """Replace the article's insights with ``insights``; new entities and aliases are added.
 
+    A handful of set-wise statements per article whatever its number of
+    entities: the single writer runs this for every article.
+
     Returns:
         False (and nothing written) when the article is gone or has moved on
         to a later revision than the one enriched.
@@ -133,14 +136,12 @@ def save_insights(
     if row is None or row.revision != revision:
         return False
     _forget_entities(conn, article_id)
-    keys: dict[str, str] = {}  # the stage's key -> the key stored (they differ after a race)
-    for entity in insights.entities:
-        entity_id, stored_key = _entity_id(conn, entity, row.sort_time)
-        keys[entity.key] = stored_key
-        _add_aliases(conn, entity_id, entity)
-        _link(conn, article_id, entity_id, entity, row.sort_time)
+    stored = _entity_ids(conn, insights.entities, row.sort_time)
+    _add_aliases(conn, insights.entities, stored)
+    _link(conn, article_id, insights.entities, stored, row.sort_time)
     quotes = [
-        replace(q, speaker_key=keys.get(q.speaker_key, q.speaker_key)) for q in insights.quotes
+        replace(q, speaker_key=stored[q.speaker_key][1]) if q.speaker_key in stored else q
+        for q in insights.quotes
     ]
     details = {
         "figures": [figure_record(f) for f in insights.figures],
@@ -184,6 +185,17 @@ def _put_row(conn: Connection, article_id: int, **values: Any) -> None:
     conn.execute(article_insights.insert().values(article_id=article_id, **values))
 
 
+# Bind names for executemany updates (SQLAlchemy keeps column names for SET values).
+_ADD_COUNTS = (
+    update(entities)
+    .where(entities.c.id == bindparam("b_id"))
+    .values(
+        mention_count=entities.c.mention_count + bindparam("b_mentions"),
+        article_count=entities.c.article_count + bindparam("b_articles"),
+    )
+)
+
+
 def _forget_entities(conn: Connection, article_id: int) -> None:
     """Take the article's mentions back from its entities' counts, then unlink them."""
     old = conn.execute(
@@ -191,53 +203,80 @@ def _forget_entities(conn: Connection, article_id: int) -> None:
             article_entities.c.article_id == article_id
         )
     ).all()
-    for entity_id, mentions in old:
-        conn.execute(
-            update(entities)
-            .where(entities.c.id == entity_id)
-            .values(
-                mention_count=entities.c.mention_count - mentions,
-                article_count=entities.c.article_count - 1,
-            )
-        )
+    if not old:
+        return
+    conn.execute(_ADD_COUNTS, [{"b_id": e, "b_mentions": -m, "b_articles": -1} for e, m in old])
     conn.execute(delete(article_entities).where(article_entities.c.article_id == article_id))
 
 
-def _entity_id(conn: Connection, entity: Entity, seen: datetime) -> tuple[int, str]:
-    row = conn.execute(
-        select(entities.c.id, entities.c.key).where(entities.c.key == entity.key)
-    ).first()
-    if row is None:
-        # Two workers may meet one new name at once: the first stored wins, by name or alias.
-        row = conn.execute(
-            select(entities.c.id, entities.c.key)
-            .join(entity_aliases, entity_aliases.c.entity_id == entities.c.id)
-            .where(
-                entity_aliases.c.kind == entity.kind.value,
-                entity_aliases.c.name_key == normalise_name(entity.name),
-            )
-        ).first()
-    if row is not None:
-        if entity.place is not None:
-            conn.execute(
-                update(entities)
-                .where(entities.c.id == row.id, entities.c.country_code.is_(None))
-                .values(**_place_values(entity.place))
-            )
-        return int(row.id), str(row.key)
-    result = conn.execute(
-        entities.insert().values(
-            key=entity.key,
-            name=entity.name,
-            kind=entity.kind.value,
-            first_seen=seen,
-            last_seen=seen,
-            mention_count=0,
-            article_count=0,
-            **(_place_values(entity.place) if entity.place else {}),
+def _entity_ids(
+    conn: Connection, named: Sequence[Entity], seen: datetime
+) -> dict[str, tuple[int, str]]:
+    """The stored id and key of each entity (by the stage's key), adding the new ones."""
+    if not named:
+        return {}
+    rows = conn.execute(
+        select(entities.c.id, entities.c.key).where(
+            entities.c.key.in_(sorted({e.key for e in named}))
         )
     )
-    return inserted_id(result), entity.key
+    stored = {row.key: (int(row.id), str(row.key)) for row in rows}
+    missing = [e for e in named if e.key not in stored]
+    new_keys: set[str] = set()
+    if missing:
+        # Two workers may meet one new name at once: the first stored wins, by name or alias.
+        spelled = _alias_owners(conn, [(e.kind, normalise_name(e.name)) for e in missing])
+        for entity in missing:
+            owner = spelled.get((entity.kind.value, normalise_name(entity.name)))
+            if owner is not None:
+                stored[entity.key] = owner
+        new = {e.key: e for e in missing if e.key not in stored}
+        new_keys = set(new)
+        if new:
+            conn.execute(entities.insert(), [_new_entity(e, seen) for e in new.values()])
+            rows = conn.execute(
+                select(entities.c.id, entities.c.key).where(entities.c.key.in_(list(new)))
+            )
+            stored.update({row.key: (int(row.id), str(row.key)) for row in rows})
+    placed = [  # the new ones got theirs on insert
+        {"b_id": stored[e.key][0], **{f"b_{k}": v for k, v in _place_values(e.place).items()}}
+        for e in named
+        if e.place is not None and e.key not in new_keys
+    ]
+    if placed:  # a place first stored without coordinates gets them once a later article has them
+        conn.execute(
+            update(entities)
+            .where(entities.c.id == bindparam("b_id"), entities.c.country_code.is_(None))
+            .values({column: bindparam(f"b_{column}") for column in _PLACE_COLUMNS}),
+            placed,
+        )
+    return stored
+
+
+_PLACE_COLUMNS = (
+    "place_name",
+    "feature",
+    "country_code",
+    "country",
+    "latitude",
+    "longitude",
+    "population",
+    "geonameid",
+)
+
+
+def _new_entity(entity: Entity, seen: datetime) -> dict[str, Any]:
+    place = _place_values(entity.place) if entity.place else dict.fromkeys(_PLACE_COLUMNS)
+    return {
+        "key": entity.key,
+        "name": entity.name,
+        "kind": entity.kind.value,
+        "first_seen": seen,
+        "last_seen": seen,
+        "mention_count": 0,
+        "article_count": 0,
+        **place,
+    }
 
 
 def _place_values(place: Place) -> dict[str, Any]:
@@ -253,63 +292,80 @@ def _place_values(place: Place) -> dict[str, Any]:
     }
 
 
-def _add_aliases(conn: Connection, entity_id: int, entity: Entity) -> None:
-    for name in dict.fromkeys((entity.name, *entity.aliases)):
-        name_key = normalise_name(name)
-        if not name_key:
-            continue
-        taken = conn.execute(
-            select(entity_aliases.c.entity_id).where(
-                entity_aliases.c.kind == entity.kind.value, entity_aliases.c.name_key == name_key
-            )
-        ).first()
-        if taken is None:  # a spelling belongs to the entity that used it first
-            words = name_key.split()
-            conn.execute(
-                entity_aliases.insert().values(
-                    kind=entity.kind.value,
-                    name_key=name_key,
-                    name=name,
-                    entity_id=entity_id,
-                    first_word=words[0],
-                    last_word=words[-1],
+def _alias_owners(
+    conn: Connection, spellings: Sequence[tuple[EntityKind, str]]
+) -> dict[tuple[str, str], tuple[int, str]]:
+    """(kind, name_key) -> (entity id, key) for the spellings already taken."""
+    rows = conn.execute(
+        select(entity_aliases.c.kind, entity_aliases.c.name_key, entities.c.id, entities.c.key)
+        .join(entities, entities.c.id == entity_aliases.c.entity_id)
+        .where(entity_aliases.c.name_key.in_(sorted({name_key for _kind, name_key in spellings})))
+    )
+    return {(row.kind, row.name_key): (int(row.id), str(row.key)) for row in rows}
+
+
+def _add_aliases(
+    conn: Connection, named: Sequence[Entity], stored: dict[str, tuple[int, str]]
+) -> None:
+    """Every spelling not yet taken becomes an alias (a spelling belongs to its first user)."""
+    wanted: dict[tuple[str, str], dict[str, Any]] = {}
+    for entity in named:
+        for name in (entity.name, *entity.aliases):
+            name_key = normalise_name(name)
+            if name_key:
+                words = name_key.split()
+                wanted.setdefault(
+                    (entity.kind.value, name_key),
+                    {
+                        "kind": entity.kind.value,
+                        "name_key": name_key,
+                        "name": name,
+                        "entity_id": stored[entity.key][0],
+                        "first_word": words[0],
+                        "last_word": words[-1],
+                    },
                 )
-            )
+    if not wanted:
+        return
+    taken = _alias_owners(conn, [(EntityKind(kind), key) for kind, key in wanted])
+    new = [values for spelling, values in wanted.items() if spelling not in taken]
+    if new:
+        conn.execute(entity_aliases.insert(), new)
 
 
 def _link(
-    conn: Connection, article_id: int, entity_id: int, entity: Entity, seen: datetime
+    conn: Connection,
+    article_id: int,
+    named: Sequence[Entity],
+    stored: dict[str, tuple[int, str]],
+    seen: datetime,
 ) -> None:
-    # Two stage entities may land on one stored entity (a race resolved by alias): add up.
-    existing = conn.execute(
-        select(article_entities.c.mentions).where(
-            article_entities.c.article_id == article_id, article_entities.c.entity_id == entity_id
+    links: dict[int, dict[str, Any]] = {}
+    for entity in named:
+        entity_id = stored[entity.key][0]
+        first = entity.mentions[0].start if entity.mentions else 0
+        link = links.setdefault(
+            entity_id,
+            {
+                "article_id": article_id,
+                "entity_id": entity_id,
+                "mentions": 0,
+                "first_offset": first,
+            },
         )
-    ).first()
-    if existing is None:
-        conn.execute(
-            article_entities.insert().values(
-                article_id=article_id,
-                entity_id=entity_id,
-                mentions=entity.count,
-                first_offset=entity.mentions[0].start if entity.mentions else 0,
-            )
-        )
-    else:
-        conn.execute(
-            update(article_entities)
-            .where(
-                article_entities.c.article_id == article_id,
-                article_entities.c.entity_id == entity_id,
-            )
-            .values(mentions=article_entities.c.mentions + entity.count)
-        )
+        # Two stage entities may land on one stored entity (a race resolved by alias): add up.
+        link["mentions"] += entity.count
+    if not links:
+        return
+    conn.execute(article_entities.insert(), list(links.values()))
+    conn.execute(
+        _ADD_COUNTS,
+        [{"b_id": i, "b_mentions": v["mentions"], "b_articles": 1} for i, v in links.items()],
+    )
     conn.execute(
         update(entities)
-        .where(entities.c.id == entity_id)
+        .where(entities.c.id.in_(list(links)))
         .values(
-            mention_count=entities.c.mention_count + entity.count,
-            article_count=entities.c.article_count + (0 if existing else 1),
             first_seen=_earlier(conn, entities.c.first_seen, seen),
             last_seen=_later(conn, entities.c.last_seen, seen),
         )
