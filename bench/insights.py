@@ -302,6 +302,7 @@ async def _enrich_all(
     in_flight = asyncio.Semaphore(4 * workers)  # as the poller keeps every worker busy
 
     async def one(article: Article, result: SaveResult) -> bool:
+        assert store is not None
         async with in_flight:
             return await enrich_saved(
                 store, writer, pool, article, result, lambda: datetime.now(UTC)
