@@ -124,6 +124,15 @@ def test_enrichment_error_is_recorded(store: Store) -> None:
     assert store.list_entities() == ([], None)
 
 
+def test_a_late_failure_of_an_old_revision_keeps_the_new_insights(store: Store) -> None:
+    article_id, first = _save(store, 1)
+    _, second = _save(store, 1, "A revised text.")
+    store.save_insights(article_id, second, _insights(_entity("Ana Silva", EntityKind.PERSON)), NOW)
+    store.record_insights_error(article_id, first, "RuntimeError: too late", NOW)
+    stored = store.get_article_insights(article_id)
+    assert stored is not None and stored.error is None and stored.revision == second
+
+
 def test_list_entities_filters_sorts_and_pages(store: Store) -> None:
     for n, (name, kind, count) in enumerate(
         [

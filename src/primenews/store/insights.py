@@ -164,8 +164,12 @@ def save_insights(
 def record_insights_error(
     conn: Connection, article_id: int, revision: int, error: str, now: datetime
 ) -> None:
-    """Remember that enriching this revision failed; insights of an older revision go."""
-    if conn.execute(select(articles.c.id).where(articles.c.id == article_id)).first() is None:
+    """Remember that enriching this revision failed; insights of an older revision go.
+
+    Nothing happens when the article is gone or has moved on to a later revision.
+    """
+    current = conn.execute(select(articles.c.revision).where(articles.c.id == article_id)).first()
+    if current is None or current.revision != revision:
         return
     _forget_entities(conn, article_id)
     _put_row(
