@@ -23,10 +23,10 @@ from primenews import __version__, catalog, service
 from primenews.config import SETTINGS, Settings, dump_settings, load_settings, settings_markdown
 from primenews.domain import Article, SourceKind
 from primenews.errors import ConfigError, ParseError, PrimeNewsError
+from primenews.insights.model import Insights
 from primenews.store import Store
 from primenews.worker.boilerplate import BoilerplateFilter
 from primenews.worker.desk import StoryDesk
-from primenews.worker.local import ExtractPool, worker_count
 from primenews.worker.poller import SourceReport
 
 
@@ -295,21 +295,13 @@ def extract(
     """Extract the article of saved HTML files or URLs."""
     if page_url and len(inputs) > 1:
         raise click.UsageError("--url goes with a single input.")
-    from primenews.ingest.archives import page_url as declared_url
-    from primenews.ingest.fetch import FetchOptions, fetch_once
     from primenews.pipeline import article_from_page
 
     settings = _settings(ctx)
     failures = 0
     for item in inputs:
         try:
-            if item.startswith(("http://", "https://")):
-                page = fetch_once(item, FetchOptions.from_settings(settings))
-                content, url = page.content, page_url or page.final_url
-            else:
-                # A saved page names its own address; without one it is known by its path.
-                content = Path(item).read_bytes()
-                url = page_url or declared_url(content) or Path(item).resolve().as_uri()
+            content, url = _read_page(item, page_url, settings)
             article = article_from_page(content, url)
         except (PrimeNewsError, OSError) as err:
             failures += 1
@@ -322,6 +314,79 @@ def extract(
         )
     if failures:
         sys.exit(1)
+
+
+def _read_page(item: str, page_url: str | None, settings: Settings) -> tuple[bytes, str]:
+    """The bytes and URL of a page: fetched through the safe fetcher, or read from a file."""
+    from primenews.ingest.archives import page_url as declared_url
+    from primenews.ingest.fetch import FetchOptions, fetch_once
+
+    if item.startswith(("http://", "https://")):
+        page = fetch_once(item, FetchOptions.from_settings(settings))
+        return page.content, page_url or page.final_url
+    # A saved page names its own address; without one it is known by its path.
+    content = Path(item).read_bytes()
+    return content, page_url or declared_url(content) or Path(item).resolve().as_uri()
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per input.")
+@click.option("--url", "page_url", help="The page's URL, when a single file is given.")
+@click.option(
+    "--use-store",
+    is_flag=True,
+    help="Resolve names against the entities of the configured database (read only).",
+)
+@click.pass_context
+def enrich(
+    ctx: click.Context,
+    inputs: tuple[str, ...],
+    as_json: bool,
+    page_url: str | None,
+    use_store: bool,
+) -> None:
+    """Extract the article of saved HTML files or URLs, with its insights.
+
+    Insights: entities, key figures, quotes and speakers, dates, summary.
+    """
+    if page_url and len(inputs) > 1:
+        raise click.UsageError("--url goes with a single input.")
+    from primenews.insights.records import insights_record
+    from primenews.pipeline import article_from_page, insights_of
+
+    settings = _settings(ctx)
+    store = _open_store(settings) if use_store else None
+    failures = 0
+    try:
+        for item in inputs:
+            try:
+                content, url = _read_page(item, page_url, settings)
+                article = article_from_page(content, url)
+            except (PrimeNewsError, OSError) as err:
+                failures += 1
+                click.echo(f"{item}: {err}", err=True)
+                continue
+            insights = insights_of(article, store.registry() if store else None)
+            if as_json:
+                row = {**article_json(article), "insights": insights_record(insights)}
+                click.echo(json.dumps(row, ensure_ascii=False))
+            else:
+                click.echo(_insights_text(article, insights))
+    finally:
+        if store is not None:
+            store.close()
+    if failures:
+        sys.exit(1)
+
+
+def _insights_text(article: Article, insights: Insights) -> str:
+    lines = [article.title or article.url, "", *insights.summary, ""]
+    lines += [f"{e.kind.value}: {e.name} ({e.count})" for e in insights.entities]
+    lines += [f"figure: {f.text} {f.counts or f.noun} {f.unit}".rstrip() for f in insights.figures]
+    lines += [f"quote: {q.speaker or '?'}: “{q.text}”" for q in insights.quotes]
+    lines += [f"date: {d.resolved} ({d.text}) {d.what}".rstrip() for d in insights.timeline]
+    return "\n".join(lines) + "\n"
 
 
 def article_json(article: Article) -> dict[str, Any]:
@@ -357,7 +422,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...]) -> None:
             yield from iter_archive(Path(path))
 
     started = time.perf_counter()
-    extractor = ExtractPool(worker_count(settings.extract_workers))
+    extractor = service.extract_pool(settings)
     try:
         with click.progressbar(
             length=total, label="Ingesting", file=sys.stderr, show_pos=True

@@ -78,11 +78,11 @@ def list_articles(
 
 @router.get("/articles/{article_id}", name="api_article", tags=["articles"])
 def get_article(request: Request, store: StoreDep, article_id: IdPath) -> ArticleDetail:
-    """One article with its text and sanitised HTML."""
+    """One article with its text, sanitised HTML and insights."""
     stored = store.get_article(article_id)
     if stored is None:
         raise HTTPException(404, f"No article with id {article_id}")
-    return detail_from(stored, request)
+    return detail_from(stored, request, store.get_article_insights(article_id))
 
 
 @router.get("/articles/{article_id}/revisions", name="api_revisions", tags=["articles"])

@@ -18,7 +18,15 @@ from primenews.domain import FetchOutcome, Source, SourceKind, StoredArticle, St
 from primenews.revisions import RevisionDiff, successive_diffs
 from primenews.store import SearchHit, SearchOrder
 from primenews.store.articles import Revision
+from primenews.store.insights import ArticleInsights
 from primenews.store.stories import StoryArticle
+from primenews.web.insight_schemas import (
+    DayMentions,
+    EntityOut,
+    InsightsOut,
+    RelatedEntityOut,
+    insights_from,
+)
 from primenews.web.sanitize import sanitize_html
 
 MAX_URL_LENGTH = 2048
@@ -67,11 +75,23 @@ class ArticleDetail(ArticleSummary):
     html: str = Field(description="Main content as HTML, sanitised to a small allowlist")
     tags: list[str]
     last_seen: datetime
+    insights: InsightsOut | None = Field(
+        None, description="Entities, figures, quotes, dates and summary; null until enriched"
+    )
 
 
 class ArticlePage(BaseModel):
     articles: list[ArticleSummary]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end")
+
+
+class EntityDetail(EntityOut):
+    """An entity with its spellings, its mentions over time, its articles and its company."""
+
+    aliases: list[str] = Field(description="Every spelling seen, its own name included")
+    mentions_by_day: list[DayMentions] = Field(description="Oldest day first")
+    recent_articles: list[ArticleSummary] = Field(description="Newest first")
+    related: list[RelatedEntityOut] = Field(description="Most often named in the same articles")
 
 
 class SourceOut(BaseModel):
@@ -157,16 +177,22 @@ def summary_from(stored: StoredArticle, request: Request) -> ArticleSummary:
     return ArticleSummary.model_validate(_article_fields(stored, request))
 
 
-def detail_from(stored: StoredArticle, request: Request) -> ArticleDetail:
-    """A stored article with its text and its HTML sanitised for display."""
+def detail_from(
+    stored: StoredArticle, request: Request, insights: ArticleInsights | None = None
+) -> ArticleDetail:
+    """A stored article with its text and its HTML sanitised for display, and its insights."""
     article = stored.article
+    fields = _article_fields(stored, request)
+    if insights is not None and not article.language:
+        fields["language"] = insights.language  # identified from the text when the page said none
     return ArticleDetail.model_validate(
         {
-            **_article_fields(stored, request),
+            **fields,
             "text": article.text,
             "html": sanitize_html(article.html, base_url=article.url) if article.html else "",
             "tags": list(article.tags),
             "last_seen": stored.last_seen,
+            "insights": insights_from(insights, request) if insights is not None else None,
         }
     )
 
