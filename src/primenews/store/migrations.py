@@ -38,9 +38,15 @@ def _article_sections(conn: Connection) -> None:
     schema.article_sections.create(conn)
 
 
+def _users(conn: Connection) -> None:
+    for table in (schema.users, schema.sessions, schema.api_tokens):
+        table.create(conn)
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("0001_initial", _initial),
     ("0002_article_sections", _article_sections),
+    ("0005_users", _users),
 )
 
 

@@ -27,6 +27,7 @@ from primenews.store import sources as source_sql
 from primenews.store.articles import Revision, SaveResult
 from primenews.store.migrations import apply_migrations
 from primenews.store.sources import PollState
+from primenews.store.users import UserStore
 
 
 def content_hash(text: str) -> str:
@@ -62,6 +63,7 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.users = UserStore(engine)  # accounts, sessions, API tokens (store/users.py)
 
     @classmethod
     def open(cls, url: str) -> Store:

@@ -16,7 +16,7 @@ from primenews import __version__
 from primenews.config import Settings
 from primenews.domain import Source
 from primenews.store import Store
-from primenews.web import api, docs, pages
+from primenews.web import admin, api, auth, docs, pages
 from primenews.web.errors import install_error_handlers
 from primenews.web.headers import SecurityHeadersMiddleware
 from primenews.web.templating import build_templates
@@ -52,10 +52,13 @@ def create_app(
     app.state.store = store
     app.state.on_source_added = on_source_added
     app.state.templates = build_templates()
+    app.state.auth = auth.build_auth_state(settings)
     install_error_handlers(app)
     app.add_middleware(SecurityHeadersMiddleware)  # added last: wraps error answers too
     app.include_router(api.router)
     app.include_router(docs.router)
+    app.include_router(auth.router)  # before pages: /login must not reach /{section}
+    app.include_router(admin.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from markupsafe import Markup
 
 from primenews.domain import StoredArticle
+from primenews.web.auth import OptionalSessionDep
 from primenews.web.deps import SECTIONS, CursorDep, StoreDep, TemplatesDep
 from primenews.web.sanitize import sanitize_html, text_paragraphs
 
@@ -83,10 +84,13 @@ def article_context(stored: StoredArticle) -> dict[str, Any]:
 
 
 @router.get("/sources", name="sources_page")
-def sources_page(request: Request, store: StoreDep, templates: TemplatesDep) -> Response:
-    """A health table of every source: how its fetches go and what it brought."""
+def sources_page(
+    request: Request, store: StoreDep, templates: TemplatesDep, session: OptionalSessionDep
+) -> Response:
+    """A health table of every source; a logged-in admin also gets add and remove forms."""
     context = {
         "nav": "sources",
+        "admin": session,
         "sources": store.list_sources(),
         "counts": store.article_counts_by_source(),
     }
