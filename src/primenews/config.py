@@ -208,7 +208,7 @@ SETTINGS: tuple[Setting, ...] = (
         _between(1, 1_000_000),
     ),
     Setting(
-        "secret_key",
+        "signing_key",
         str,
         "",
         "Key that signs the login form's CSRF cookie; empty means a random key per process "
@@ -252,7 +252,7 @@ class Settings:
     cookie_secure: bool
     login_attempts_per_minute: int
     write_requests_per_minute: int
-    secret_key: str
+    signing_key: str
     log_level: str
 
     @property

@@ -30,7 +30,12 @@ class PasswordHasher:
 
     def __init__(self, hasher: _Argon2 | None = None) -> None:
         self._hasher = hasher or _Argon2()
-        self._dummy = self._hasher.hash("not a real password, only spends the same time")
+        self._dummy = ""  # made on first use: building an app should not cost a hash
+
+    def _dummy_hash(self) -> str:
+        if not self._dummy:
+            self._dummy = self._hasher.hash("not a real password, only spends the same time")
+        return self._dummy
 
     def hash(self, password: str) -> str:
         return self._hasher.hash(password)
@@ -44,7 +49,7 @@ class PasswordHasher:
             return False
 
     def verify_dummy(self, password: str) -> None:
-        self.verify(self._dummy, password[:MAX_PASSWORD_LENGTH])
+        self.verify(self._dummy_hash(), password[:MAX_PASSWORD_LENGTH])
 
     def needs_rehash(self, stored_hash: str) -> bool:
         """True when the hash was made with weaker parameters than ours today."""

@@ -7,7 +7,7 @@
 - Every form that writes carries the session's CSRF token (synchroniser token)
   and the handler compares it in constant time. The login form, which has no
   session yet, uses a signed double-submit token: a random nonce in a cookie and
-  its HMAC (under ``secret_key``) in the form.
+  its HMAC (under ``signing_key``) in the form.
 - The JSON API's write endpoints take ``Authorization: Bearer <token>``; cookies
   are not accepted there, so no cross-site page can write through the API.
 - Login attempts are limited per client address and per user name, writes per
@@ -63,7 +63,7 @@ class AuthState:
 
 def build_auth_state(settings: Settings, *, hasher: PasswordHasher | None = None) -> AuthState:
     """The app's authentication state from settings (a random key when none is set)."""
-    key = settings.secret_key.encode() if settings.secret_key else secrets.token_bytes(32)
+    key = settings.signing_key.encode() if settings.signing_key else secrets.token_bytes(32)
     return AuthState(
         hasher=hasher or PasswordHasher(),
         login_limit=RateLimiter(settings.login_attempts_per_minute, clock=time.monotonic),
