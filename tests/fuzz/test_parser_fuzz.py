@@ -179,3 +179,28 @@ def test_random_text_pages(text: str) -> None:
         text.encode("utf-8", "surrogatepass"),
         ExtractError,
     )
+
+
+# Found by bench/fuzz.py: recover mode keeps a lone surrogate ("&#xD800;") or bad bytes in a
+# text or attribute, and lxml raised UnicodeDecodeError when asked for it.
+UNDECODABLE = [b"&#xD800;", b"\xed\xa0\x80", b"\xff"]
+
+
+@pytest.mark.parametrize("bad", UNDECODABLE)
+def test_undecodable_sitemap_values_are_dropped(bad: bytes) -> None:
+    content = (b"<urlset><url><loc>https://a.example/" + bad + b"</loc></url>"
+               b"<url><loc>https://b.example/</loc></url></urlset>")  # fmt: skip
+    urls = [entry.url for entry in parse_sitemap(content, BASE).entries]
+    assert urls[-1] == "https://b.example/"  # the bad value dropped or replaced, never a crash
+    index = (
+        b"<sitemapindex><sitemap><loc>https://a.example/" + bad + b"</loc></sitemap></sitemapindex>"
+    )
+    parse_sitemap(index, BASE)
+
+
+@pytest.mark.parametrize("bad", UNDECODABLE)
+def test_undecodable_opml_outlines_are_skipped(bad: bytes) -> None:
+    content = (b'<opml><body><outline text="a' + bad + b'" xmlUrl="https://x.example/f"/>'
+               b'<outline xmlUrl="https://ok.example/"/></body></opml>')  # fmt: skip
+    urls = [outline.xml_url for outline in parse_opml(content)]
+    assert urls[-1] == "https://ok.example/"
