@@ -12,6 +12,9 @@ its input saved. Memory: the process's peak RSS, and its growth over the
 second half of the run (a leak would show there).
 
     .venv/bin/python bench/fuzz.py [--count 10000] [--seed 6] [--save /tmp/fuzz-failures]
+
+With --save, inputs that raised something else, or took longer than --slow-ms,
+are written there to be replayed.
 """
 
 from __future__ import annotations
@@ -137,6 +140,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--save", type=Path, help="folder for inputs that raised something else")
+    parser.add_argument(
+        "--slow-ms", type=float, default=5000, help="inputs slower than this are saved too"
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     corpus = seeds()
@@ -169,6 +175,9 @@ def main() -> None:
                 args.save.mkdir(parents=True, exist_ok=True)
                 (args.save / f"{kind}-{number}.bin").write_bytes(content)
         elapsed = time.perf_counter() - began
+        if args.save and elapsed * 1000 > args.slow_ms:
+            args.save.mkdir(parents=True, exist_ok=True)
+            (args.save / f"slow-{kind}-{number}-{elapsed:.1f}s.bin").write_bytes(content)
         tally.total_s += elapsed
         tally.slowest_ms = max(tally.slowest_ms, elapsed * 1000)
         if number == len(kinds) // 2:

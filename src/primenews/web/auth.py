@@ -21,6 +21,7 @@ our own form posts: an Origin check would refuse them, the tokens do the work.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -180,11 +181,14 @@ WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
 # Login and logout
 
 
+# A path on this site: one slash, then no slash or backslash, and no space or control character
+# anywhere (browsers drop tabs and newlines, so "/\t/evil.example" would become "//evil.example").
+_LOCAL_PATH = re.compile(r"/(?![/\\])[^\s\x00-\x1f\x7f]*")
+
+
 def _local_path(target: str) -> str:
     """``target`` when it is a path on this site, else /sources (no open redirect)."""
-    if target.startswith("/") and not target.startswith(("//", "/\\")) and "\n" not in target:
-        return target
-    return "/sources"
+    return target if _LOCAL_PATH.fullmatch(target) else "/sources"
 
 
 def _login_page(
