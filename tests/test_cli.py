@@ -359,6 +359,7 @@ def test_up_seeds_default_sources_when_there_are_none(tmp_path: Path) -> None:
         output, _ = process.communicate(timeout=30)
     assert process.returncode == 0, output
     assert "added 20 default news feeds" in output
+    assert "No admin account yet: `primenews users add NAME`" in output
     listed = sources["sources"] if isinstance(sources, dict) else sources
     assert len(listed) == 20
 

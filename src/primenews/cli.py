@@ -116,6 +116,8 @@ def up(ctx: click.Context, host: str | None, port: int | None, no_poll: bool) ->
     added = catalog.seed_default_sources(store)
     if added:
         click.echo(f"No sources yet: added {added} default news feeds (primenews sources list).")
+    if not store.users.list_users():
+        click.echo("No admin account yet: `primenews users add NAME`, then log in at /login.")
     store.close()
     click.echo(f"Prime News on http://{settings.host}:{settings.port}/  (Ctrl-C stops)")
     asyncio.run(service.run_up(settings, poll=not no_poll))
