@@ -578,9 +578,7 @@ def backup(ctx: click.Context, path: str) -> None:
 
 @main.command()
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--force", is_flag=True, help="Replace a store that is in use or already holds data."
-)
+@click.option("--force", is_flag=True, help="Replace a store that is in use or already holds data.")
 @click.pass_context
 def restore(ctx: click.Context, path: str, force: bool) -> None:
     """Replace the store with the backup at PATH and migrate it to this version."""

@@ -219,8 +219,16 @@ async def test_removing_a_user_ends_their_sessions(web: httpx.AsyncClient, store
 
 @pytest.mark.parametrize(
     "target",
-    ["//evil.example/", "https://evil.example/", "/\\evil.example", "javascript:x",
-     "/\t/evil.example", "/\n/evil.example", " //evil.example", ""],  # fmt: skip
+    [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+        "javascript:x",
+        "/\t/evil.example",
+        "/\n/evil.example",
+        " //evil.example",
+        "",
+    ],  # fmt: skip
 )
 async def test_login_never_redirects_off_site(web: httpx.AsyncClient, target: str) -> None:
     response = await log_in(web, next=target)
