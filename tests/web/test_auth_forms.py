@@ -272,3 +272,12 @@ async def test_every_api_write_needs_a_token(admin_app: FastAPI, web: httpx.Asyn
     for method, path in writes:
         response = await web.request(method, re.sub(r"\{[^}]+\}", "1", path), json={})
         assert response.status_code == 401, (method, path)
+
+
+async def test_openapi_says_which_writes_need_a_token(web: httpx.AsyncClient) -> None:
+    spec = (await web.get("/api/openapi.json")).json()
+    assert spec["components"]["securitySchemes"]["API token"]["scheme"] == "bearer"
+    post = spec["paths"]["/api/v1/sources"]["post"]
+    assert post["security"] == [{"API token": []}]
+    assert {"401", "429"} <= set(post["responses"])
+    assert "security" not in spec["paths"]["/api/v1/articles"]["get"], "reads need nothing"

@@ -31,6 +31,7 @@ from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from primenews.auth import PasswordHasher, RateLimiter, hash_token, new_token, same_secret
 from primenews.auth.passwords import MAX_PASSWORD_LENGTH
@@ -148,7 +149,17 @@ def _set_cookie(
 # API tokens
 
 
-def api_writer(request: Request, store: StoreDep, auth: AuthDep) -> User:
+# Declared through FastAPI's HTTPBearer so OpenAPI shows the scheme (and /api/docs an
+# "Authorize" button); auto_error off, so a missing token gets our own 401 in the API's shape.
+bearer_token = HTTPBearer(
+    auto_error=False,
+    scheme_name="API token",
+    description="Create one with `primenews tokens add --user NAME` or on /tokens.",
+)
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_token)]
+
+
+def api_writer(request: Request, store: StoreDep, auth: AuthDep, bearer: BearerDep) -> User:
     """The owner of the request's ``Authorization: Bearer`` token, within the write limit.
 
     Raises:
@@ -156,10 +167,9 @@ def api_writer(request: Request, store: StoreDep, auth: AuthDep) -> User:
             429 over the write limit.
     """
     _limit(auth.write_limit, client_address(request), "writes")
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    token = token.strip()
+    token = bearer.credentials if bearer is not None else ""
     user = None
-    if scheme.lower() == "bearer" and token and len(token) <= 200:
+    if token and len(token) <= 200:
         user = store.users.api_token_user(hash_token(token), auth.now())
     if user is None:
         raise HTTPException(
