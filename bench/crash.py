@@ -148,13 +148,20 @@ class KillAt:
 def run_ingest(
     db: Path, folder: Path, env: dict[str, str], kill: KillAt | None
 ) -> tuple[bool, str]:
-    """Run one ingest; SIGKILL its process group at ``kill`` if it is still running.
+    """Run one ingest; SIGKILL its process group at ``kill`` if it is still running."""
+    return run_killed(ingest_command(db, folder), db, env, kill)
+
+
+def run_killed(
+    command: list[str], db: Path, env: dict[str, str], kill: KillAt | None
+) -> tuple[bool, str]:
+    """Run a command; SIGKILL its process group at ``kill`` if it is still running.
 
     Returns:
         Whether it was killed, and what it printed.
     """
     process = subprocess.Popen(
-        ingest_command(db, folder),
+        command,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
