@@ -7,7 +7,8 @@ bench/crash.py; after each kill the store is read and the next poll starts.
 A source's fetch (new ETag, next due time) is recorded only after all its
 entries are handled, so a source cut off half-way is still due and is polled
 again by the next run. When a run finishes before its kill, the store starts
-afresh. After the kills, polls run until no source is due. Then:
+afresh. After the kills, polls run until every source has been fetched and no
+entry is left half-done. Then:
 
 - lost / duplicates / integrity_check as in bench/crash.py;
 - every entry of every feed is accounted for: it led to an article or carries
