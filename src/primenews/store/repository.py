@@ -43,6 +43,7 @@ from primenews.store.migrations import apply_migrations
 from primenews.store.search import SearchPage, SearchQuery, search_articles
 from primenews.store.sources import PollState
 from primenews.store.stories import StoryArticle
+from primenews.store.users import UserStore
 from primenews.stories.cluster import Merge
 from primenews.stories.documents import StoryDoc
 from primenews.stories.rank import StoryMember
@@ -83,6 +84,7 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.users = UserStore(engine)  # accounts, sessions, API tokens (store/users.py)
 
     @classmethod
     def open(cls, url: str) -> Store:

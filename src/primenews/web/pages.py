@@ -19,6 +19,7 @@ from primenews.revisions import successive_diffs
 from primenews.store import Store
 from primenews.store.insights import ArticleInsights
 from primenews.store.stories import StoryArticle
+from primenews.web.auth import OptionalSessionDep
 from primenews.web.charts import timeline_svg
 from primenews.web.deps import SECTIONS, CursorDep, RankingsDep, StoreDep, TemplatesDep
 from primenews.web.ranking import Rankings
@@ -127,10 +128,13 @@ def article_context(
 
 
 @router.get("/sources", name="sources_page")
-def sources_page(request: Request, store: StoreDep, templates: TemplatesDep) -> Response:
-    """A health table of every source: how its fetches go and what it brought."""
+def sources_page(
+    request: Request, store: StoreDep, templates: TemplatesDep, session: OptionalSessionDep
+) -> Response:
+    """A health table of every source; a logged-in admin also gets add and remove forms."""
     context = {
         "nav": "sources",
+        "admin": session,
         "sources": store.list_sources(),
         "counts": store.article_counts_by_source(),
     }
