@@ -19,6 +19,7 @@ from primenews.store import Store
 from primenews.web import admin, api, auth, docs, entities, feed_routes, pages, search
 from primenews.web.errors import install_error_handlers
 from primenews.web.headers import SecurityHeadersMiddleware
+from primenews.web.pagecache import PageCache
 from primenews.web.ranking import Rankings
 from primenews.web.templating import build_templates
 
@@ -54,6 +55,7 @@ def create_app(
     app.state.on_source_added = on_source_added
     app.state.templates = build_templates()
     app.state.rankings = Rankings(store)
+    app.state.page_cache = PageCache()
     app.state.templates.env.globals["feed_links"] = feed_routes.feed_links
     app.state.auth = auth.build_auth_state(settings)
     install_error_handlers(app)

@@ -6,13 +6,15 @@ sanitising and formatting live in ``sanitize`` and ``templating``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
+from starlette.templating import Jinja2Templates
 
 from primenews.domain import StoredArticle
 from primenews.revisions import successive_diffs
@@ -22,6 +24,7 @@ from primenews.store.stories import StoryArticle
 from primenews.web.auth import OptionalSessionDep
 from primenews.web.charts import timeline_svg
 from primenews.web.deps import SECTIONS, CursorDep, RankingsDep, StoreDep, TemplatesDep
+from primenews.web.pagecache import PageCache
 from primenews.web.ranking import Rankings
 from primenews.web.sanitize import sanitize_html, text_paragraphs
 from primenews.web.schemas import hourly_timeline
@@ -44,6 +47,19 @@ def front_page(
     source: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     """Top stories, a block per main section, then the newest articles (copies left out)."""
+    return cached_page(
+        request, lambda: _front_page(request, store, rankings, templates, cursor, source)
+    )
+
+
+def _front_page(
+    request: Request,
+    store: Store,
+    rankings: Rankings,
+    templates: Jinja2Templates,
+    cursor: str | None,
+    source: int | None,
+) -> Response:
     source_obj = store.get_source(source) if source is not None else None
     if source is not None and source_obj is None:
         raise HTTPException(404, f"No source with id {source}")
@@ -198,6 +214,19 @@ def section_page(
     """A section's top stories, ranked like the front page, then its newest articles."""
     if section not in SECTIONS:
         raise HTTPException(404, "There is nothing at this address.")
+    return cached_page(
+        request, lambda: _section_page(request, store, rankings, templates, cursor, section)
+    )
+
+
+def _section_page(
+    request: Request,
+    store: Store,
+    rankings: Rankings,
+    templates: Jinja2Templates,
+    cursor: str | None,
+    section: str,
+) -> Response:
     articles, next_cursor = store.list_articles(
         section=section, limit=PAGE_SIZE, cursor=cursor, originals_only=True
     )
@@ -212,3 +241,16 @@ def section_page(
         "newest_url": f"/{section}" if cursor else "",
     }
     return templates.TemplateResponse(request, "front.html", context)
+
+
+def cached_page(request: Request, render: Callable[[], Response]) -> Response:
+    """The page from the app's page cache, else rendered now and kept (see ``pagecache``)."""
+    cache: PageCache = request.app.state.page_cache
+    key = f"{request.url.path}?{request.url.query}"
+    body = cache.get(key)
+    if body is not None:
+        return HTMLResponse(body)
+    response = render()
+    if response.status_code == 200:
+        cache.put(key, bytes(response.body))
+    return response
