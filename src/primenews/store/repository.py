@@ -443,3 +443,13 @@ class Store:
     def related_entities(self, entity_id: int, limit: int = 10) -> list[RelatedEntity]:
         with self.engine.connect() as conn:
             return insight_sql.related_entities(conn, entity_id, limit)
+
+    def insights_of_articles(self, article_ids: Sequence[int]) -> dict[int, ArticleInsights]:
+        with self.engine.connect() as conn:
+            return insight_sql.insights_of_articles(conn, article_ids)
+
+    def entities_of_articles(
+        self, article_ids: Sequence[int], limit: int = 15
+    ) -> list[tuple[StoredEntity, int]]:
+        with self.engine.connect() as conn:
+            return insight_sql.entities_of_articles(conn, article_ids, limit)

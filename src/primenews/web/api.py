@@ -50,6 +50,7 @@ from primenews.web.schemas import (
     story_summary_from,
     summary_from,
 )
+from primenews.web.story_view import story_view
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +140,8 @@ def get_story(request: Request, store: StoreDep, story_id: IdPath) -> Response |
             raise HTTPException(404, f"Story {story_id} was merged into one that is gone")
         return RedirectResponse(str(request.url_for("api_story", story_id=live)), 308)
     members = store.story_articles(story_id)
-    return story_detail_from(story, members, store.related_stories(story), request)
+    view = story_view(store, members)
+    return story_detail_from(story, members, store.related_stories(story), request, view)
 
 
 @router.get(

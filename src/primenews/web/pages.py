@@ -22,12 +22,13 @@ from primenews.store import Store
 from primenews.store.insights import ArticleInsights
 from primenews.store.stories import StoryArticle
 from primenews.web.auth import OptionalSessionDep
-from primenews.web.charts import timeline_svg
+from primenews.web.charts import agreement_svg, timeline_svg
 from primenews.web.deps import SECTIONS, CursorDep, RankingsDep, StoreDep, TemplatesDep
 from primenews.web.pagecache import PageCache
 from primenews.web.ranking import Rankings
 from primenews.web.sanitize import sanitize_html, text_paragraphs
 from primenews.web.schemas import hourly_timeline
+from primenews.web.story_view import story_view
 
 router = APIRouter(include_in_schema=False)
 
@@ -171,7 +172,20 @@ def story_page(
             raise HTTPException(404, "This story was merged into one that is gone.")
         return RedirectResponse(str(request.url_for("story_page", story_id=live)), 308)
     members = store.story_articles(story_id)
+    view = story_view(store, members)
     context = {
+        "view": view,
+        "figure_bars": [
+            agreement_svg(
+                [(v.text, len(v.outlets), v.kind) for v in check.variants],
+                f"{check.what}: "
+                + "; ".join(
+                    f"{v.text}, {len(v.outlets)} outlet{'s' if len(v.outlets) != 1 else ''}"
+                    for v in check.variants
+                ),
+            )
+            for check in view.insights.figures
+        ],
         "story": story,
         "first": next((m for m in members if m.article_id == story.first_article_id), None),
         "outlets": coverage_shown_once(members),
