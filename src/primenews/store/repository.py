@@ -315,6 +315,10 @@ class Store:
         with self.engine.connect() as conn:
             return story_sql.ranking_members(conn, since, section=section, limit=limit)
 
+    def stories_by_country(self, since: datetime) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return story_sql.stories_by_country(conn, since)
+
     def count_stories(self) -> int:
         with self.engine.connect() as conn:
             return story_sql.count_stories(conn)
