@@ -242,3 +242,19 @@ async def test_front_page_maps_where_the_stories_happen(
     assert '<svg class="chart worldmap"' in html
     assert "Venezuela: 1 story" in html  # the tooltip of the shaded country
     assert 'aria-label="Stories of the last 24 hours by country: Venezuela 1"' in html
+
+
+async def test_entity_page_and_api_list_the_stories_that_name_it(
+    client: httpx.AsyncClient, store: Store, make_source: MakeSource, make_article: MakeArticle
+) -> None:
+    ids = _stories(store, make_source, make_article)
+    maduro = Entity(key="person:nicolas maduro", name="Nicolás Maduro", kind=EntityKind.PERSON,
+                    mentions=(Mention("Maduro", 0, 6, "PERSON"),))  # fmt: skip
+    assert store.save_insights(ids["follow"], 1, Insights(url="", language="en",
+                                                           entities=(maduro,)), NOW)  # fmt: skip
+    story_id = store.get_article(ids["follow"]).story_id  # type: ignore[union-attr]
+    [entity] = (await client.get("/api/v1/entities")).json()["entities"]
+    detail = (await client.get(f"/api/v1/entities/{entity['id']}")).json()
+    assert [s["id"] for s in detail["recent_stories"]] == [story_id]
+    page = (await client.get(f"/entity/{entity['id']}")).text
+    assert "Recent stories" in page and f'href="/story/{story_id}"' in page

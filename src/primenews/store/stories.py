@@ -516,6 +516,22 @@ def stories_by_country(conn: Connection, since: datetime) -> dict[str, int]:
     return {str(row.country_code).upper(): int(row.stories) for row in rows}
 
 
+def entity_stories(conn: Connection, entity_id: int, limit: int = 10) -> list[StoredStory]:
+    """The live stories whose articles name an entity, the most recently updated first."""
+    ids = (
+        select(story_members.c.story_id)
+        .join(article_entities, article_entities.c.article_id == story_members.c.article_id)
+        .where(article_entities.c.entity_id == entity_id)
+    )
+    rows = conn.execute(
+        _live_stories()
+        .where(stories.c.id.in_(ids))
+        .order_by(stories.c.last_seen.desc(), stories.c.id.desc())
+        .limit(limit)
+    ).all()
+    return _stored_stories(conn, rows)
+
+
 def count_stories(conn: Connection) -> int:
     counted = select(func.count()).select_from(_live_stories().subquery())
     return int(conn.execute(counted).scalar() or 0)
