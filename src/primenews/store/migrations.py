@@ -56,6 +56,10 @@ def _rewrites(conn: Connection) -> None:
     schema.rewrites.create(conn)
 
 
+def _websub(conn: Connection) -> None:
+    schema.websub_subscriptions.create(conn)
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("0001_initial", _initial),
     ("0002_article_sections", _article_sections),
@@ -64,6 +68,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("0007_article_checks", _article_checks),
     ("0008_site_boilerplate", _site_boilerplate),
     ("0009_rewrites", _rewrites),
+    ("0010_websub", _websub),
 )
 
 
