@@ -93,8 +93,9 @@ def signature_matches(secret: str, body: bytes, header: str | None) -> bool:
     digest = SIGNATURE_ALGORITHMS.get(method.strip().lower())
     if digest is None:
         return False
-    expected = hmac.new(secret.encode(), body, digest).hexdigest()
-    return hmac.compare_digest(expected, given.strip().lower())
+    expected = hmac.new(secret.encode(), body, digest).hexdigest().encode()
+    # As bytes: compare_digest refuses non-ASCII str, and a header may carry any byte.
+    return hmac.compare_digest(expected, given.strip().lower().encode("utf-8", "replace"))
 
 
 def sign(secret: str, body: bytes, method: str = "sha256") -> str:

@@ -32,7 +32,7 @@ router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 Match = Callable[[LiveEvent], bool]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # identity: each stream is its own subscriber
 class _Subscriber:
     loop: asyncio.AbstractEventLoop
     match: Match

@@ -32,9 +32,16 @@ def _text(status: int, body: str = "") -> Response:
     return PlainTextResponse(body, status_code=status)
 
 
+def _now(request: Request) -> datetime:
+    """The manager's clock when there is one, so its records and ours agree."""
+    manager = cast("WebSubManager | None", request.app.state.websub)
+    return manager.clock() if manager is not None else datetime.now(UTC)
+
+
 @router.get("/websub/{subscription_id:int}", name="websub_verify")
 async def verify_intent(
     subscription_id: int,
+    request: Request,
     store: StoreDep,
     mode: Annotated[str, Query(alias="hub.mode")] = "",
     topic: Annotated[str, Query(alias="hub.topic")] = "",
@@ -46,7 +53,7 @@ async def verify_intent(
     subscription = await run_in_threadpool(store.get_subscription, subscription_id)
     if subscription is None or topic != subscription.topic_url:
         return _text(404)
-    now = datetime.now(UTC)
+    now = _now(request)
     if mode == "subscribe" and challenge and subscription.awaits_verification:
         lease = granted_lease(lease_seconds, subscription.lease_seconds or DEFAULT_LEASE_SECONDS)
         await run_in_threadpool(store.mark_subscription_verified, subscription_id, lease, now)
