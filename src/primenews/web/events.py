@@ -85,10 +85,11 @@ class Broadcaster:
         """A new stream (call on its event loop), with the missed events it can still get."""
         subscriber = _Subscriber(asyncio.get_running_loop(), match, self.queue_size)
         with self._lock:
-            if last_event_id is not None:
-                for item in self._ring:
-                    if item[0] > last_event_id:
-                        subscriber.offer(item)
+            if last_event_id is not None:  # the replay does not count against the queue
+                missed = [i for i in self._ring if i[0] > last_event_id and match(i[1])]
+                subscriber.pending.extend(missed)
+                subscriber.limit += len(missed)
+                subscriber.ready.set()
             self._subscribers.add(subscriber)
         return subscriber
 
