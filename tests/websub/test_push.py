@@ -257,3 +257,26 @@ def test_websub_options_default_to_a_long_safety_poll() -> None:
     options = WebSubOptions("https://news.example")
     assert options.safety_poll >= timedelta(hours=1)
     assert callback_url("https://news.example/", 4) == "https://news.example/websub/4"
+
+
+def test_push_status_says_what_the_source_relies_on() -> None:
+    from primenews.worker.websub import push_status
+
+    now = datetime(2026, 11, 28, 12, tzinfo=UTC)
+    base = Subscription(1, 1, "https://hub.example/", "https://n.example/f", "s", PushState.ACTIVE)
+    live = Subscription(**{**_fields(base), "expires_at": now + timedelta(days=1), "pushes": 4})
+    assert push_status(None, "", now) == "off: public_url is not set"
+    assert push_status(None, "https://me.example", now) == "no hub advertised"
+    assert push_status(live, "https://me.example", now) == (
+        "live until 2026-11-29 12:00 UTC (4 pushes)"
+    )
+    pending = Subscription(**{**_fields(base), "state": PushState.PENDING})
+    assert push_status(pending, "https://me.example", now).startswith("asked the hub")
+    failed = Subscription(**{**_fields(base), "state": PushState.FAILED, "last_error": "boom"})
+    assert push_status(failed, "https://me.example", now) == "failed, polling: boom"
+
+
+def _fields(subscription: Subscription) -> dict[str, object]:
+    import dataclasses
+
+    return {f.name: getattr(subscription, f.name) for f in dataclasses.fields(subscription)}

@@ -7,13 +7,14 @@ sanitising and formatting live in ``sanitize`` and ``templating``.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from markupsafe import Markup
 
+from primenews.config import Settings
 from primenews.domain import StoredArticle
 from primenews.revisions import successive_diffs
 from primenews.store import Store
@@ -23,6 +24,7 @@ from primenews.web.deps import SECTIONS, CursorDep, RankingsDep, StoreDep, Templ
 from primenews.web.ranking import Rankings
 from primenews.web.sanitize import sanitize_html, text_paragraphs
 from primenews.web.schemas import hourly_timeline
+from primenews.worker.websub import push_status
 
 router = APIRouter(include_in_schema=False)
 
@@ -117,10 +119,18 @@ def article_context(stored: StoredArticle) -> dict[str, Any]:
 @router.get("/sources", name="sources_page")
 def sources_page(request: Request, store: StoreDep, templates: TemplatesDep) -> Response:
     """A health table of every source: how its fetches go and what it brought."""
+    settings = cast(Settings, request.app.state.settings)
+    now = datetime.now(UTC)
+    subscriptions = {sub.source_id: sub for sub in store.list_subscriptions()}
+    sources = store.list_sources()
     context = {
         "nav": "sources",
-        "sources": store.list_sources(),
+        "sources": sources,
         "counts": store.article_counts_by_source(),
+        "push": {
+            source.id: push_status(subscriptions.get(source.id or 0), settings.public_url, now)
+            for source in sources
+        },
     }
     return templates.TemplateResponse(request, "sources.html", context)
 

@@ -49,6 +49,19 @@ def callback_url(public_url: str, subscription_id: int) -> str:
     return f"{public_url.rstrip('/')}{CALLBACK_PATH}{subscription_id}"
 
 
+def push_status(subscription: Subscription | None, public_url: str, now: datetime) -> str:
+    """One line on a source's WebSub state, for the sources page and ``sources list``."""
+    if subscription is None:
+        return "off: public_url is not set" if not public_url else "no hub advertised"
+    if subscription.live(now):
+        assert subscription.expires_at is not None
+        until = f"{subscription.expires_at:%Y-%m-%d %H:%M} UTC"
+        return f"live until {until} ({subscription.pushes} pushes)"
+    if subscription.state is PushState.PENDING:
+        return "asked the hub, awaiting its verification"
+    return f"failed, polling: {subscription.last_error or 'lease ended'}"
+
+
 @dataclass(frozen=True, slots=True)
 class WebSubOptions:
     public_url: str
