@@ -60,6 +60,9 @@ class Sample:
     sse_seconds: float
     api_seconds: float
     interval_seconds: float | None  # the source's adaptive interval when the item was posted
+    wait_seconds: float | None = (
+        None  # polling: from posting to the start of the poll that found it
+    )
 
 
 def publish(site: PublisherServer, hub_url: str, numbers: list[int]) -> str:
@@ -107,10 +110,17 @@ def current_interval(instance: Instance, source_id: int) -> float | None:
     return (source.next_due - source.last_fetched).total_seconds()
 
 
+def poll_wait(instance: Instance, source_id: int, posted: datetime) -> float | None:
+    """Seconds from posting to the start of the first poll after it."""
+    starts = [f.started_at for f in instance.store.recent_fetches(source_id, 5)]
+    after = [start for start in starts if start >= posted]
+    return (min(after) - posted).total_seconds() if after else None
+
+
 async def measure(
     instance: Instance, site: PublisherServer, hub: LoopbackHub | None, args: argparse.Namespace
 ) -> list[Sample]:
-    rng = random.Random(7)
+    rng = random.Random(args.seed)
     hub_url = hub.url if hub else ""
     numbers = [0]
     topic = publish(site, hub_url, numbers)
@@ -135,7 +145,7 @@ async def measure(
             numbers.append(number)
             publish(site, hub_url, numbers)
             url = site.url(f"/news/{number}.html")
-            posted = time.perf_counter()
+            posted, posted_wall = time.perf_counter(), datetime.now(UTC)
             if hub is not None:
                 await asyncio.to_thread(
                     httpx.post, hub.url, data={"hub.mode": "publish", "hub.url": topic}
@@ -145,12 +155,15 @@ async def measure(
                 watcher.arrived.clear()
                 await asyncio.wait_for(watcher.arrived.wait(), timeout=args.timeout)
             sample = Sample(watcher.seen[url] - posted, api_at - posted, interval)
+            if hub is None:
+                sample.wait_seconds = poll_wait(instance, source.id or 0, posted_wall)
             if number > warmup:
                 samples.append(sample)
             print(
                 f"  item {number}{' (warm-up)' if number <= warmup else ''}: "
                 f"sse {sample.sse_seconds:.3f} s, api {sample.api_seconds:.3f} s"
-                + (f", interval {interval:.1f} s" if hub is None and interval else ""),
+                + (f", interval {interval:.1f} s" if hub is None and interval else "")
+                + (f", waited {sample.wait_seconds:.2f} s" if sample.wait_seconds else ""),
                 flush=True,
             )
         reading.cancel()
@@ -176,6 +189,11 @@ def summary(name: str, samples: list[Sample]) -> str:
         lines.append(f"  poll cycle in force:  median {2 * half:.1f} s (half: {half:.1f} s)")
         ratios = [s.api_seconds / s.interval_seconds for s in samples if s.interval_seconds]
         lines.append(f"  latency / cycle:      median {statistics.median(ratios):.2f}")
+        waits = [s.wait_seconds for s in samples if s.wait_seconds is not None]
+        processing = [s.api_seconds - s.wait_seconds for s in samples if s.wait_seconds is not None]
+        if waits:
+            lines.append("  wait for the poll:    " + cut(waits))
+            lines.append("  poll to visible:      " + cut(processing))
     return "\n".join(lines)
 
 
@@ -202,6 +220,7 @@ def main() -> None:
     parser.add_argument("--poll-max-seconds", type=float, default=60.0)
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--warmup", type=int, default=8, help="polling: items not counted")
+    parser.add_argument("--seed", type=int, default=7, help="for the pauses between items")
     args = parser.parse_args()
     modes = ["websub", "polling"] if args.mode == "both" else [args.mode]
     results = {}

@@ -66,6 +66,8 @@ async def test_a_hub_push_stores_the_new_article_and_reaches_live_streams(
             assert active is not None and active.lease_seconds == 7200
             assert request["hub.callback"] == callback_url(instance.base_url, active.id)
             assert request["hub.topic"] == topic and len(request["hub.secret"]) == 64
+            # The hub records its verification after our answer reaches it.
+            await eventually(lambda: hub.verifications)
             assert [v.echoed for v in hub.verifications] == [True]
             # While pushes are live, the source is polled only as a safety net.
             now = datetime.now(UTC)
