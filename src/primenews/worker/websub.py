@@ -145,18 +145,28 @@ class WebSubManager:
             self.options.lease_seconds,
         )
         try:
-            response = await self.client.post(
-                link.hub, data=form, timeout=self.options.request_timeout_seconds
-            )
+            status, head = await self._post(link.hub, form)
         except httpx.HTTPError as err:
             await self._fail(subscription, f"hub {link.hub} unreachable: {err!r}")
             return subscription
-        if not response.is_success:
-            why = response.text[:200].strip()
-            await self._fail(subscription, f"hub {link.hub} answered {response.status_code}: {why}")
+        if not 200 <= status < 300:
+            why = head.decode("utf-8", "replace").strip()
+            await self._fail(subscription, f"hub {link.hub} answered {status}: {why}")
             return subscription
         logger.info("websub: asked %s for %s", link.hub, link.topic, extra={"source_id": source_id})
         return subscription
+
+    async def _post(self, hub: str, form: dict[str, str]) -> tuple[int, bytes]:
+        """POST the form; the status and the first 200 bytes of the answer (a hub's body
+        is only quoted in an error, so a huge one is never read)."""
+        timeout = self.options.request_timeout_seconds
+        async with self.client.stream("POST", hub, data=form, timeout=timeout) as response:
+            head = b""
+            async for chunk in response.aiter_raw():
+                head += chunk
+                if len(head) >= 200:
+                    break
+            return response.status_code, head[:200]
 
     async def maintain(self) -> None:
         """Renew leases before they expire; give up on hubs that did not verify or lapsed."""
