@@ -143,9 +143,9 @@ async def measure(
             pause = rng.uniform(0, interval or 1) if hub is None else rng.uniform(0.05, 0.3)
             await asyncio.sleep(pause)
             numbers.append(number)
+            posted, posted_wall = time.perf_counter(), datetime.now(UTC)
             publish(site, hub_url, numbers)
             url = site.url(f"/news/{number}.html")
-            posted, posted_wall = time.perf_counter(), datetime.now(UTC)
             if hub is not None:
                 await asyncio.to_thread(
                     httpx.post, hub.url, data={"hub.mode": "publish", "hub.url": topic}
