@@ -81,8 +81,13 @@ async def test_a_hub_push_stores_the_new_article_and_reaches_live_streams(
                 publish(site, hub, [1, 2])
                 statuses = await asyncio.to_thread(hub.notify, topic)
                 assert statuses == [202]
-                event = await _next_event(stream.aiter_lines(), "article.stored")
+                events = await _events_until(stream.aiter_lines(), "article.stored")
+            kind, event = events[-1]
             assert event["url"] == site.url("/news/2.html")
+            # The desk announced the article's story first (new, or grown by it).
+            story_events = [(k, e) for k, e in events if e.get("story_id") == event["story_id"]]
+            assert story_events[0][0] in {"story.new", "story.grew"}
+            assert story_events[0][1]["url"] == f"/story/{event['story_id']}"
             assert article_urls(instance.store) == first | {site.url("/news/2.html")}
             pushed = subscription(instance.store)
             assert pushed is not None and pushed.pushes == 1 and pushed.last_push_at is not None
@@ -100,14 +105,18 @@ async def test_a_hub_push_stores_the_new_article_and_reaches_live_streams(
             assert unchanged is not None and unchanged.pushes == 1
 
 
-async def _next_event(lines: object, kind: str) -> dict[str, object]:
-    async def read() -> dict[str, object]:
-        current = ""
+async def _events_until(lines: object, kind: str) -> list[tuple[str, dict[str, object]]]:
+    """Every (event, data) read, up to and with the first of ``kind``."""
+
+    async def read() -> list[tuple[str, dict[str, object]]]:
+        current, seen = "", []
         async for line in lines:  # type: ignore[attr-defined]
             if line.startswith("event: "):
                 current = line.removeprefix("event: ")
-            elif line.startswith("data: ") and current == kind:
-                return json.loads(line.removeprefix("data: "))  # type: ignore[no-any-return]
+            elif line.startswith("data: "):
+                seen.append((current, json.loads(line.removeprefix("data: "))))
+                if current == kind:
+                    return seen
         raise AssertionError("stream ended")
 
     return await asyncio.wait_for(read(), timeout=10)
