@@ -111,9 +111,7 @@ def problems(page: Any, log: PageLog) -> list[str]:
 
 def horizontal_overflow(page: Any) -> int:
     """How many CSS pixels the page is wider than the viewport (0 when it fits)."""
-    return int(
-        page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    )
+    return int(page.evaluate("document.documentElement.scrollWidth - window.innerWidth"))
 
 
 def serious_violations(page: Any, axe_source: str) -> list[dict[str, Any]]:

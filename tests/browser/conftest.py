@@ -20,6 +20,15 @@ from shared_data import SEED_DIR, SHARED_DATA, require_shared
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; Playwright's own download is never used
+# Chromium's own traffic (updates, sync, field trials, QUIC probes) would try the internet
+# at every start; the tests talk to 127.0.0.1 only.
+CHROMIUM_ARGS = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
 AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 
@@ -44,7 +53,7 @@ def browser() -> Iterator[Any]:
     if executable is None:
         pytest.skip("Chromium is not installed: apt-get install chromium (see docs/testing.md)")
     with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(executable))
+        launched = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
         yield launched
         launched.close()
 

@@ -27,7 +27,7 @@ from primenews.domain import Source, SourceKind
 from primenews.store import Store
 from primenews.web.app import create_app
 
-from browser.corpus import feed_pages, seed_url, rss_feed, write_archive
+from browser.corpus import feed_pages, rss_feed, seed_url, write_archive
 from publisher import PublisherServer
 
 COMMAND_TIMEOUT_S = 300
@@ -109,14 +109,14 @@ def page_paths(store: Store) -> dict[str, str]:
     articles, _ = store.list_articles(limit=200)
     seed = next(stored for stored in articles if stored.article.url == seed_url())
     german = next(stored for stored in articles if stored.article.language == "de")
-    feed_source = next(source for source in store.list_sources() if source.url.endswith("/feed.xml"))
+    feed = next(source for source in store.list_sources() if source.url.endswith("/feed.xml"))
     return {
         "front": "/",
         "section": "/world",
         "story": f"/story/{biggest.id}",
         "article": f"/article/{seed.id}",
         "article-de": f"/article/{german.id}",
-        "source": f"/?source={feed_source.id}",
+        "source": f"/?source={feed.id}",
         "sources": "/sources",
         "not-found": "/story/999999999",
     }

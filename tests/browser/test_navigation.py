@@ -1,0 +1,59 @@
+"""A reader's path through the site: clicks without JavaScript, the keyboard, dark mode."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from browser.checks import opened, problems
+from browser.site import Site
+
+
+def test_front_story_article_without_javascript(browser: Any, site: Site) -> None:
+    """Front page → story → article → back to the story, with JavaScript off."""
+    with opened(browser, site.url("/"), javascript=False) as (page, _response, _log):
+        assert page.locator("script").count() == 0, "our pages carry no script"
+        page.locator("main a", has_text="Full coverage").first.click()
+        page.wait_for_url(re.compile(r"/story/\d+$"))
+        story_url = page.url
+        assert page.get_by_role("heading", name="Full coverage").is_visible()
+        first = page.locator(".coverage a[href^='/article/']").first
+        title = first.inner_text()
+        first.click()
+        page.wait_for_url(re.compile(r"/article/\d+$"))
+        assert page.locator("h1").inner_text() == title
+        page.get_by_role("link", name="Full coverage of this story").click()
+        page.wait_for_url(story_url)
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Sources").click()
+        page.wait_for_url(re.compile(r"/sources$"))
+        assert page.get_by_role("table").locator("tbody tr").count() == 2
+
+
+def test_keyboard_skip_link_and_visible_focus(browser: Any, site: Site) -> None:
+    """The first Tab shows the skip link with a focus outline; Enter jumps to the content."""
+    with opened(browser, site.url("/")) as (page, _response, log):
+        page.keyboard.press("Tab")
+        focused = page.locator(":focus")
+        assert focused.inner_text() == "Skip to content"
+        box = focused.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["y"] >= 0, "skip link shown on focus"
+        outline = focused.evaluate("el => getComputedStyle(el).outlineStyle")
+        assert outline != "none", "focus is visible"
+        page.keyboard.press("Enter")
+        assert page.url.endswith("#main")
+        page.keyboard.press("Tab")
+        assert page.locator("main :focus").count() == 1, "the next Tab lands in the content"
+        assert problems(page, log) == []
+
+
+def test_dark_mode_follows_the_system(browser: Any, site: Site) -> None:
+    """prefers-color-scheme: dark gives a dark page with light text."""
+    colours = {}
+    for scheme in ("light", "dark"):
+        with opened(browser, site.url("/"), scheme=scheme) as (page, _response, _log):
+            colours[scheme] = page.evaluate(
+                "() => [getComputedStyle(document.body).backgroundColor,"
+                " getComputedStyle(document.body).color]"
+            )
+    assert colours["light"] == ["rgb(253, 252, 250)", "rgb(29, 29, 31)"]
+    assert colours["dark"] == ["rgb(20, 20, 22)", "rgb(232, 230, 227)"]
