@@ -16,9 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+SAVED: list[Path] = []  # what this run saved, for the summary line
 VIEWPORTS = {
     "phone": {"width": 360, "height": 740},
     "desktop": {"width": 1280, "height": 900},
@@ -26,12 +29,19 @@ VIEWPORTS = {
 BLOCKING_IMPACTS = ("serious", "critical")
 LOCAL_HOST = "127.0.0.1"  # the seeded server; tests never reach the internet
 
-CSP_LISTENER = """
+LISTENERS = """
 window.__cspViolations = [];
 document.addEventListener("securitypolicyviolation", (event) => {
   window.__cspViolations.push(`${event.violatedDirective} blocked ${event.blockedURI || "inline"}`);
 });
+window.__layoutShift = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    if (!entry.hadRecentInput) window.__layoutShift += entry.value;
+  }
+}).observe({ type: "layout-shift", buffered: true });
 """
+MAX_LAYOUT_SHIFT = 0.1  # web.dev's "good" cumulative layout shift
 
 AXE_RUN = """
 async () => {
@@ -87,7 +97,7 @@ def opened(
     )
     try:
         if javascript:
-            context.add_init_script(CSP_LISTENER)
+            context.add_init_script(LISTENERS)
         log = PageLog()
         context.route("**/*", log.keep_on_machine)
         page = context.new_page()
@@ -109,6 +119,11 @@ def problems(page: Any, log: PageLog) -> list[str]:
     ]
 
 
+def layout_shift(page: Any) -> float:
+    """The page's cumulative layout shift since it started loading."""
+    return float(page.evaluate("window.__layoutShift"))
+
+
 def horizontal_overflow(page: Any) -> int:
     """How many CSS pixels the page is wider than the viewport (0 when it fits)."""
     return int(page.evaluate("document.documentElement.scrollWidth - window.innerWidth"))
@@ -126,3 +141,12 @@ def describe(violations: list[dict[str, Any]]) -> str:
     return "\n".join(
         f"{v['impact']} {v['id']}: {v['help']}\n  " + "\n  ".join(v["nodes"]) for v in violations
     )
+
+
+def save_screenshot(page: Any, name: str) -> Path:
+    """A full-page screenshot under test-artifacts/screenshots/NAME.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    SAVED.append(path)
+    return path

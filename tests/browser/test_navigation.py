@@ -6,11 +6,16 @@ import re
 from typing import Any
 
 from browser.checks import opened, problems
+from browser.chromium import BrowserThread
 from browser.site import Site
 
 
-def test_front_story_article_without_javascript(browser: Any, site: Site) -> None:
+def test_front_story_article_without_javascript(browser: BrowserThread, site: Site) -> None:
     """Front page → story → article → back to the story, with JavaScript off."""
+    browser.run(_click_through, site)
+
+
+def _click_through(browser: Any, site: Site) -> None:
     with opened(browser, site.url("/"), javascript=False) as (page, _response, _log):
         assert page.locator("script").count() == 0, "our pages carry no script"
         page.locator("main a", has_text="Full coverage").first.click()
@@ -29,8 +34,12 @@ def test_front_story_article_without_javascript(browser: Any, site: Site) -> Non
         assert page.get_by_role("table").locator("tbody tr").count() == 2
 
 
-def test_keyboard_skip_link_and_visible_focus(browser: Any, site: Site) -> None:
+def test_keyboard_skip_link_and_visible_focus(browser: BrowserThread, site: Site) -> None:
     """The first Tab shows the skip link with a focus outline; Enter jumps to the content."""
+    browser.run(_keyboard, site)
+
+
+def _keyboard(browser: Any, site: Site) -> None:
     with opened(browser, site.url("/")) as (page, _response, log):
         page.keyboard.press("Tab")
         focused = page.locator(":focus")
@@ -42,18 +51,23 @@ def test_keyboard_skip_link_and_visible_focus(browser: Any, site: Site) -> None:
         page.keyboard.press("Enter")
         assert page.url.endswith("#main")
         page.keyboard.press("Tab")
-        assert page.locator("main :focus").count() == 1, "the next Tab lands in the content"
+        in_main = page.locator("main :focus")
+        assert in_main.count() == 1, "the next Tab lands in the content"
+        assert in_main.evaluate("el => getComputedStyle(el).outlineStyle") != "none"
         assert problems(page, log) == []
 
 
-def test_dark_mode_follows_the_system(browser: Any, site: Site) -> None:
+def test_dark_mode_follows_the_system(browser: BrowserThread, site: Site) -> None:
     """prefers-color-scheme: dark gives a dark page with light text."""
-    colours = {}
-    for scheme in ("light", "dark"):
-        with opened(browser, site.url("/"), scheme=scheme) as (page, _response, _log):
-            colours[scheme] = page.evaluate(
-                "() => [getComputedStyle(document.body).backgroundColor,"
-                " getComputedStyle(document.body).color]"
-            )
+    colours = {scheme: browser.run(_body_colours, site, scheme) for scheme in ("light", "dark")}
     assert colours["light"] == ["rgb(253, 252, 250)", "rgb(29, 29, 31)"]
     assert colours["dark"] == ["rgb(20, 20, 22)", "rgb(232, 230, 227)"]
+
+
+def _body_colours(browser: Any, site: Site, scheme: str) -> list[str]:
+    with opened(browser, site.url("/"), scheme=scheme) as (page, _response, _log):
+        colours: list[str] = page.evaluate(
+            "() => [getComputedStyle(document.body).backgroundColor,"
+            " getComputedStyle(document.body).color]"
+        )
+        return colours

@@ -4,7 +4,8 @@ Each page type is loaded once and then looked at in four ways: phone
 (360×740) and desktop (1280×900) widths, light and dark colour schemes. In
 each, a full-page screenshot is saved under test-artifacts/screenshots/ (the
 path is printed at the end of the run), the page must not scroll sideways and
-axe-core must find no serious or critical violation.
+axe-core must find no serious or critical violation. The page must not
+shift while it loads (cumulative layout shift at most 0.1).
 """
 
 from __future__ import annotations
@@ -14,13 +15,17 @@ from typing import Any
 import pytest
 
 from browser.checks import (
+    MAX_LAYOUT_SHIFT,
     VIEWPORTS,
     describe,
     horizontal_overflow,
+    layout_shift,
     opened,
     problems,
+    save_screenshot,
     serious_violations,
 )
+from browser.chromium import BrowserThread
 from browser.site import Site
 
 PAGE_TYPES = (
@@ -42,18 +47,22 @@ VARIANTS = (
 
 
 @pytest.mark.parametrize("page_type", PAGE_TYPES)
-def test_page_type(
-    browser: Any, site: Site, axe_source: str, screenshot: Any, page_type: str
-) -> None:
+def test_page_type(axe_source: str, browser: BrowserThread, site: Site, page_type: str) -> None:
+    failures = browser.run(_check_page_type, site, axe_source, page_type)
+    assert not failures, f"{site.pages[page_type]}\n" + "\n".join(failures)
+
+
+def _check_page_type(browser: Any, site: Site, axe_source: str, page_type: str) -> list[str]:
     url = site.url(site.pages[page_type])
     failures: list[str] = []
     with opened(browser, url) as (page, response, log):
         assert response.status == (404 if page_type == "not-found" else 200), url
         assert page.locator("h1").count() == 1, "one top-level heading per page"
+        assert layout_shift(page) <= MAX_LAYOUT_SHIFT, "the page jumps while it loads"
         for viewport, scheme in VARIANTS:
             page.set_viewport_size(VIEWPORTS[viewport])
             page.emulate_media(color_scheme=scheme)
-            screenshot(page, f"{page_type}-{viewport}-{scheme}")
+            save_screenshot(page, f"{page_type}-{viewport}-{scheme}")
             if (overflow := horizontal_overflow(page)) > 0:
                 failures.append(f"{viewport}: scrolls sideways by {overflow} px")
             if violations := serious_violations(page, axe_source):
@@ -62,11 +71,16 @@ def test_page_type(
         found = problems(page, log)
         if len(found) != expected:
             failures.extend(found)
-    assert not failures, f"{url}\n" + "\n".join(failures)
+    return failures
 
 
-def test_axe_reports_what_it_should(browser: Any, site: Site, axe_source: str) -> None:
+def test_axe_reports_what_it_should(axe_source: str, browser: BrowserThread, site: Site) -> None:
     """The accessibility check can fail: a planted low-contrast text and bare image are caught."""
+    found = browser.run(_planted_violations, site, axe_source)
+    assert {"color-contrast", "image-alt"} <= found
+
+
+def _planted_violations(browser: Any, site: Site, axe_source: str) -> set[str]:
     with opened(browser, site.url("/")) as (page, _response, _log):
         page.evaluate(
             """() => {
@@ -77,5 +91,4 @@ def test_axe_reports_what_it_should(browser: Any, site: Site, axe_source: str) -
               main.append(faint, document.createElement("img"));
             }"""
         )
-        found = {v["id"] for v in serious_violations(page, axe_source)}
-    assert {"color-contrast", "image-alt"} <= found
+        return {v["id"] for v in serious_violations(page, axe_source)}
