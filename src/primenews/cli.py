@@ -23,9 +23,10 @@ from primenews import __version__, catalog, service
 from primenews.config import SETTINGS, Settings, dump_settings, load_settings, settings_markdown
 from primenews.domain import Article, SourceKind
 from primenews.errors import ConfigError, ParseError, PrimeNewsError
+from primenews.insights.model import Insights
 from primenews.store import Store
+from primenews.worker.boilerplate import BoilerplateFilter
 from primenews.worker.desk import StoryDesk
-from primenews.worker.local import ExtractPool, worker_count
 from primenews.worker.poller import SourceReport
 
 
@@ -149,6 +150,22 @@ def poll(ctx: click.Context, once: bool) -> None:
     _echo_poll_summary(reports, time.perf_counter() - started)
 
 
+@main.command()
+@click.pass_context
+def refresh(ctx: click.Context) -> None:
+    """Fetch every article of an active story again now; changed texts become revisions."""
+    settings = _settings(ctx)
+    store = _open_store(settings)
+    started = time.perf_counter()
+    click.echo("Re-fetching the articles of active stories (conditional GET)…", err=True)
+    report = asyncio.run(service.refresh_once(settings, store))
+    click.echo(
+        f"Checked {report.checked} articles in {time.perf_counter() - started:.1f} s: "
+        f"{report.revised} revised, {report.not_modified} not modified (304), "
+        f"{report.unchanged} unchanged, {report.failed} failed."
+    )
+
+
 def _advance(bar: Any) -> Any:
     def on_done(report: SourceReport) -> None:
         bar.update(1, report)
@@ -239,7 +256,7 @@ def sources_export(ctx: click.Context, output: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
 @click.pass_context
 def sources_list(ctx: click.Context, as_json: bool) -> None:
-    """Show each source with its last fetch, status, last error and next poll."""
+    """Show each source with its last fetch, status or error, error streak, interval, next poll."""
     store = _open_store(_settings(ctx))
     counts = store.article_counts_by_source()
     for source in store.list_sources():
@@ -249,9 +266,11 @@ def sources_list(ctx: click.Context, as_json: bool) -> None:
             click.echo(json.dumps(row, ensure_ascii=False))
             continue
         status = source.last_error or (str(source.last_status) if source.last_status else "never")
+        interval = f"{source.poll_interval_minutes:.0f}m" if source.poll_interval_minutes else "-"
         click.echo(
             f"{source.id}\t{source.kind}\t{source.url}\tlast={row['last_fetched'] or '-'}\t"
-            f"status={status}\tnext={row['next_due'] or '-'}\tarticles={row['articles']}"
+            f"status={status}\terrors={source.error_count}\tevery={interval}\t"
+            f"next={row['next_due'] or '-'}\tarticles={row['articles']}"
         )
 
 
@@ -276,21 +295,13 @@ def extract(
     """Extract the article of saved HTML files or URLs."""
     if page_url and len(inputs) > 1:
         raise click.UsageError("--url goes with a single input.")
-    from primenews.ingest.archives import page_url as declared_url
-    from primenews.ingest.fetch import FetchOptions, fetch_once
     from primenews.pipeline import article_from_page
 
     settings = _settings(ctx)
     failures = 0
     for item in inputs:
         try:
-            if item.startswith(("http://", "https://")):
-                page = fetch_once(item, FetchOptions.from_settings(settings))
-                content, url = page.content, page_url or page.final_url
-            else:
-                # A saved page names its own address; without one it is known by its path.
-                content = Path(item).read_bytes()
-                url = page_url or declared_url(content) or Path(item).resolve().as_uri()
+            content, url = _read_page(item, page_url, settings)
             article = article_from_page(content, url)
         except (PrimeNewsError, OSError) as err:
             failures += 1
@@ -303,6 +314,79 @@ def extract(
         )
     if failures:
         sys.exit(1)
+
+
+def _read_page(item: str, page_url: str | None, settings: Settings) -> tuple[bytes, str]:
+    """The bytes and URL of a page: fetched through the safe fetcher, or read from a file."""
+    from primenews.ingest.archives import page_url as declared_url
+    from primenews.ingest.fetch import FetchOptions, fetch_once
+
+    if item.startswith(("http://", "https://")):
+        page = fetch_once(item, FetchOptions.from_settings(settings))
+        return page.content, page_url or page.final_url
+    # A saved page names its own address; without one it is known by its path.
+    content = Path(item).read_bytes()
+    return content, page_url or declared_url(content) or Path(item).resolve().as_uri()
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per input.")
+@click.option("--url", "page_url", help="The page's URL, when a single file is given.")
+@click.option(
+    "--use-store",
+    is_flag=True,
+    help="Resolve names against the entities of the configured database (read only).",
+)
+@click.pass_context
+def enrich(
+    ctx: click.Context,
+    inputs: tuple[str, ...],
+    as_json: bool,
+    page_url: str | None,
+    use_store: bool,
+) -> None:
+    """Extract the article of saved HTML files or URLs, with its insights.
+
+    Insights: entities, key figures, quotes and speakers, dates, summary.
+    """
+    if page_url and len(inputs) > 1:
+        raise click.UsageError("--url goes with a single input.")
+    from primenews.insights.records import insights_record
+    from primenews.pipeline import article_from_page, insights_of
+
+    settings = _settings(ctx)
+    store = _open_store(settings) if use_store else None
+    failures = 0
+    try:
+        for item in inputs:
+            try:
+                content, url = _read_page(item, page_url, settings)
+                article = article_from_page(content, url)
+            except (PrimeNewsError, OSError) as err:
+                failures += 1
+                click.echo(f"{item}: {err}", err=True)
+                continue
+            insights = insights_of(article, store.registry() if store else None)
+            if as_json:
+                row = {**article_json(article), "insights": insights_record(insights)}
+                click.echo(json.dumps(row, ensure_ascii=False))
+            else:
+                click.echo(_insights_text(article, insights))
+    finally:
+        if store is not None:
+            store.close()
+    if failures:
+        sys.exit(1)
+
+
+def _insights_text(article: Article, insights: Insights) -> str:
+    lines = [article.title or article.url, "", *insights.summary, ""]
+    lines += [f"{e.kind.value}: {e.name} ({e.count})" for e in insights.entities]
+    lines += [f"figure: {f.text} {f.counts or f.noun} {f.unit}".rstrip() for f in insights.figures]
+    lines += [f"quote: {q.speaker or '?'}: “{q.text}”" for q in insights.quotes]
+    lines += [f"date: {d.resolved} ({d.text}) {d.what}".rstrip() for d in insights.timeline]
+    return "\n".join(lines) + "\n"
 
 
 def article_json(article: Article) -> dict[str, Any]:
@@ -338,7 +422,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...]) -> None:
             yield from iter_archive(Path(path))
 
     started = time.perf_counter()
-    extractor = ExtractPool(worker_count(settings.extract_workers))
+    extractor = service.extract_pool(settings)
     try:
         with click.progressbar(
             length=total, label="Ingesting", file=sys.stderr, show_pos=True
@@ -350,6 +434,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...]) -> None:
                     extractor,
                     on_page=lambda _page: bar.update(1),
                     desk=StoryDesk(store),
+                    boilerplate=BoilerplateFilter(store),
                 )
             )
     finally:

@@ -2,6 +2,13 @@
 
 from primenews.store.articles import Revision, SaveResult, SaveStatus
 from primenews.store.repository import Store, content_hash, make_engine
+from primenews.store.search import (
+    SearchHit,
+    SearchNotSupportedError,
+    SearchOrder,
+    SearchPage,
+    SearchQuery,
+)
 from primenews.store.sources import PollState
 
 __all__ = [
@@ -9,6 +16,11 @@ __all__ = [
     "Revision",
     "SaveResult",
     "SaveStatus",
+    "SearchHit",
+    "SearchNotSupportedError",
+    "SearchOrder",
+    "SearchPage",
+    "SearchQuery",
     "Store",
     "content_hash",
     "make_engine",

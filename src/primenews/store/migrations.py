@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, select
 
 from primenews.store import schema
+from primenews.store.search import create_search_index
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +44,37 @@ def _stories(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=list(tables))
 
 
+def _article_checks(conn: Connection) -> None:
+    schema.article_checks.create(conn)
+
+
+def _site_boilerplate(conn: Connection) -> None:
+    schema.metadata.create_all(conn, tables=[schema.site_paragraphs, schema.sites])
+
+
+def _rewrites(conn: Connection) -> None:
+    schema.rewrites.create(conn)
+
+
+def _insights(conn: Connection) -> None:
+    for table in (
+        schema.entities,
+        schema.entity_aliases,
+        schema.article_entities,
+        schema.article_insights,
+    ):
+        table.create(conn)
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("0001_initial", _initial),
     ("0002_article_sections", _article_sections),
     ("0003_stories", _stories),
+    ("0004_insights", _insights),
+    ("0006_search", create_search_index),  # FTS5 index + triggers on SQLite; see store/search.py
+    ("0007_article_checks", _article_checks),
+    ("0008_site_boilerplate", _site_boilerplate),
+    ("0009_rewrites", _rewrites),
 )
 
 

@@ -13,7 +13,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +22,31 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from primenews.domain import Article, FeedEntry, FetchOutcome, Source, StoredArticle, StoredStory
 from primenews.errors import StoreError
+from primenews.insights.model import EntityKind, Insights
 from primenews.store import articles as article_sql
+from primenews.store import boilerplate as boilerplate_sql
+from primenews.store import checks as check_sql
+from primenews.store import insights as insight_sql
 from primenews.store import sources as source_sql
 from primenews.store import stories as story_sql
 from primenews.store.articles import Revision, SaveResult
+from primenews.store.boilerplate import SiteArticle
+from primenews.store.checks import DueCheck
+from primenews.store.insights import (
+    ArticleInsights,
+    EntitySort,
+    RelatedEntity,
+    StoredEntity,
+    StoreRegistry,
+)
 from primenews.store.migrations import apply_migrations
+from primenews.store.search import SearchPage, SearchQuery, search_articles
 from primenews.store.sources import PollState
 from primenews.store.stories import StoryArticle
 from primenews.stories.cluster import Merge
 from primenews.stories.documents import StoryDoc
 from primenews.stories.rank import StoryMember
+from primenews.stories.rewrites import RewriteCandidate, RewriteMatch
 from primenews.stories.tracker import Observation
 
 
@@ -249,6 +264,16 @@ class Store:
             raise StoreError(f"store: cannot record story decisions: {err}") from err
         return set(touched)
 
+    def rewrite_candidates(
+        self, article_id: int
+    ) -> tuple[RewriteCandidate | None, list[RewriteCandidate]]:
+        with self.engine.connect() as conn:
+            return story_sql.rewrite_candidates(conn, article_id)
+
+    def record_rewrite(self, article_id: int, match: RewriteMatch | None) -> None:
+        with self.engine.begin() as conn:
+            story_sql.record_rewrite(conn, article_id, match)
+
     def list_stories(
         self,
         *,
@@ -291,3 +316,128 @@ class Store:
     def count_stories(self) -> int:
         with self.engine.connect() as conn:
             return story_sql.count_stories(conn)
+
+    # Re-fetching articles of active stories
+
+    def due_checks(
+        self,
+        now: datetime,
+        active_since: datetime,
+        *,
+        first_after: datetime,
+        everything: bool = False,
+        limit: int = 500,
+    ) -> list[DueCheck]:
+        with self.engine.connect() as conn:
+            return check_sql.due_checks(
+                conn, now, active_since, first_after=first_after, everything=everything, limit=limit
+            )
+
+    def record_check(
+        self,
+        article_id: int,
+        *,
+        now: datetime,
+        next_check: datetime,
+        checks: int,
+        status: int | None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        with self.engine.begin() as conn:
+            check_sql.record_check(
+                conn,
+                article_id,
+                now=now,
+                next_check=next_check,
+                checks=checks,
+                status=status,
+                etag=etag,
+                last_modified=last_modified,
+                error=error,
+            )
+
+    # Site boilerplate
+
+    def site_boilerplate(self, site: str) -> set[str]:
+        with self.engine.connect() as conn:
+            return boilerplate_sql.site_boilerplate(conn, site)
+
+    def learn_paragraphs(self, site: str, keys: Sequence[str], now: datetime) -> None:
+        with self.engine.begin() as conn:
+            boilerplate_sql.learn_paragraphs(conn, site, keys, now)
+
+    def recent_site_articles(self, site: str, limit: int = 200) -> list[SiteArticle]:
+        with self.engine.connect() as conn:
+            return boilerplate_sql.recent_site_articles(conn, site, limit)
+
+    def replace_texts(self, cleaned: Sequence[tuple[int, str, str]]) -> None:
+        """Store cleaned texts (id, text, html) of articles, without making revisions."""
+        with self.engine.begin() as conn:
+            for article_id, text, html in cleaned:
+                boilerplate_sql.replace_text(conn, article_id, text, html, content_hash(text))
+
+    # Search
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        """Articles matching a reader's query (see ``store.search``)."""
+        with self.engine.connect() as conn:
+            return search_articles(conn, query)
+
+    # Insights
+
+    def save_insights(
+        self, article_id: int, revision: int, insights: Insights, now: datetime
+    ) -> bool:
+        """Replace the article's insights (False when that revision is no longer current)."""
+        with self.engine.begin() as conn:
+            return insight_sql.save_insights(conn, article_id, revision, insights, now)
+
+    def record_insights_error(
+        self, article_id: int, revision: int, error: str, now: datetime
+    ) -> None:
+        with self.engine.begin() as conn:
+            insight_sql.record_insights_error(conn, article_id, revision, error, now)
+
+    def get_article_insights(self, article_id: int) -> ArticleInsights | None:
+        with self.engine.connect() as conn:
+            return insight_sql.get_article_insights(conn, article_id)
+
+    def registry(self) -> StoreRegistry:
+        """Known entities for the insights stage, read through this store's engine."""
+        return StoreRegistry(self.engine)
+
+    def get_entity(self, entity_id: int) -> StoredEntity | None:
+        with self.engine.connect() as conn:
+            return insight_sql.get_entity(conn, entity_id)
+
+    def list_entities(
+        self,
+        *,
+        kind: EntityKind | None = None,
+        prefix: str = "",
+        sort: EntitySort = "mentions",
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[list[StoredEntity], str | None]:
+        with self.engine.connect() as conn:
+            return insight_sql.list_entities(
+                conn, kind=kind, prefix=prefix, sort=sort, limit=limit, cursor=cursor
+            )
+
+    def entity_aliases(self, entity_id: int) -> list[str]:
+        with self.engine.connect() as conn:
+            return insight_sql.entity_aliases_of(conn, entity_id)
+
+    def entity_mentions_by_day(self, entity_id: int) -> list[tuple[date, int]]:
+        with self.engine.connect() as conn:
+            return insight_sql.mentions_by_day(conn, entity_id)
+
+    def entity_articles(self, entity_id: int, limit: int = 20) -> list[StoredArticle]:
+        with self.engine.connect() as conn:
+            return insight_sql.entity_articles(conn, entity_id, limit)
+
+    def related_entities(self, entity_id: int, limit: int = 10) -> list[RelatedEntity]:
+        with self.engine.connect() as conn:
+            return insight_sql.related_entities(conn, entity_id, limit)

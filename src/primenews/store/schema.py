@@ -233,3 +233,115 @@ duplicates = Table(
     Column("similarity", Float, nullable=False),
     Index("ix_duplicates_original", "original_id"),
 )
+
+# Re-fetching articles while their story is active: validators for a
+# conditional GET and when to look again.
+article_checks = Table(
+    "article_checks",
+    metadata,
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("last_checked", UTCDateTime, nullable=False),
+    Column("next_check", UTCDateTime, nullable=False),
+    Column("checks", Integer, nullable=False, default=0),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Index("ix_article_checks_next", "next_check"),
+)
+
+# Paragraphs counted per site, to learn each site's boilerplate
+# (extract.boilerplate): how many of the site's articles carried each one.
+site_paragraphs = Table(
+    "site_paragraphs",
+    metadata,
+    Column("site", String(255), primary_key=True),
+    Column("key", String(32), primary_key=True),
+    Column("articles", Integer, nullable=False),
+    Column("first_seen", UTCDateTime, nullable=False),
+)
+
+sites = Table(
+    "sites",
+    metadata,
+    Column("site", String(255), primary_key=True),
+    Column("articles", Integer, nullable=False),  # articles whose paragraphs were counted
+)
+
+# Rewrites: an article retelling another outlet's earlier article (stories.rewrites),
+# which is credited as the original.
+rewrites = Table(
+    "rewrites",
+    metadata,
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("original_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("share", Float, nullable=False),  # of the rewrite's sentences found in the original
+    Index("ix_rewrites_original", "original_id"),
+)
+
+# Insights (migration 0004_insights). Entities are relational because pages and
+# the API query them across articles (lists by mentions, co-mentions, mentions
+# per day); an article's figures, quotes, dates and summary are only ever read
+# with that article, so they are one JSON document in article_insights (one row
+# read instead of four tables joined).
+entities = Table(
+    "entities",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key", Text, nullable=False, unique=True),  # "person:gerardo werthein"
+    Column("name", Text, nullable=False),
+    Column("kind", String(20), nullable=False),  # person, organization, place
+    Column("place_name", Text),  # the gazetteer's name, for places it could map
+    Column("feature", String(20)),  # country, city, region
+    Column("country_code", String(2)),
+    Column("country", Text),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("population", BigInteger),
+    Column("geonameid", Integer),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),  # the newest article naming it
+    Column("mention_count", Integer, nullable=False, default=0),  # over all articles
+    Column("article_count", Integer, nullable=False, default=0),
+    Index("ix_entities_mentions", "mention_count", "id"),
+    Index("ix_entities_recent", "last_seen", "id"),
+)
+
+# Every normalised spelling an entity goes by (its own name included), for the
+# registry's exact lookups; first and last word find near-spellings, which by
+# the rule in insights.canonical always share one of them.
+entity_aliases = Table(
+    "entity_aliases",
+    metadata,
+    Column("kind", String(20), primary_key=True),
+    Column("name_key", Text, primary_key=True),
+    Column("name", Text, nullable=False),  # as first written
+    Column("entity_id", Id, ForeignKey("entities.id", ondelete="CASCADE"), nullable=False),
+    Column("first_word", Text, nullable=False),
+    Column("last_word", Text, nullable=False),
+    Index("ix_entity_aliases_entity", "entity_id"),
+    Index("ix_entity_aliases_first_word", "kind", "first_word"),
+    Index("ix_entity_aliases_last_word", "kind", "last_word"),
+)
+
+article_entities = Table(
+    "article_entities",
+    metadata,
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("entity_id", Id, ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True),
+    Column("mentions", Integer, nullable=False),
+    Column("first_offset", Integer, nullable=False),
+    Index("ix_article_entities_entity", "entity_id", "article_id"),
+)
+
+article_insights = Table(
+    "article_insights",
+    metadata,
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("revision", Integer, nullable=False),  # the article revision they were read from
+    Column("language", String(16), nullable=False, default=""),
+    Column("summary", Text, nullable=False, default="[]"),  # JSON list of sentences
+    Column("details", Text, nullable=False, default="{}"),  # JSON: figures, quotes, dates
+    Column("error", Text),  # why enrichment failed, when it did
+    Column("enriched_at", UTCDateTime, nullable=False),
+)

@@ -15,7 +15,9 @@ from fastapi.responses import RedirectResponse
 from markupsafe import Markup
 
 from primenews.domain import StoredArticle
+from primenews.revisions import successive_diffs
 from primenews.store import Store
+from primenews.store.insights import ArticleInsights
 from primenews.store.stories import StoryArticle
 from primenews.web.charts import timeline_svg
 from primenews.web.deps import SECTIONS, CursorDep, RankingsDep, StoreDep, TemplatesDep
@@ -93,18 +95,34 @@ def article_page(
     stored = store.get_article(article_id)
     if stored is None:
         raise HTTPException(404, "There is no article with this address.")
-    return templates.TemplateResponse(request, "article.html", article_context(stored))
+    context = article_context(stored, store.get_article_insights(article_id))
+    if stored.revision > 1:
+        revisions = store.list_revisions(article_id)
+        diffs = successive_diffs([(r.title, r.text) for r in revisions])
+        context["history"] = list(zip(revisions, diffs, strict=True))[1:][::-1]  # newest first
+    return templates.TemplateResponse(request, "article.html", context)
 
 
-def article_context(stored: StoredArticle) -> dict[str, Any]:
-    """What article.html shows: the body as sanitised HTML, or else as text paragraphs."""
+def article_context(
+    stored: StoredArticle, insights: ArticleInsights | None = None
+) -> dict[str, Any]:
+    """What article.html shows: the body as sanitised HTML, or else as text paragraphs.
+
+    With its insights: entities, figures, quotes with their speakers' entities,
+    the timeline and the summary (an enrichment error shows nothing of them).
+    """
     article = stored.article
     body_html = sanitize_html(article.html, base_url=article.url) if article.html else ""
+    shown = insights if insights is not None and insights.error is None else None
     return {
         "stored": stored,
         "article": article,
         "body_html": Markup(body_html) if body_html.strip() else None,
         "paragraphs": [] if body_html.strip() else text_paragraphs(article.text),
+        "insights": shown,
+        "speaker_ids": {q.speaker_key: shown.entity_id(q.speaker_key) for q in shown.quotes}
+        if shown
+        else {},
     }
 
 
@@ -137,6 +155,7 @@ def story_page(
         "story": story,
         "first": next((m for m in members if m.article_id == story.first_article_id), None),
         "outlets": coverage_shown_once(members),
+        "by_id": {member.article_id: member for member in members},
         "timeline": timeline_svg(hourly_timeline(members)),
         "related": store.related_stories(story),
     }
