@@ -33,11 +33,11 @@ from shared_data import SEED_DIR, SHARED_DATA
 
 FUNDUS = SHARED_DATA / "fundus_articles"
 TRAFILATURA = SHARED_DATA / "trafilatura_eval_news"
-# Sizes keep seeding near 20 s on two busy cores; every third English page spreads the
-# choice over publishers and countries.
-ENGLISH_STEP = 3
-GERMAN_PAGES = 3  # pages in another language: the article page marks their words with lang
-FEED_PAGES = 6
+# Sizes keep seeding (extraction, stories, insights) near 30 s on two busy cores; every
+# fifth English page spreads the choice over publishers and countries.
+ENGLISH_STEP = 5
+GERMAN_PAGES = 2  # pages in another language: the article page marks their words with lang
+FEED_PAGES = 4
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ from browser.corpus import feed_pages, rss_feed, seed_url, write_archive
 from publisher import PublisherServer
 
 COMMAND_TIMEOUT_S = 300
+SEARCH_WORD = "Venezuela"  # in the seed article's title and text
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,8 @@ def page_paths(store: Store) -> dict[str, str]:
     seed = next(stored for stored in articles if stored.article.url == seed_url())
     german = next(stored for stored in articles if stored.article.language == "de")
     feed = next(source for source in store.list_sources() if source.url.endswith("/feed.xml"))
+    entities, _ = store.list_entities(sort="mentions", limit=1)
+    assert entities, "the corpus named no entity: are insights on?"
     return {
         "front": "/",
         "section": "/world",
@@ -118,6 +121,9 @@ def page_paths(store: Store) -> dict[str, str]:
         "article-de": f"/article/{german.id}",
         "source": f"/?source={feed.id}",
         "sources": "/sources",
+        "entity": f"/entity/{entities[0].id}",
+        "search": "/search",
+        "search-results": f"/search?q={SEARCH_WORD}",
         "not-found": "/story/999999999",
     }
 

@@ -1,4 +1,8 @@
-"""A reader's path through the site: clicks without JavaScript, the keyboard, dark mode."""
+"""A reader's path through the site: clicks without JavaScript, the keyboard, dark mode.
+
+With JavaScript off: front page → story → article → story → sources;
+article → entity → article; search form → results → article.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,22 @@ from typing import Any
 
 from browser.checks import opened, problems
 from browser.chromium import BrowserThread
-from browser.site import Site
+from browser.site import SEARCH_WORD, Site
 
 
 def test_front_story_article_without_javascript(browser: BrowserThread, site: Site) -> None:
     """Front page → story → article → back to the story, with JavaScript off."""
     browser.run(_click_through, site)
+
+
+def test_article_entity_article_without_javascript(browser: BrowserThread, site: Site) -> None:
+    """Article → an entity it names → another article naming it, with JavaScript off."""
+    browser.run(_entity_path, site)
+
+
+def test_search_form_without_javascript(browser: BrowserThread, site: Site) -> None:
+    """The search form: type words, submit, open a result, with JavaScript off."""
+    browser.run(_search_path, site)
 
 
 def _click_through(browser: Any, site: Site) -> None:
@@ -32,6 +46,35 @@ def _click_through(browser: Any, site: Site) -> None:
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Sources").click()
         page.wait_for_url(re.compile(r"/sources$"))
         assert page.get_by_role("table").locator("tbody tr").count() == 2
+
+
+def _entity_path(browser: Any, site: Site) -> None:
+    with opened(browser, site.url(site.pages["article"]), javascript=False) as (page, _r, _l):
+        entity = page.locator("main a[href^='/entity/']").first
+        name = entity.inner_text()
+        entity.click()
+        page.wait_for_url(re.compile(r"/entity/\d+$"))
+        assert page.locator("h1").inner_text() == name
+        recent = page.get_by_role("region", name="Recent articles")
+        first = recent.locator("a[href^='/article/']").first
+        title = first.inner_text()
+        first.click()
+        page.wait_for_url(re.compile(r"/article/\d+$"))
+        assert page.locator("h1").inner_text() == title
+
+
+def _search_path(browser: Any, site: Site) -> None:
+    with opened(browser, site.url("/"), javascript=False) as (page, _response, _log):
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Search").click()
+        page.wait_for_url(re.compile(r"/search$"))
+        page.get_by_label("Words").fill(SEARCH_WORD)
+        page.get_by_role("button", name="Search").click()
+        page.wait_for_url(re.compile(rf"/search\?.*q={SEARCH_WORD}"))
+        results = page.locator(".search-results a[href^='/article/']")
+        assert results.count() >= 1
+        results.first.click()
+        page.wait_for_url(re.compile(r"/article/\d+$"))
+        assert SEARCH_WORD in page.locator("main").inner_text()
 
 
 def test_keyboard_skip_link_and_visible_focus(browser: BrowserThread, site: Site) -> None:

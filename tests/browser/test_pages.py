@@ -36,6 +36,9 @@ PAGE_TYPES = (
     "article-de",
     "source",
     "sources",
+    "entity",
+    "search",
+    "search-results",
     "not-found",
 )
 VARIANTS = (
