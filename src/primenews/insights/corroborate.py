@@ -123,6 +123,7 @@ def _check(measure: str, unit: str, group: Sequence[FigureReport]) -> FigureChec
         for candidate in votes
         if candidate.figure.qualifier is Qualifier.EXACT
     ) or Counter(r.figure.value for r in votes)
+
     # The value most outlets are consistent with; ties go to the value more outlets state.
     def backing(value: float) -> tuple[int, int, float]:
         return sum(_consistent(r.figure, value) for r in votes), support[value], -value

@@ -666,3 +666,49 @@ class StoreRegistry:
                 return entity_candidates(conn, name, kind, limit)
         except SQLAlchemyError as err:
             raise StoreError(f"store: entity lookup failed: {err}") from err
+
+
+def insights_of_articles(
+    conn: Connection, article_ids: Sequence[int]
+) -> dict[int, ArticleInsights]:
+    """Figures, quotes, dates and summaries of many articles (entities left out: see
+    ``entities_of_articles``), for a story's page."""
+    found: dict[int, ArticleInsights] = {}
+    for start in range(0, len(article_ids), 500):
+        chunk = list(article_ids[start : start + 500])
+        rows = conn.execute(
+            select(article_insights).where(article_insights.c.article_id.in_(chunk))
+        )
+        for row in rows:
+            details = _json_object(row.details)
+            found[row.article_id] = ArticleInsights(
+                article_id=row.article_id,
+                revision=row.revision,
+                language=row.language,
+                summary=tuple(s for s in _json_list(row.summary) if isinstance(s, str)),
+                entities=(),
+                figures=figures_from(_records(details.get("figures"))),
+                quotes=quotes_from(_records(details.get("quotes"))),
+                dates=dates_from(_records(details.get("dates"))),
+                error=row.error,
+                enriched_at=row.enriched_at,
+            )
+    return found
+
+
+def entities_of_articles(
+    conn: Connection, article_ids: Sequence[int], limit: int = 15
+) -> list[tuple[StoredEntity, int]]:
+    """The entities most of these articles name, with how many of them name each."""
+    if not article_ids:
+        return []
+    named = func.count(article_entities.c.article_id).label("named")
+    rows = conn.execute(
+        select(entities, named)
+        .join(article_entities, article_entities.c.entity_id == entities.c.id)
+        .where(article_entities.c.article_id.in_(list(article_ids)[:2000]))
+        .group_by(entities.c.id)
+        .order_by(named.desc(), func.sum(article_entities.c.mentions).desc(), entities.c.id)
+        .limit(limit)
+    ).all()
+    return [(_entity_from_row(row), row.named) for row in rows]

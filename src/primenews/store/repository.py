@@ -43,6 +43,7 @@ from primenews.store.migrations import apply_migrations
 from primenews.store.search import SearchPage, SearchQuery, search_articles
 from primenews.store.sources import PollState
 from primenews.store.stories import StoryArticle
+from primenews.store.users import UserStore
 from primenews.stories.cluster import Merge
 from primenews.stories.documents import StoryDoc
 from primenews.stories.rank import StoryMember
@@ -83,6 +84,7 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.users = UserStore(engine)  # accounts, sessions, API tokens (store/users.py)
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -313,6 +315,14 @@ class Store:
         with self.engine.connect() as conn:
             return story_sql.ranking_members(conn, since, section=section, limit=limit)
 
+    def stories_by_country(self, since: datetime) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return story_sql.stories_by_country(conn, since)
+
+    def entity_stories(self, entity_id: int, limit: int = 10) -> list[StoredStory]:
+        with self.engine.connect() as conn:
+            return story_sql.entity_stories(conn, entity_id, limit)
+
     def count_stories(self) -> int:
         with self.engine.connect() as conn:
             return story_sql.count_stories(conn)
@@ -441,3 +451,13 @@ class Store:
     def related_entities(self, entity_id: int, limit: int = 10) -> list[RelatedEntity]:
         with self.engine.connect() as conn:
             return insight_sql.related_entities(conn, entity_id, limit)
+
+    def insights_of_articles(self, article_ids: Sequence[int]) -> dict[int, ArticleInsights]:
+        with self.engine.connect() as conn:
+            return insight_sql.insights_of_articles(conn, article_ids)
+
+    def entities_of_articles(
+        self, article_ids: Sequence[int], limit: int = 15
+    ) -> list[tuple[StoredEntity, int]]:
+        with self.engine.connect() as conn:
+            return insight_sql.entities_of_articles(conn, article_ids, limit)

@@ -345,3 +345,40 @@ article_insights = Table(
     Column("error", Text),  # why enrichment failed, when it did
     Column("enriched_at", UTCDateTime, nullable=False),
 )
+
+# Accounts (every account is an administrator). Sessions and API tokens keep only the
+# SHA-256 of their secret; removing a user removes both (ON DELETE CASCADE).
+users = Table(
+    "users",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_login", UTCDateTime),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_sessions_user", "user_id"),
+    Index("ix_sessions_expires", "expires_at"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("hint", String(20), nullable=False),  # the token's first characters, to tell them apart
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used", UTCDateTime),
+    Index("ix_api_tokens_user", "user_id"),
+)

@@ -6,24 +6,30 @@ sanitising and formatting live in ``sanitize`` and ``templating``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
+from starlette.templating import Jinja2Templates
 
 from primenews.domain import StoredArticle
 from primenews.revisions import successive_diffs
 from primenews.store import Store
 from primenews.store.insights import ArticleInsights
 from primenews.store.stories import StoryArticle
-from primenews.web.charts import timeline_svg
+from primenews.web.auth import OptionalSessionDep
+from primenews.web.charts import agreement_svg, timeline_svg
 from primenews.web.deps import SECTIONS, CursorDep, RankingsDep, StoreDep, TemplatesDep
+from primenews.web.pagecache import PageCache
 from primenews.web.ranking import Rankings
 from primenews.web.sanitize import sanitize_html, text_paragraphs
 from primenews.web.schemas import hourly_timeline
+from primenews.web.story_view import story_view
+from primenews.web.worldmap import world_map_svg
 
 router = APIRouter(include_in_schema=False)
 
@@ -31,6 +37,7 @@ PAGE_SIZE = 30
 FRONT_SECTIONS = SECTIONS[:4]  # world, politics, business, technology get a block up front
 BLOCK_SIZE = 5
 TOP_STORIES = 12
+WORLD_MAP_SPAN = timedelta(hours=24)
 
 
 @router.get("/", name="front_page")
@@ -43,6 +50,19 @@ def front_page(
     source: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     """Top stories, a block per main section, then the newest articles (copies left out)."""
+    return cached_page(
+        request, lambda: _front_page(request, store, rankings, templates, cursor, source)
+    )
+
+
+def _front_page(
+    request: Request,
+    store: Store,
+    rankings: Rankings,
+    templates: Jinja2Templates,
+    cursor: str | None,
+    source: int | None,
+) -> Response:
     source_obj = store.get_source(source) if source is not None else None
     if source is not None and source_obj is None:
         raise HTTPException(404, f"No source with id {source}")
@@ -58,8 +78,13 @@ def front_page(
             block = _section_block(rankings, store, now, name, shown)
             if block["stories"] or block["articles"]:
                 blocks.append(block)
+    world = Markup("")
+    if source is None and cursor is None and top:
+        counts = store.stories_by_country(datetime.now(UTC) - WORLD_MAP_SPAN)
+        world = world_map_svg(counts, "Stories of the last 24 hours by country")
     context: dict[str, Any] = {
         "nav": "front",
+        "world_map": world,
         "articles": articles,
         "source": source_obj,
         "top": top,
@@ -127,10 +152,13 @@ def article_context(
 
 
 @router.get("/sources", name="sources_page")
-def sources_page(request: Request, store: StoreDep, templates: TemplatesDep) -> Response:
-    """A health table of every source: how its fetches go and what it brought."""
+def sources_page(
+    request: Request, store: StoreDep, templates: TemplatesDep, session: OptionalSessionDep
+) -> Response:
+    """A health table of every source; a logged-in admin also gets add and remove forms."""
     context = {
         "nav": "sources",
+        "admin": session,
         "sources": store.list_sources(),
         "counts": store.article_counts_by_source(),
     }
@@ -151,7 +179,20 @@ def story_page(
             raise HTTPException(404, "This story was merged into one that is gone.")
         return RedirectResponse(str(request.url_for("story_page", story_id=live)), 308)
     members = store.story_articles(story_id)
+    view = story_view(store, members)
     context = {
+        "view": view,
+        "figure_bars": [
+            agreement_svg(
+                [(v.text, len(v.outlets), v.kind) for v in check.variants],
+                f"{check.what}: "
+                + "; ".join(
+                    f"{v.text}, {len(v.outlets)} outlet{'s' if len(v.outlets) != 1 else ''}"
+                    for v in check.variants
+                ),
+            )
+            for check in view.insights.figures
+        ],
         "story": story,
         "first": next((m for m in members if m.article_id == story.first_article_id), None),
         "outlets": coverage_shown_once(members),
@@ -194,6 +235,19 @@ def section_page(
     """A section's top stories, ranked like the front page, then its newest articles."""
     if section not in SECTIONS:
         raise HTTPException(404, "There is nothing at this address.")
+    return cached_page(
+        request, lambda: _section_page(request, store, rankings, templates, cursor, section)
+    )
+
+
+def _section_page(
+    request: Request,
+    store: Store,
+    rankings: Rankings,
+    templates: Jinja2Templates,
+    cursor: str | None,
+    section: str,
+) -> Response:
     articles, next_cursor = store.list_articles(
         section=section, limit=PAGE_SIZE, cursor=cursor, originals_only=True
     )
@@ -208,3 +262,16 @@ def section_page(
         "newest_url": f"/{section}" if cursor else "",
     }
     return templates.TemplateResponse(request, "front.html", context)
+
+
+def cached_page(request: Request, render: Callable[[], Response]) -> Response:
+    """The page from the app's page cache, else rendered now and kept (see ``pagecache``)."""
+    cache: PageCache = request.app.state.page_cache
+    key = f"{request.url.path}?{request.url.query}"
+    body = cache.get(key)
+    if body is not None:
+        return HTMLResponse(body)
+    response = render()
+    if response.status_code == 200:
+        cache.put(key, bytes(response.body))
+    return response
