@@ -3,12 +3,14 @@
 ``primenews ingest`` loads the WARC (extraction and the stories desk as in
 production), then ``primenews poll --once`` fetches a feed and its pages from a
 loopback publisher, and the app is served from the same store in a thread on a
-port the OS picks. Nothing leaves the machine.
+port the OS picks. An admin account is made with ``primenews users add``.
+Nothing leaves the machine.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import threading
@@ -32,6 +34,7 @@ from publisher import PublisherServer
 
 COMMAND_TIMEOUT_S = 300
 SEARCH_WORD = "Venezuela"  # in the seed article's title and text
+ADMIN_NAME = "editor"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +43,7 @@ class Site:
 
     base_url: str
     pages: dict[str, str]  # page type -> path
+    admin: tuple[str, str]  # name and password of an admin account
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -51,6 +55,8 @@ def seeded_site(folder: Path) -> Iterator[Site]:
     warc = folder / "corpus.warc.gz"
     write_archive(warc)
     run_primenews(folder, "ingest", str(warc))
+    admin = (ADMIN_NAME, secrets.token_urlsafe(18))
+    run_primenews(folder, "users", "add", ADMIN_NAME, "--password-file", "-", stdin=admin[1])
     config = folder / "primenews.toml"
     config.write_text("")
     settings = load_settings(config_file=config, environ={}, overrides={"data_dir": str(folder)})
@@ -69,12 +75,12 @@ def seeded_site(folder: Path) -> Iterator[Site]:
     try:
         paths = page_paths(store)
         with serve_in_thread(create_app(settings, store)) as base_url:
-            yield Site(base_url=base_url, pages=paths)
+            yield Site(base_url=base_url, pages=paths, admin=admin)
     finally:
         store.close()
 
 
-def run_primenews(folder: Path, *args: str) -> str:
+def run_primenews(folder: Path, *args: str, stdin: str = "") -> str:
     """Run the ``primenews`` CLI on the store in ``folder``; fail the test with its stderr."""
     command = [
         sys.executable,
@@ -94,7 +100,7 @@ def run_primenews(folder: Path, *args: str) -> str:
         text=True,
         timeout=COMMAND_TIMEOUT_S,
         env=environ,
-        stdin=subprocess.DEVNULL,
+        input=stdin,
         check=False,
     )
     if done.returncode != 0:
@@ -124,6 +130,7 @@ def page_paths(store: Store) -> dict[str, str]:
         "entity": f"/entity/{entities[0].id}",
         "search": "/search",
         "search-results": f"/search?q={SEARCH_WORD}",
+        "login": "/login",
         "not-found": "/story/999999999",
     }
 
