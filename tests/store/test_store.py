@@ -1,7 +1,7 @@
-"""The store on a real SQLite file: sources, fetch log, entries, articles, revisions."""
+"""The store on a real database (SQLite file or PostgreSQL schema): sources, fetch log,
+entries, articles, revisions."""
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -13,28 +13,22 @@ from primenews.store.migrations import MIGRATIONS
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    opened = Store.open(f"sqlite:///{tmp_path / 'news.sqlite3'}")
-    opened.migrate()
-    yield opened
-    opened.close()
-
-
 def _article(url: str = "https://news.example/a", **changes: object) -> Article:
     values: dict[str, object] = {"url": url, "title": "A title", "text": "Some text here."}
     values.update(changes)
     return Article(**values)  # type: ignore[arg-type]
 
 
-def test_migrations_apply_once(tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'm.sqlite3'}")
+def test_migrations_apply_once(database_url: str) -> None:
+    store = Store.open(database_url)
     applied = store.migrate()
     assert applied[:3] == ["0001_initial", "0002_article_sections", "0003_stories"]
     assert applied == [name for name, _ in MIGRATIONS]
     assert store.migrate() == []
+    store.close()
 
 
+@pytest.mark.sqlite_only("WAL is a SQLite journal mode")
 def test_sqlite_runs_in_wal_mode(store: Store) -> None:
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

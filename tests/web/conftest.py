@@ -1,9 +1,9 @@
-"""Web fixtures: a real SQLite store in tmp_path, the app over it, an in-process client."""
+"""Web fixtures: the app over the test's real store (tests/conftest.py), an in-process client."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,14 +33,6 @@ def settings(tmp_path: Path) -> Settings:
     config = tmp_path / "primenews.toml"
     config.write_text("")
     return load_settings(config_file=config, environ={}, overrides={"data_dir": str(tmp_path)})
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 't.sqlite3'}")
-    opened.migrate()
-    yield opened
-    opened.close()
 
 
 @pytest.fixture
