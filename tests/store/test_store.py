@@ -9,6 +9,7 @@ from primenews.domain import Article, FeedEntry, FetchOutcome, Source, SourceKin
 from primenews.errors import StoreError
 from primenews.store import PollState, SaveStatus, Store, content_hash
 from primenews.store.migrations import MIGRATIONS
+from primenews.store.sources import claim_due_sources
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -194,3 +195,48 @@ def test_sections_are_stored_filtered_and_replaced_on_revision(store: Store) -> 
     assert revised.status is SaveStatus.REVISED
     assert store.list_articles(section="politics")[0] == []
     assert len(store.list_articles(section="business")[0]) == 2
+
+
+def test_publisher_junk_fits_both_backends(store: Store) -> None:
+    saved = store.save_article(
+        _article(title="A\x00 title", language="x-" + "very-long-tag" * 3),
+        source_id=None,
+        raw_html=b"\x00<p>x</p>",
+        fetched_at=NOW,
+    )
+    stored = store.get_article(saved.article_id)
+    assert stored is not None
+    # PostgreSQL text cannot hold NUL, so it is dropped there; SQLite keeps what it was given.
+    expected = "A title" if store.backend == "postgresql" else "A\x00 title"
+    assert stored.article.title == expected
+    assert stored.article.language == ("x-" + "very-long-tag" * 3)[:16]
+    assert store.raw_html(saved.article_id) == b"\x00<p>x</p>"
+
+
+def test_claiming_due_sources(store: Store) -> None:
+    source, _ = store.add_source(Source(url="https://news.example/feed"), NOW)
+    claimed = store.claim_due_sources(NOW, timedelta(minutes=15))
+    assert [s.id for s in claimed] == [source.id]
+    again = store.claim_due_sources(NOW, timedelta(minutes=15))
+    if store.backend == "postgresql":
+        assert again == []  # leased: another poller does not take it
+        assert store.claim_due_sources(NOW + timedelta(minutes=16)) != []  # the lease ran out
+    else:
+        assert again == claimed  # one writer: SQLite claims nothing, as before
+
+
+def test_two_pollers_never_claim_the_same_source(store: Store) -> None:
+    if store.backend != "postgresql":
+        pytest.skip("row locks (FOR UPDATE SKIP LOCKED) are PostgreSQL's; SQLite has one writer")
+    for n in range(4):
+        store.add_source(Source(url=f"https://news.example/{n}.xml"), NOW)
+    lease = timedelta(minutes=15)
+    with store.engine.connect() as first, store.engine.connect() as second:
+        first.begin()
+        taken = claim_due_sources(first, NOW, lease)
+        # The first claim is not committed yet: its rows are locked and skipped, not waited for.
+        assert claim_due_sources(second, NOW, lease) == []
+        first.commit()
+        second.rollback()
+        assert claim_due_sources(second, NOW, lease) == []  # committed: leased
+    assert len(taken) == 4

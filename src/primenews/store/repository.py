@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
@@ -47,6 +48,9 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # A store dropped without close() still closes its pooled connections
+        # (psycopg warns about connections garbage-collected while open).
+        self._dispose = weakref.finalize(self, engine.dispose)
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -74,7 +78,7 @@ class Store:
             )
 
     def close(self) -> None:
-        self.engine.dispose()
+        self._dispose()
 
     def migrate(self) -> list[str]:
         """Bring the schema up to date; returns the migrations applied now."""
