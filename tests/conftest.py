@@ -1,7 +1,7 @@
 """Fixtures shared by every test package: a clean environment and the store's database.
 
-Every test that needs a store takes ``store`` (migrated) or ``database_url``
-(empty), or calls ``new_database_url()`` for more; they are SQLite files by
+Every test that needs a store takes ``store`` (migrated), ``migrated_database_url``
+or ``database_url`` (empty), or calls ``new_database_url()`` for more; they are SQLite files by
 default and PostgreSQL schemas with ``--database-url`` or
 ``PRIMENEWS_TEST_DATABASE_URL`` (see ``databases.py``). A test that only
 makes sense on SQLite is marked ``@pytest.mark.sqlite_only("why")``.
@@ -96,9 +96,17 @@ def database_url(new_database_url: Callable[[], str]) -> str:
 
 
 @pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
+def migrated_database_url(databases: TestDatabases, tmp_path: Path) -> Iterator[str]:
+    """The URL of a database for this test, at the current schema."""
+    url = databases.create_migrated(tmp_path, "migrated")
+    yield url
+    databases.drop(url)
+
+
+@pytest.fixture
+def store(migrated_database_url: str) -> Iterator[Store]:
     """A migrated store on the test's database."""
-    opened = Store.open(database_url)
-    opened.migrate()
+    opened = Store.open(migrated_database_url)
+    opened.migrate()  # a no-op on PostgreSQL's schemas made ahead; creates the SQLite file
     yield opened
     opened.close()

@@ -25,12 +25,12 @@ SEED_PATH = "/world/venezuela-frees-103-detained-after-election"
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
+def settings(tmp_path: Path, migrated_database_url: str) -> Settings:
     return load_settings(
         environ={},
         overrides={
             "data_dir": str(tmp_path),
-            "database": database_url,
+            "database": migrated_database_url,
             "allow_private_networks": True,
             "fetch_per_host_delay_ms": 0,
             "fetch_per_host_concurrency": 8,
