@@ -25,7 +25,7 @@ from primenews.domain import Article, SourceKind
 from primenews.errors import ConfigError, ParseError, PrimeNewsError
 from primenews.store import Store, make_engine
 from primenews.store.engine import safe_url
-from primenews.store.migrate import CopyOptions, copy_store
+from primenews.store.migrate import CopyOptions, copy_store, open_source
 from primenews.worker.desk import StoryDesk
 from primenews.worker.local import ExtractPool, worker_count
 from primenews.worker.poller import SourceReport
@@ -481,7 +481,7 @@ def migrate_store(
             bar.__exit__(None, None, None)
 
     try:
-        source, target = make_engine(source_url), make_engine(target_url)
+        source, target = open_source(source_url), make_engine(target_url)
         try:
             copied = copy_store(source, target, CopyOptions(batch_rows, force), progress)
         finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -147,17 +148,21 @@ def test_bad_sources_and_targets_say_what_to_do(
     installation: Path, database_url: str, tmp_path: Path
 ) -> None:
     not_a_store = tmp_path / "empty.sqlite3"
-    Store.open(f"sqlite:///{not_a_store}").close()
+    with sqlite3.connect(not_a_store) as other:
+        other.execute("CREATE TABLE notes (body TEXT)")
+    other.close()
     cases = {
         ("--from", f"sqlite:///{not_a_store}", "--to", database_url): "not a Prime News store",
         ("--from", str(installation), "--to", "mysql://u@h/db"): "unsupported database",
         ("--from", str(installation), "--to", "postgresql+psycopg2://u@h/db"): "psycopg 3",
         ("--from", str(installation), "--to", str(installation)): "same database",
+        ("--from", str(tmp_path / "typo.sqlite3"), "--to", database_url): "no SQLite file",
     }
     for args, expected in cases.items():
         result = CliRunner().invoke(main, ["migrate-store", *args])
         assert result.exit_code == 1, (args, result.output)
         assert expected in result.output, (args, result.output)
+    assert not (tmp_path / "typo.sqlite3").exists()  # a mistyped source is not created
     untouched = Store.open(database_url)
     assert inspect(untouched.engine).get_table_names() == []  # refused before writing anything
     untouched.close()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -34,7 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from primenews.errors import StoreError
 from primenews.store import schema
-from primenews.store.engine import POSTGRESQL, backend
+from primenews.store.engine import POSTGRESQL, SQLITE, backend, database_url, make_engine
 from primenews.store.migrations import MIGRATIONS, apply_migrations
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,23 @@ class TableCopy:
     table: str
     rows: int
     shortened: int = 0  # text values cut to their column's length (SQLite does not enforce it)
+
+
+def open_source(url: str) -> Engine:
+    """An engine on the installation to copy; a SQLite file must exist (it is never created).
+
+    Raises:
+        StoreError: no such file, or not a database URL of ours.
+    """
+    parsed = database_url(url)
+    if parsed.get_backend_name() == SQLITE:
+        path = Path(parsed.database or "")
+        if not path.is_file():
+            raise StoreError(
+                f"store: there is no SQLite file at {str(path.resolve())!r}; "
+                "give the installation's file (sqlite:////absolute/path has four slashes)"
+            )
+    return make_engine(url)
 
 
 def data_tables() -> list[Table]:
