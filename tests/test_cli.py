@@ -115,6 +115,9 @@ def test_failing_source_is_listed_with_its_error(run) -> None:  # type: ignore[n
     assert "1 sources failing" in polled.output and "503" in polled.output
     [row] = [json.loads(line) for line in run("sources", "list", "--json").output.splitlines()]
     assert "503" in row["last_error"] and row["error_count"] == 1
+    assert row["poll_interval_minutes"] == 30 and row["next_due"]  # the back-off keeps the base
+    [line] = run("sources", "list").output.splitlines()
+    assert "\terrors=1\tevery=30m\tnext=" in line and "503" in line
 
 
 def test_add_rejects_non_http_urls(run) -> None:  # type: ignore[no-untyped-def]

@@ -26,6 +26,7 @@ from primenews.errors import ConfigError, ParseError, PrimeNewsError
 from primenews.store import Store, make_engine
 from primenews.store.engine import safe_url
 from primenews.store.migrate import CopyOptions, copy_store, open_source
+from primenews.worker.boilerplate import BoilerplateFilter
 from primenews.worker.desk import StoryDesk
 from primenews.worker.local import ExtractPool, worker_count
 from primenews.worker.poller import SourceReport
@@ -151,6 +152,22 @@ def poll(ctx: click.Context, once: bool) -> None:
     _echo_poll_summary(reports, time.perf_counter() - started)
 
 
+@main.command()
+@click.pass_context
+def refresh(ctx: click.Context) -> None:
+    """Fetch every article of an active story again now; changed texts become revisions."""
+    settings = _settings(ctx)
+    store = _open_store(settings)
+    started = time.perf_counter()
+    click.echo("Re-fetching the articles of active stories (conditional GET)…", err=True)
+    report = asyncio.run(service.refresh_once(settings, store))
+    click.echo(
+        f"Checked {report.checked} articles in {time.perf_counter() - started:.1f} s: "
+        f"{report.revised} revised, {report.not_modified} not modified (304), "
+        f"{report.unchanged} unchanged, {report.failed} failed."
+    )
+
+
 def _advance(bar: Any) -> Any:
     def on_done(report: SourceReport) -> None:
         bar.update(1, report)
@@ -241,7 +258,7 @@ def sources_export(ctx: click.Context, output: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
 @click.pass_context
 def sources_list(ctx: click.Context, as_json: bool) -> None:
-    """Show each source with its last fetch, status, last error and next poll."""
+    """Show each source with its last fetch, status or error, error streak, interval, next poll."""
     store = _open_store(_settings(ctx))
     counts = store.article_counts_by_source()
     for source in store.list_sources():
@@ -251,9 +268,11 @@ def sources_list(ctx: click.Context, as_json: bool) -> None:
             click.echo(json.dumps(row, ensure_ascii=False))
             continue
         status = source.last_error or (str(source.last_status) if source.last_status else "never")
+        interval = f"{source.poll_interval_minutes:.0f}m" if source.poll_interval_minutes else "-"
         click.echo(
             f"{source.id}\t{source.kind}\t{source.url}\tlast={row['last_fetched'] or '-'}\t"
-            f"status={status}\tnext={row['next_due'] or '-'}\tarticles={row['articles']}"
+            f"status={status}\terrors={source.error_count}\tevery={interval}\t"
+            f"next={row['next_due'] or '-'}\tarticles={row['articles']}"
         )
 
 
@@ -352,6 +371,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...]) -> None:
                     extractor,
                     on_page=lambda _page: bar.update(1),
                     desk=StoryDesk(store),
+                    boilerplate=BoilerplateFilter(store),
                 )
             )
     finally:

@@ -50,6 +50,17 @@ class FetchTimeoutError(FetchError):
 class HTTPStatusError(FetchError):
     """The server answered with an error status."""
 
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str = "",
+        status: int | None = None,
+        retry_after_seconds: float | None = None,
+    ) -> None:
+        super().__init__(message, url=url, status=status)
+        self.retry_after_seconds = retry_after_seconds  # the answer's Retry-After, if any
+
     @property
     def retryable(self) -> bool:
         return self.status is not None and (self.status >= 500 or self.status == 429)

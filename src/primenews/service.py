@@ -22,9 +22,11 @@ from primenews.errors import ExtractError
 from primenews.ingest.fetch import Fetcher, FetchOptions
 from primenews.ingest.schedule import ScheduleOptions
 from primenews.store import SaveStatus, Store
+from primenews.worker.boilerplate import BoilerplateFilter
 from primenews.worker.desk import StoryDesk
 from primenews.worker.local import ExtractPool, StoreWriter, worker_count
 from primenews.worker.poller import Poller, PollOptions, SourceReport, place_in_story
+from primenews.worker.refresher import RefreshReport, refresh_articles
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +60,17 @@ async def running_poller(
     extractor = ExtractPool(
         worker_count(settings.extract_workers) if processes is None else processes
     )
-    poller = Poller(store, fetcher, extractor, poll_options(settings), desk=StoryDesk(store))
+    poller = Poller(
+        store,
+        fetcher,
+        extractor,
+        poll_options(settings),
+        desk=StoryDesk(store),
+        boilerplate=BoilerplateFilter(store),
+    )
     try:
+        if poller.desk is not None:  # replay recent articles before any new one arrives
+            await poller.writer.run(poller.desk.start)
         yield poller
     finally:
         await fetcher.aclose()
@@ -79,8 +90,16 @@ async def poll_once(
         return await poller.poll_due(on_done)
 
 
+async def refresh_once(
+    settings: Settings, store: Store, *, processes: int | None = None
+) -> RefreshReport:
+    """Fetch every article of an active story again now (``primenews refresh``)."""
+    async with running_poller(settings, store, processes=processes) as poller:
+        return await refresh_articles(poller, everything=True)
+
+
 async def poll_forever(poller: Poller, stop: asyncio.Event, wake: asyncio.Event) -> None:
-    """Poll due sources until ``stop`` is set; sleep until the next one is due."""
+    """Poll due sources and re-check due articles until ``stop`` is set; sleep until due."""
     while not stop.is_set():
         wake.clear()
         reports = await poller.poll_due()
@@ -90,6 +109,9 @@ async def poll_forever(poller: Poller, stop: asyncio.Event, wake: asyncio.Event)
                 len(reports),
                 sum(report.new for report in reports),
             )
+        refreshed = await refresh_articles(poller)
+        if refreshed.revised:
+            logger.info("re-checked %d articles: %d revised", refreshed.checked, refreshed.revised)
         delay = _seconds_to_next_due(poller.store)
         waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())}
         _, pending = await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
@@ -191,6 +213,7 @@ async def ingest_pages(
     extractor: ExtractPool,
     on_page: Callable[[Page], None] | None = None,
     desk: StoryDesk | None = None,
+    boilerplate: BoilerplateFilter | None = None,
 ) -> IngestReport:
     """Extract archived pages in parallel, store them in input order, then place their stories.
 
@@ -208,15 +231,20 @@ async def ingest_pages(
             )
             if turn is not None:
                 await turn.wait()
+            article = processed.article
+            if boilerplate is not None:
+                article = await writer.run(boilerplate.clean, article)
             result = await writer.run(
                 store.save_article,
-                processed.article,
+                article,
                 sections=processed.sections,
                 source_id=None,
                 raw_html=page.content,
                 fetched_at=page.fetched_at,
             )
             _count(report, result.status)
+            if boilerplate is not None and result.status is SaveStatus.NEW:
+                await writer.run(boilerplate.learn, processed.article)
             if desk is not None and result.status is not SaveStatus.UNCHANGED:
                 await place_in_story(writer, desk, result.article_id)
         except ExtractError as err:
@@ -232,6 +260,8 @@ async def ingest_pages(
     tasks = []
     previous: asyncio.Event | None = None
     try:
+        if desk is not None and not desk.started:
+            await writer.run(desk.start)
         for page in pages:
             await limit.acquire()
             done = asyncio.Event()

@@ -55,3 +55,33 @@ def test_retry_after_forms() -> None:
     assert retry_after_seconds("120") == 120
     assert retry_after_seconds("Sat, 28 Nov 2026 12:05:00 GMT", NOW) == 300
     assert retry_after_seconds("soon") is None
+
+
+def test_a_refusals_retry_after_floors_the_back_off() -> None:
+    rng = random.Random(5)
+    refused = PollResult(ok=False, error_count=1, retry_after_seconds=90 * 60)
+    due, base = next_poll(30, refused, NOW, OPTIONS, rng)
+    assert _minutes(due) >= 90 * 0.9 and base == 30
+    plain, _ = next_poll(30, PollResult(ok=False, error_count=1), NOW, OPTIONS, rng)
+    assert _minutes(plain) <= 10 * 1.1
+
+
+def test_retry_after_as_an_http_date_is_honoured() -> None:
+    headers = {"retry-after": "Sat, 28 Nov 2026 14:00:00 GMT"}  # two hours after NOW
+    due, _ = next_poll(5, PollResult(ok=True, headers=headers), NOW, OPTIONS, random.Random(6))
+    assert _minutes(due) >= 120 * 0.9
+
+
+def test_back_off_is_capped_jittered_and_recovers_after_one_success() -> None:
+    delays = {
+        _minutes(
+            next_poll(30, PollResult(ok=False, error_count=3), NOW, OPTIONS, random.Random(n))[0]
+        )
+        for n in range(20)
+    }
+    assert len(delays) > 10  # jitter: sources failing together do not retry together
+    assert all(40 * 0.9 <= delay <= 40 * 1.1 for delay in delays)  # 5 min x 2^3
+    capped, _ = next_poll(30, PollResult(ok=False, error_count=30), NOW, OPTIONS, random.Random(7))
+    assert _minutes(capped) <= OPTIONS.max_minutes * 1.1
+    recovered, interval = next_poll(30, PollResult(ok=True), NOW, OPTIONS, random.Random(8))
+    assert interval == 30 * 1.25 and _minutes(recovered) <= 30 * 1.25 * 1.1

@@ -7,7 +7,14 @@ import pytest
 
 from primenews.domain import Article, FeedEntry, FetchOutcome, Source, SourceKind
 from primenews.errors import StoreError
-from primenews.store import PollState, SaveStatus, Store, content_hash
+from primenews.store import (
+    PollState,
+    SaveStatus,
+    SearchNotSupportedError,
+    SearchQuery,
+    Store,
+    content_hash,
+)
 from primenews.store.migrations import MIGRATIONS
 from primenews.store.sources import claim_due_sources
 
@@ -195,6 +202,18 @@ def test_sections_are_stored_filtered_and_replaced_on_revision(store: Store) -> 
     assert revised.status is SaveStatus.REVISED
     assert store.list_articles(section="politics")[0] == []
     assert len(store.list_articles(section="business")[0]) == 2
+
+
+def test_search_answers_on_sqlite_and_says_not_yet_on_postgresql(store: Store) -> None:
+    saved = store.save_article(
+        _article(title="Volcano erupts"), source_id=None, raw_html=b"", fetched_at=NOW
+    )
+    query = SearchQuery(text="volcano")
+    if store.backend == "postgresql":
+        with pytest.raises(SearchNotSupportedError, match="not supported on postgresql"):
+            store.search(query)
+    else:
+        assert [hit.article.id for hit in store.search(query).hits] == [saved.article_id]
 
 
 def test_publisher_junk_fits_both_backends(store: Store) -> None:

@@ -104,6 +104,11 @@ def test_a_syndicated_copy_is_linked_to_its_original_and_counts_as_an_outlet(
 
     copied = store.get_article(second)
     assert copied is not None and copied.duplicate_of == first
+    # The wire text is stored once: the copy's row has none and reads the original's.
+    with store.engine.connect() as conn:
+        texts = dict(conn.exec_driver_sql("SELECT id, text FROM articles").all())
+    assert texts == {first: WIRE_TEXT, second: ""}
+    assert copied.article.text == WIRE_TEXT
     stored_original = store.get_article(first)
     assert stored_original is not None and stored_original.duplicate_of is None
     assert copied.story_id == stored_original.story_id is not None
@@ -140,3 +145,27 @@ def test_a_revised_title_stays_in_its_story_and_can_change_the_headline(store: S
     story = store.get_story(before.story_id)
     assert story is not None
     assert (story.headline, story.article_count) == ("Venezuela frees 103 detainees", 1)
+
+
+def test_a_copy_that_is_revised_keeps_its_own_new_text(store: Store) -> None:
+    sources: dict[str, int] = {}
+    original = StoryDoc("a", "Venezuela frees 103 detainees", WIRE_TEXT, "https://wire.test/a",
+                        "wire", T0)  # fmt: skip
+    copy = StoryDoc("b", "Venezuela frees 103 detainees", WIRE_TEXT, "https://paper.test/b",
+                    "paper", T0 + timedelta(hours=1))  # fmt: skip
+    first, second = _save(store, original, sources), _save(store, copy, sources)
+    desk = StoryDesk(store, clock=lambda: T0 + timedelta(hours=3))
+    desk.record([first, second])
+    edited = WIRE_TEXT + " The paper's correspondent in Caracas added that families waited outside."
+    result = store.save_article(
+        Article(url=copy.url, title=copy.title, text=edited, published=copy.published),
+        source_id=sources["paper"],
+        raw_html=b"",
+        fetched_at=T0 + timedelta(hours=2),
+    )
+    assert result.article_id == second
+    desk.record([second])
+    revised = store.get_article(second)
+    assert revised is not None
+    assert (revised.article.text, revised.duplicate_of) == (edited, None)
+    assert revised.story_id == store.get_article(first).story_id  # type: ignore[union-attr]

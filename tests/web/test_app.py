@@ -14,6 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from primenews.domain import Source
+from primenews.web.templating import minutes
 
 MakeSource = Callable[..., Source]
 MakeArticle = Callable[..., int]
@@ -78,3 +79,9 @@ def test_importing_the_app_reads_no_settings_and_opens_nothing() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_intervals_read_as_minutes_and_hours() -> None:
+    assert [minutes(v) for v in (None, 0.2, 4.6, 60, 125, 360)] == [
+        "", "1 min", "5 min", "1 h", "2 h 5 min", "6 h",
+    ]  # fmt: skip

@@ -190,15 +190,15 @@ async def test_sources_page_is_a_health_table(
     response = await client.get("/sources")
     page = assert_page_structure(response.text)
     headers = ["Source", "Kind", "Last fetch", "Status", "Last error", "Errors in a row",
-               "Next due", "Articles"]  # fmt: skip
+               "Interval", "Next poll", "Articles"]  # fmt: skip
     assert " ".join(headers) in page.text
     assert (
         "Fine Feed https://ok.example/feed feed 2026-11-28 12:00 UTC 200 – 0 "
-        "2026-11-28 12:30 UTC 1" in page.text
+        "every 30 min 2026-11-28 12:30 UTC 1" in page.text
     )
     assert (
         "Down Feed https://down.example/feed feed 2026-11-28 12:00 UTC no answer "
-        "connect timeout 3 2026-11-28 12:30 UTC 0" in page.text
+        "connect timeout 3 every 30 min 2026-11-28 12:30 UTC (backing off) 0" in page.text
     )
     assert f'<a href="/?source={healthy.id}">1</a>' in response.text
     assert ("tr", "class", "failing") in page.attributes

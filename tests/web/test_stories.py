@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import feedparser
 import httpx
 import pytest
 
@@ -167,3 +168,25 @@ async def test_front_page_ranks_stories_and_escapes_headlines(
     assert f'href="/story/{tesla}"' in section and f'href="/story/{venezuela}"' not in section
     story = (await client.get(f"/story/{tesla}")).text
     assert "<script>alert" not in story and "&lt;script&gt;" in story
+
+
+async def test_story_feeds_round_trip_and_are_announced(
+    client: httpx.AsyncClient, store: Store, make_source: MakeSource, make_article: MakeArticle
+) -> None:
+    ids = _stories(store, make_source, make_article)
+    venezuela = store.get_article(ids["first"]).story_id  # type: ignore[union-attr]
+    top = feedparser.parse((await client.get("/feeds/stories.atom")).content)
+    assert not top.bozo
+    assert top.entries[0].link.endswith(f"/story/{venezuela}")
+    assert top.entries[0].summary == "3 articles from 3 outlets."
+    story = feedparser.parse((await client.get(f"/feeds/story/{venezuela}.rss")).content)
+    assert not story.bozo
+    # Newest first, the wire copy shown once (its original is there).
+    assert [e.link.rsplit("/", 1)[1] for e in story.entries] == [
+        str(ids["follow"]),
+        str(ids["first"]),
+    ]
+    page = (await client.get(f"/story/{venezuela}")).text
+    assert f"/feeds/story/{venezuela}.atom" in page
+    assert "/feeds/stories.atom" in (await client.get("/")).text
+    assert (await client.get("/feeds/story/999999.json")).status_code == 404

@@ -376,7 +376,10 @@ def _checked(reply: _Reply) -> _Reply:
 
 def _status_error(reply: _Reply) -> HTTPStatusError:
     message = f"fetch: {reply.url}: HTTP {reply.status} {reply.reason}".rstrip()
-    return HTTPStatusError(message, url=reply.url, status=reply.status)
+    retry_after = _retry_after_seconds(reply.headers.get("retry-after", ""))
+    return HTTPStatusError(
+        message, url=reply.url, status=reply.status, retry_after_seconds=retry_after
+    )
 
 
 def _retryable(err: FetchError) -> bool:

@@ -3,6 +3,13 @@
 from primenews.store.articles import Revision, SaveResult, SaveStatus
 from primenews.store.engine import make_engine
 from primenews.store.repository import Store, content_hash
+from primenews.store.search import (
+    SearchHit,
+    SearchNotSupportedError,
+    SearchOrder,
+    SearchPage,
+    SearchQuery,
+)
 from primenews.store.sources import PollState
 
 __all__ = [
@@ -10,6 +17,11 @@ __all__ = [
     "Revision",
     "SaveResult",
     "SaveStatus",
+    "SearchHit",
+    "SearchNotSupportedError",
+    "SearchOrder",
+    "SearchPage",
+    "SearchQuery",
     "Store",
     "content_hash",
     "make_engine",

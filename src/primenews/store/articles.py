@@ -270,23 +270,31 @@ def _add_urls(conn: Connection, article_id: int, urls: Iterable[str]) -> None:
             conn.execute(article_urls.insert().values(url=url, article_id=article_id))
 
 
-_ARTICLE_COLUMNS = (
+# An exact copy of another article's text keeps no text of its own (stories
+# store a syndicated text once): it is read from the original.
+ORIGINAL = articles.alias("original")
+WITH_ORIGINAL = and_(ORIGINAL.c.id == duplicates.c.original_id, duplicates.c.kind == "exact")
+
+ARTICLE_COLUMNS = (
     articles,
     sources.c.title.label("source_title"),
     story_members.c.story_id,
     duplicates.c.original_id.label("duplicate_of"),
+    ORIGINAL.c.text.label("original_text"),
+    ORIGINAL.c.html.label("original_html"),
 )
 # Articles with their source, story and the original they copy (if any).
-_ARTICLE_FROM = (
+ARTICLE_FROM = (
     articles.outerjoin(sources, articles.c.source_id == sources.c.id)
     .outerjoin(story_members, story_members.c.article_id == articles.c.id)
     .outerjoin(duplicates, duplicates.c.article_id == articles.c.id)
+    .outerjoin(ORIGINAL, WITH_ORIGINAL)
 )
 
 
 def get_article(conn: Connection, article_id: int) -> StoredArticle | None:
     row = conn.execute(
-        select(*_ARTICLE_COLUMNS).select_from(_ARTICLE_FROM).where(articles.c.id == article_id)
+        select(*ARTICLE_COLUMNS).select_from(ARTICLE_FROM).where(articles.c.id == article_id)
     ).first()
     if row is None:
         return None
@@ -322,7 +330,7 @@ def list_articles(
     Returns:
         The page of articles and the cursor of the next page (None at the end).
     """
-    query = select(*_ARTICLE_COLUMNS).select_from(_ARTICLE_FROM)
+    query = select(*ARTICLE_COLUMNS).select_from(ARTICLE_FROM)
     if source_id is not None:
         query = query.where(articles.c.source_id == source_id)
     if since is not None:
@@ -375,8 +383,8 @@ def stored_article_from_row(row: Row[Any], sections: tuple[str, ...] = ()) -> St
     article = Article(
         url=row.url,
         title=row.title,
-        text=row.text,
-        html=row.html,
+        text=row.text or row.original_text or "",
+        html=row.html or row.original_html or "",
         byline=row.byline,
         published=row.published,
         updated=row.updated,

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from primenews.store import schema
 from primenews.store.engine import POSTGRESQL, backend
+from primenews.store.search import create_search_index
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +49,26 @@ def _stories(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=list(tables))
 
 
+def _article_checks(conn: Connection) -> None:
+    schema.article_checks.create(conn)
+
+
+def _site_boilerplate(conn: Connection) -> None:
+    schema.metadata.create_all(conn, tables=[schema.site_paragraphs, schema.sites])
+
+
+def _rewrites(conn: Connection) -> None:
+    schema.rewrites.create(conn)
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("0001_initial", _initial),
     ("0002_article_sections", _article_sections),
     ("0003_stories", _stories),
+    ("0006_search", create_search_index),  # FTS5 index + triggers on SQLite; see store/search.py
+    ("0007_article_checks", _article_checks),
+    ("0008_site_boilerplate", _site_boilerplate),
+    ("0009_rewrites", _rewrites),
 )
 
 

@@ -23,16 +23,22 @@ from sqlalchemy.exc import SQLAlchemyError
 from primenews.domain import Article, FeedEntry, FetchOutcome, Source, StoredArticle, StoredStory
 from primenews.errors import StoreError
 from primenews.store import articles as article_sql
+from primenews.store import boilerplate as boilerplate_sql
+from primenews.store import checks as check_sql
 from primenews.store import sources as source_sql
 from primenews.store import stories as story_sql
 from primenews.store.articles import Revision, SaveResult
-from primenews.store.engine import POSTGRESQL, backend, make_engine, safe_url
+from primenews.store.boilerplate import SiteArticle
+from primenews.store.checks import DueCheck
+from primenews.store.engine import backend, make_engine, safe_url
 from primenews.store.migrations import apply_migrations
+from primenews.store.search import SearchPage, SearchQuery, search_articles
 from primenews.store.sources import CLAIM_LEASE, PollState
 from primenews.store.stories import StoryArticle
 from primenews.stories.cluster import Merge
 from primenews.stories.documents import StoryDoc
 from primenews.stories.rank import StoryMember
+from primenews.stories.rewrites import RewriteCandidate, RewriteMatch
 from primenews.stories.tracker import Observation
 
 
@@ -64,18 +70,6 @@ class Store:
     def backend(self) -> str:
         """``"sqlite"`` or ``"postgresql"``."""
         return backend(self.engine)
-
-    def require_sqlite(self, feature: str) -> None:
-        """Refuse a feature that only the SQLite backend has so far.
-
-        Raises:
-            StoreError: on PostgreSQL, naming the feature and what to do.
-        """
-        if self.backend == POSTGRESQL:
-            raise StoreError(
-                f"store: {feature} is not implemented on PostgreSQL yet (issue 9); "
-                "run this installation on SQLite for now"
-            )
 
     def close(self) -> None:
         self._dispose()
@@ -255,6 +249,16 @@ class Store:
             raise StoreError(f"store: cannot record story decisions: {err}") from err
         return set(touched)
 
+    def rewrite_candidates(
+        self, article_id: int
+    ) -> tuple[RewriteCandidate | None, list[RewriteCandidate]]:
+        with self.engine.connect() as conn:
+            return story_sql.rewrite_candidates(conn, article_id)
+
+    def record_rewrite(self, article_id: int, match: RewriteMatch | None) -> None:
+        with self.engine.begin() as conn:
+            story_sql.record_rewrite(conn, article_id, match)
+
     def list_stories(
         self,
         *,
@@ -297,3 +301,71 @@ class Store:
     def count_stories(self) -> int:
         with self.engine.connect() as conn:
             return story_sql.count_stories(conn)
+
+    # Re-fetching articles of active stories
+
+    def due_checks(
+        self,
+        now: datetime,
+        active_since: datetime,
+        *,
+        first_after: datetime,
+        everything: bool = False,
+        limit: int = 500,
+    ) -> list[DueCheck]:
+        with self.engine.connect() as conn:
+            return check_sql.due_checks(
+                conn, now, active_since, first_after=first_after, everything=everything, limit=limit
+            )
+
+    def record_check(
+        self,
+        article_id: int,
+        *,
+        now: datetime,
+        next_check: datetime,
+        checks: int,
+        status: int | None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        with self.engine.begin() as conn:
+            check_sql.record_check(
+                conn,
+                article_id,
+                now=now,
+                next_check=next_check,
+                checks=checks,
+                status=status,
+                etag=etag,
+                last_modified=last_modified,
+                error=error,
+            )
+
+    # Site boilerplate
+
+    def site_boilerplate(self, site: str) -> set[str]:
+        with self.engine.connect() as conn:
+            return boilerplate_sql.site_boilerplate(conn, site)
+
+    def learn_paragraphs(self, site: str, keys: Sequence[str], now: datetime) -> None:
+        with self.engine.begin() as conn:
+            boilerplate_sql.learn_paragraphs(conn, site, keys, now)
+
+    def recent_site_articles(self, site: str, limit: int = 200) -> list[SiteArticle]:
+        with self.engine.connect() as conn:
+            return boilerplate_sql.recent_site_articles(conn, site, limit)
+
+    def replace_texts(self, cleaned: Sequence[tuple[int, str, str]]) -> None:
+        """Store cleaned texts (id, text, html) of articles, without making revisions."""
+        with self.engine.begin() as conn:
+            for article_id, text, html in cleaned:
+                boilerplate_sql.replace_text(conn, article_id, text, html, content_hash(text))
+
+    # Search
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        """Articles matching a reader's query (see ``store.search``)."""
+        with self.engine.connect() as conn:
+            return search_articles(conn, query)

@@ -233,3 +233,48 @@ duplicates = Table(
     Column("similarity", Float, nullable=False),
     Index("ix_duplicates_original", "original_id"),
 )
+
+# Re-fetching articles while their story is active: validators for a
+# conditional GET and when to look again.
+article_checks = Table(
+    "article_checks",
+    metadata,
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("last_checked", UTCDateTime, nullable=False),
+    Column("next_check", UTCDateTime, nullable=False),
+    Column("checks", Integer, nullable=False, default=0),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Index("ix_article_checks_next", "next_check"),
+)
+
+# Paragraphs counted per site, to learn each site's boilerplate
+# (extract.boilerplate): how many of the site's articles carried each one.
+site_paragraphs = Table(
+    "site_paragraphs",
+    metadata,
+    Column("site", String(255), primary_key=True),
+    Column("key", String(32), primary_key=True),
+    Column("articles", Integer, nullable=False),
+    Column("first_seen", UTCDateTime, nullable=False),
+)
+
+sites = Table(
+    "sites",
+    metadata,
+    Column("site", String(255), primary_key=True),
+    Column("articles", Integer, nullable=False),  # articles whose paragraphs were counted
+)
+
+# Rewrites: an article retelling another outlet's earlier article (stories.rewrites),
+# which is credited as the original.
+rewrites = Table(
+    "rewrites",
+    metadata,
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("original_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("share", Float, nullable=False),  # of the rewrite's sentences found in the original
+    Index("ix_rewrites_original", "original_id"),
+)

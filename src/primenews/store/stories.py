@@ -18,11 +18,12 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, Row, and_, delete, exists, func, or_, select, update
 
 from primenews.domain import StoredStory
-from primenews.store.articles import decode_cursor, encode_cursor
+from primenews.store.articles import ORIGINAL, WITH_ORIGINAL, decode_cursor, encode_cursor
 from primenews.store.schema import (
     article_sections,
     articles,
     duplicates,
+    rewrites,
     sources,
     stories,
     story_members,
@@ -34,6 +35,7 @@ from primenews.stories.cluster import Merge
 from primenews.stories.dedup import DedupKind
 from primenews.stories.documents import StoryDoc
 from primenews.stories.rank import StoryMember
+from primenews.stories.rewrites import RewriteCandidate, RewriteMatch
 from primenews.stories.tracker import Observation
 
 # Related stories are looked for this far before and after a story's span.
@@ -72,6 +74,7 @@ class StoryArticle:
     duplicate_kind: str = ""
     similarity: float = 0.0
     sections: tuple[str, ...] = ()
+    rewrite_of: int | None = None  # the earlier article of another outlet this one retells
 
 
 # Writing
@@ -84,12 +87,16 @@ def story_docs(
     query = select(
         articles.c.id,
         articles.c.title,
-        articles.c.text,
+        func.coalesce(func.nullif(articles.c.text, ""), ORIGINAL.c.text, "").label("text"),
         articles.c.description,
         articles.c.language,
         articles.c.sort_time,
         *_OUTLET_COLUMNS,
-    ).select_from(_OUTLET_FROM)
+    ).select_from(
+        _OUTLET_FROM.outerjoin(duplicates, duplicates.c.article_id == articles.c.id).outerjoin(
+            ORIGINAL, WITH_ORIGINAL
+        )
+    )
     if since is not None:
         query = query.where(articles.c.first_seen >= since)
     if article_ids:
@@ -122,13 +129,11 @@ def record_observation(conn: Connection, observation: Observation, now: datetime
     article_id = int(observation.doc_id)
     dedup = observation.dedup
     if dedup.kind in (DedupKind.EXACT, DedupKind.NEAR) and dedup.original_id is not None:
-        conn.execute(delete(duplicates).where(duplicates.c.article_id == article_id))
+        _record_copy(conn, article_id, int(dedup.original_id), dedup.kind, dedup.similarity)
+    elif dedup.kind is DedupKind.REVISION:  # a copy that changed is its own text again
         conn.execute(
-            duplicates.insert().values(
-                article_id=article_id,
-                original_id=int(dedup.original_id),
-                kind=dedup.kind.value,
-                similarity=round(dedup.similarity, 4),
+            delete(duplicates).where(
+                duplicates.c.article_id == article_id, duplicates.c.kind == DedupKind.EXACT.value
             )
         )
     touched: dict[int, str] = {}
@@ -160,6 +165,23 @@ def record_observation(conn: Connection, observation: Observation, now: datetime
         touched[current.story_id] = current.key  # a new title may change the headline
     touched.update(record_merges(conn, observation.merges, now))
     return touched
+
+
+def _record_copy(
+    conn: Connection, article_id: int, original_id: int, kind: DedupKind, similarity: float
+) -> None:
+    """Link a copy to its original; an exact copy's text is then kept by the original only."""
+    conn.execute(delete(duplicates).where(duplicates.c.article_id == article_id))
+    conn.execute(
+        duplicates.insert().values(
+            article_id=article_id,
+            original_id=original_id,
+            kind=kind.value,
+            similarity=round(similarity, 4),
+        )
+    )
+    if kind is DedupKind.EXACT:
+        conn.execute(update(articles).where(articles.c.id == article_id).values(text="", html=""))
 
 
 def record_merges(conn: Connection, merges: Iterable[Merge], now: datetime) -> dict[int, str]:
@@ -262,6 +284,55 @@ def _story_id(conn: Connection, key: str, now: datetime, *, create: bool) -> int
     )
 
 
+def rewrite_candidates(
+    conn: Connection, article_id: int, limit: int = 40
+) -> tuple[RewriteCandidate | None, list[RewriteCandidate]]:
+    """An article and the earliest other originals of its story, as rewrite detection reads them.
+
+    Copies (exact or near) are left out on both sides: they are credited already.
+    """
+    story_id = conn.execute(
+        select(story_members.c.story_id).where(story_members.c.article_id == article_id)
+    ).scalar()
+    if story_id is None:
+        return None, []
+    rows = conn.execute(
+        select(articles.c.id, articles.c.text, articles.c.sort_time, *_OUTLET_COLUMNS)
+        .select_from(
+            _OUTLET_FROM.join(story_members, story_members.c.article_id == articles.c.id).outerjoin(
+                duplicates, duplicates.c.article_id == articles.c.id
+            )
+        )
+        .where(story_members.c.story_id == story_id, duplicates.c.article_id.is_(None))
+        .order_by(articles.c.sort_time, articles.c.id)
+        .limit(limit + 1)
+    ).all()
+    found = [RewriteCandidate(r.id, outlet_of(r), r.sort_time, r.text) for r in rows]
+    mine = next((c for c in found if c.article_id == article_id), None)
+    if mine is None:  # a copy, or later than the first ``limit``: load it alone
+        row = conn.execute(
+            select(articles.c.id, articles.c.text, articles.c.sort_time, *_OUTLET_COLUMNS)
+            .select_from(
+                _OUTLET_FROM.outerjoin(duplicates, duplicates.c.article_id == articles.c.id)
+            )
+            .where(articles.c.id == article_id, duplicates.c.article_id.is_(None))
+        ).first()
+        if row is None:
+            return None, []
+        mine = RewriteCandidate(row.id, outlet_of(row), row.sort_time, row.text)
+    return mine, [c for c in found if c.article_id != article_id][:limit]
+
+
+def record_rewrite(conn: Connection, article_id: int, match: RewriteMatch | None) -> None:
+    conn.execute(delete(rewrites).where(rewrites.c.article_id == article_id))
+    if match is not None:
+        conn.execute(
+            rewrites.insert().values(
+                article_id=article_id, original_id=match.original_id, share=match.share
+            )
+        )
+
+
 # Reading
 
 
@@ -321,12 +392,13 @@ def story_articles(conn: Connection, story_id: int) -> list[StoryArticle]:
             duplicates.c.original_id,
             duplicates.c.kind,
             duplicates.c.similarity,
+            rewrites.c.original_id.label("rewrite_of"),
             *_OUTLET_COLUMNS,
         )
         .select_from(
-            _OUTLET_FROM.join(story_members, story_members.c.article_id == articles.c.id).outerjoin(
-                duplicates, duplicates.c.article_id == articles.c.id
-            )
+            _OUTLET_FROM.join(story_members, story_members.c.article_id == articles.c.id)
+            .outerjoin(duplicates, duplicates.c.article_id == articles.c.id)
+            .outerjoin(rewrites, rewrites.c.article_id == articles.c.id)
         )
         .where(story_members.c.story_id == story_id)
         .order_by(articles.c.sort_time, articles.c.id)
@@ -348,6 +420,7 @@ def story_articles(conn: Connection, story_id: int) -> list[StoryArticle]:
             duplicate_kind=row.kind or "",
             similarity=row.similarity or 0.0,
             sections=tuple(sorted(labels.get(row.id, {}), key=lambda k: -labels[row.id][k])),
+            rewrite_of=row.rewrite_of,
         )
         for row in rows
     ]

@@ -1,4 +1,4 @@
-"""The JSON API, version 1: stories, articles, sources, health.
+"""The JSON API, version 1: stories, articles, search, sources, health.
 
 Handlers are plain ``def``: the store is synchronous, so FastAPI runs them
 in its thread pool and the event loop never waits on the database. The one
@@ -16,6 +16,8 @@ from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from primenews.domain import Source, SourceKind
+from primenews.errors import StoreError
+from primenews.store import SearchNotSupportedError, SearchOrder, SearchQuery
 from primenews.web.deps import (
     CursorDep,
     RankingsDep,
@@ -31,12 +33,16 @@ from primenews.web.schemas import (
     ArticlePage,
     Health,
     NewSource,
+    RevisionList,
+    SearchResults,
     SourceDetail,
     SourceList,
     SourceOut,
     StoryDetail,
     StoryPage,
     detail_from,
+    revisions_from,
+    search_hit_from,
     source_detail_from,
     source_from,
     story_detail_from,
@@ -77,6 +83,14 @@ def get_article(request: Request, store: StoreDep, article_id: IdPath) -> Articl
     if stored is None:
         raise HTTPException(404, f"No article with id {article_id}")
     return detail_from(stored, request)
+
+
+@router.get("/articles/{article_id}/revisions", name="api_revisions", tags=["articles"])
+def get_revisions(store: StoreDep, article_id: IdPath) -> RevisionList:
+    """Every version of an article seen so far, each with what changed from the one before."""
+    if store.get_article(article_id) is None:
+        raise HTTPException(404, f"No article with id {article_id}")
+    return revisions_from(article_id, store.list_revisions(article_id))
 
 
 @router.get("/stories", name="api_stories", tags=["stories"])
@@ -125,6 +139,55 @@ def get_story(request: Request, store: StoreDep, story_id: IdPath) -> Response |
         return RedirectResponse(str(request.url_for("api_story", story_id=live)), 308)
     members = store.story_articles(story_id)
     return story_detail_from(story, members, store.related_stories(story), request)
+
+
+@router.get(
+    "/search",
+    name="api_search",
+    tags=["search"],
+    responses={501: {"description": "This store's database has no search yet"}},
+)
+def search(
+    request: Request,
+    store: StoreDep,
+    since: SinceDep,
+    section: SectionDep,
+    q: Annotated[str, Query(description='Words (all must match), "a phrase", -word, pre*')] = "",
+    source: Annotated[int | None, Query(ge=1, description="Only this source's articles")] = None,
+    until: Annotated[
+        datetime | None,
+        Query(description="Only articles before this ISO 8601 time (UTC if no offset)"),
+    ] = None,
+    order: SearchOrder = SearchOrder.RELEVANCE,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="`next_cursor` of the previous page")
+    ] = None,
+) -> SearchResults:
+    """Articles matching the words, most relevant (or newest) first, with highlighted snippets.
+
+    Any text is a valid query: operators and punctuation are read as the words they contain.
+    """
+    if until is not None and until.tzinfo is None:
+        until = until.replace(tzinfo=UTC)
+    wanted = SearchQuery(
+        text=q, section=section, source_id=source, since=since, until=until,
+        order=order, limit=limit, cursor=cursor,
+    )  # fmt: skip
+    try:
+        page = store.search(wanted)
+    except SearchNotSupportedError as err:
+        raise HTTPException(501, str(err)) from err
+    except StoreError as err:
+        raise HTTPException(
+            400, "Invalid cursor: use the next_cursor of a page of this search"
+        ) from err
+    return SearchResults(
+        query=q,
+        order=order,
+        hits=[search_hit_from(hit, request) for hit in page.hits],
+        next_cursor=page.next_cursor,
+    )
 
 
 @router.get("/sources", name="api_sources", tags=["sources"])

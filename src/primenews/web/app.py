@@ -16,7 +16,7 @@ from primenews import __version__
 from primenews.config import Settings
 from primenews.domain import Source
 from primenews.store import Store
-from primenews.web import api, docs, pages
+from primenews.web import api, docs, feed_routes, pages, search
 from primenews.web.errors import install_error_handlers
 from primenews.web.headers import SecurityHeadersMiddleware
 from primenews.web.ranking import Rankings
@@ -54,10 +54,13 @@ def create_app(
     app.state.on_source_added = on_source_added
     app.state.templates = build_templates()
     app.state.rankings = Rankings(store)
+    app.state.templates.env.globals["feed_links"] = feed_routes.feed_links
     install_error_handlers(app)
     app.add_middleware(SecurityHeadersMiddleware)  # added last: wraps error answers too
     app.include_router(api.router)
     app.include_router(docs.router)
+    app.include_router(feed_routes.router)
+    app.include_router(search.router)  # before pages: its /{section} would take /search
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

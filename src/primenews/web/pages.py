@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse
 from markupsafe import Markup
 
 from primenews.domain import StoredArticle
+from primenews.revisions import successive_diffs
 from primenews.store import Store
 from primenews.store.stories import StoryArticle
 from primenews.web.charts import timeline_svg
@@ -93,7 +94,12 @@ def article_page(
     stored = store.get_article(article_id)
     if stored is None:
         raise HTTPException(404, "There is no article with this address.")
-    return templates.TemplateResponse(request, "article.html", article_context(stored))
+    context = article_context(stored)
+    if stored.revision > 1:
+        revisions = store.list_revisions(article_id)
+        diffs = successive_diffs([(r.title, r.text) for r in revisions])
+        context["history"] = list(zip(revisions, diffs, strict=True))[1:][::-1]  # newest first
+    return templates.TemplateResponse(request, "article.html", context)
 
 
 def article_context(stored: StoredArticle) -> dict[str, Any]:
@@ -137,6 +143,7 @@ def story_page(
         "story": story,
         "first": next((m for m in members if m.article_id == story.first_article_id), None),
         "outlets": coverage_shown_once(members),
+        "by_id": {member.article_id: member for member in members},
         "timeline": timeline_svg(hourly_timeline(members)),
         "related": store.related_stories(story),
     }

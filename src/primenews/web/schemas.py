@@ -15,6 +15,9 @@ from fastapi import Request
 from pydantic import BaseModel, Field, field_validator
 
 from primenews.domain import FetchOutcome, Source, SourceKind, StoredArticle, StoredStory
+from primenews.revisions import RevisionDiff, successive_diffs
+from primenews.store import SearchHit, SearchOrder
+from primenews.store.articles import Revision
 from primenews.store.stories import StoryArticle
 from primenews.web.sanitize import sanitize_html
 
@@ -271,6 +274,9 @@ class StoryMemberOut(BaseModel):
         description="Why it joined: text similarity, shared names, numbers, links"
     )
     duplicate_of: int | None = Field(description="The original, if this is a copy")
+    rewrite_of: int | None = Field(
+        description="The earlier article of another outlet this one retells (credited original)"
+    )
     links: ArticleLinks
 
 
@@ -383,6 +389,7 @@ def _member_from(member: StoryArticle, request: Request) -> StoryMemberOut:
         started=member.started,
         evidence=member.evidence,
         duplicate_of=member.duplicate_of,
+        rewrite_of=member.rewrite_of,
         links=ArticleLinks(
             self=str(request.url_for("api_article", article_id=member.article_id)),
             html=str(request.url_for("article_page", article_id=member.article_id)),
@@ -407,3 +414,98 @@ def hourly_timeline(members: list[StoryArticle]) -> list[tuple[datetime, int]]:
     span = min(int((last - first).total_seconds() // 3600), MAX_TIMELINE_HOURS - 1)
     return [(first + timedelta(hours=n), hours.get(first + timedelta(hours=n), 0))
             for n in range(span + 1)]  # fmt: skip
+
+
+# Revisions
+
+
+class Change(BaseModel):
+    before: str
+    after: str
+
+
+class RevisionDiffOut(BaseModel):
+    """What changed from the previous revision."""
+
+    title: Change | None = Field(description="The headline, when it changed")
+    added: list[str] = Field(description="Paragraphs only in this revision")
+    removed: list[str] = Field(description="Paragraphs only in the previous one")
+    changed: list[Change] = Field(description="Paragraphs rewritten in place")
+    figures: list[Change] = Field(description="Numbers changed inside rewritten paragraphs")
+    corrections: list[str] = Field(description="New paragraphs announcing a correction or update")
+
+
+class RevisionOut(BaseModel):
+    revision: int
+    title: str
+    text: str
+    fetched_at: datetime
+    content_hash: str
+    diff: RevisionDiffOut | None = Field(description="Changes from the previous revision")
+
+
+class RevisionList(BaseModel):
+    article_id: int
+    revisions: list[RevisionOut] = Field(description="Oldest first")
+
+
+def revisions_from(article_id: int, revisions: list[Revision]) -> RevisionList:
+    diffs = successive_diffs([(r.title, r.text) for r in revisions])
+    return RevisionList(
+        article_id=article_id,
+        revisions=[
+            RevisionOut(
+                revision=r.revision,
+                title=r.title,
+                text=r.text,
+                fetched_at=r.fetched_at,
+                content_hash=r.content_hash,
+                diff=_diff_out(diff) if diff is not None else None,
+            )
+            for r, diff in zip(revisions, diffs, strict=True)
+        ],
+    )
+
+
+def _diff_out(diff: RevisionDiff) -> RevisionDiffOut:
+    return RevisionDiffOut(
+        title=Change(before=diff.title[0], after=diff.title[1]) if diff.title else None,
+        added=list(diff.added),
+        removed=list(diff.removed),
+        changed=[Change(before=a, after=b) for a, b in diff.changed],
+        figures=[Change(before=a, after=b) for a, b in diff.figures],
+        corrections=list(diff.corrections),
+    )
+
+
+class SearchHitOut(BaseModel):
+    """An article found by a search, with its highlighted title and snippet."""
+
+    article: ArticleSummary
+    score: float | None = Field(
+        description="bm25 relevance, lower is more relevant; null when ordered by recency"
+    )
+    title_html: str = Field(
+        description="The title as HTML: escaped text in which only <mark> elements appear"
+    )
+    snippet_html: str = Field(
+        description="Words around the matches as HTML: escaped text, matches in <mark>, "
+        "cuts marked with …; no other element ever appears"
+    )
+
+
+class SearchResults(BaseModel):
+    query: str
+    order: SearchOrder
+    hits: list[SearchHitOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end")
+
+
+def search_hit_from(hit: SearchHit, request: Request) -> SearchHitOut:
+    """A search hit as an API item."""
+    return SearchHitOut(
+        article=summary_from(hit.article, request),
+        score=hit.score,
+        title_html=hit.title_html,
+        snippet_html=hit.snippet_html,
+    )

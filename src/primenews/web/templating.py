@@ -25,6 +25,7 @@ def build_templates() -> Jinja2Templates:
     env.filters["iso_time"] = iso_time
     env.filters["web_url"] = web_url
     env.filters["snippet"] = snippet
+    env.filters["minutes"] = minutes
     return Jinja2Templates(env=env)
 
 
@@ -45,3 +46,14 @@ def iso_time(value: datetime | None) -> str:
 def web_url(value: str | None) -> str:
     """The URL when it is http(s), else an empty string: never link a ``javascript:``."""
     return value.strip() if value and is_web_url(value) else ""
+
+
+def minutes(value: float | None) -> str:
+    """A polling interval for people: ``45 min``, ``2 h 5 min``; empty when unknown."""
+    if value is None:
+        return ""
+    total = max(1, round(value))
+    hours, rest = divmod(total, 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h {rest} min" if rest else f"{hours} h"

@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from primenews.errors import StoreError
 from primenews.store import Store
 from primenews.stories.cluster import Merge
+from primenews.stories.dedup import DedupKind
+from primenews.stories.rewrites import find_rewrite_source
 from primenews.stories.tracker import Observation, StoryTracker, TrackerOptions
 
 logger = logging.getLogger(__name__)
@@ -77,7 +79,18 @@ class StoryDesk:
         docs = self.store.story_docs(article_ids=article_ids)
         order = {article_id: n for n, article_id in enumerate(article_ids)}
         docs.sort(key=lambda doc: order[int(doc.id)])
-        return self._record([self.tracker.observe(doc) for doc in docs])
+        observations = [self.tracker.observe(doc) for doc in docs]
+        changed = self._record(observations)
+        for observation in observations:
+            if _may_be_rewrite(observation):
+                self._credit_original(int(observation.doc_id))
+        return changed
+
+    def _credit_original(self, article_id: int) -> None:
+        """Record which earlier article of another outlet this one retells, if any."""
+        mine, earlier = self.store.rewrite_candidates(article_id)
+        if mine is not None:
+            self.store.record_rewrite(article_id, find_rewrite_source(mine, earlier))
 
     def merge_pass(self) -> set[int]:
         """Merge the stories that have converged; run it after each round of polling."""
@@ -96,3 +109,11 @@ class StoryDesk:
             # The tracker already moved on; the next start replays and repairs the store.
             logger.exception("stories: could not record %d decisions", len(observations))
             return set()
+
+
+def _may_be_rewrite(observation: Observation) -> bool:
+    """A new original text (not a copy) that joined a story another article started."""
+    assignment = observation.assignment
+    if assignment is None:
+        return observation.dedup.kind is DedupKind.REVISION  # its new text may retell another
+    return observation.dedup.kind is DedupKind.NEW and not assignment.is_new

@@ -18,9 +18,11 @@ from datetime import UTC, datetime
 from primenews.domain import Feed, FeedEntry, FetchOutcome, Page, Source, SourceKind
 from primenews.errors import ExtractError, FetchError, ParseError, PrimeNewsError
 from primenews.ingest.fetch import Fetcher
+from primenews.ingest.recheck import next_check_after
 from primenews.ingest.schedule import PollResult, ScheduleOptions, next_poll
 from primenews.pipeline import read_listing, select_entries
 from primenews.store import PollState, SaveStatus, Store
+from primenews.worker.boilerplate import BoilerplateFilter
 from primenews.worker.desk import StoryDesk
 from primenews.worker.local import ExtractPool, StoreWriter
 
@@ -55,6 +57,7 @@ class SourceReport:
     revised: int = 0
     failed_pages: int = 0
     elapsed_ms: float = 0.0
+    retry_after_seconds: float | None = None  # a refusal's Retry-After
 
 
 @dataclass(slots=True)
@@ -76,9 +79,11 @@ class Poller:
         clock: Clock = utc_now,
         rng: random.Random | None = None,
         desk: StoryDesk | None = None,
+        boilerplate: BoilerplateFilter | None = None,
     ) -> None:
         self.store = store
         self.desk = desk
+        self.boilerplate = boilerplate
         self.fetcher = fetcher
         self.extractor = extractor
         self.options = options or PollOptions()
@@ -126,6 +131,7 @@ class Poller:
         except (FetchError, ParseError) as err:
             report.error = str(err)
             report.status = getattr(err, "status", None) or report.status
+            report.retry_after_seconds = getattr(err, "retry_after_seconds", None)
         except Exception as err:  # a bug: log it with its traceback, record it, go on
             logger.exception("poll of %s failed", source.url, extra={"source_id": source.id})
             report.error = f"internal error: {type(err).__name__}: {err}"
@@ -190,19 +196,35 @@ class Poller:
                     self.store.record_entry, source.id, entry, self.clock(), error=str(err)
                 )
             return
+        article = processed.article
+        if self.boilerplate is not None:
+            article = await self.writer.run(self.boilerplate.clean, article)
         result = await self.writer.run(
             self.store.save_article,
-            processed.article,
+            article,
             sections=processed.sections,
             source_id=source.id,
             raw_html=page.content,
             fetched_at=page.fetched_at,
             entry=entry if source.id is not None else None,
         )
+        if self.boilerplate is not None and result.status is SaveStatus.NEW:
+            await self.writer.run(self.boilerplate.learn, processed.article)
         if result.status is SaveStatus.NEW:
             report.new += 1
         elif result.status is SaveStatus.REVISED:
             report.revised += 1
+        if result.status is SaveStatus.NEW:  # keep the validators for a conditional re-fetch
+            await self.writer.run(
+                self.store.record_check,
+                result.article_id,
+                now=page.fetched_at,
+                next_check=next_check_after(page.fetched_at, 0),
+                checks=0,
+                status=page.status,
+                etag=page.etag,
+                last_modified=page.last_modified,
+            )
         if self.desk is not None and result.status is not SaveStatus.UNCHANGED:
             await place_in_story(self.writer, self.desk, result.article_id)
 
@@ -222,6 +244,7 @@ class Poller:
             error_count=error_count,
             ttl_minutes=feed.ttl_minutes if feed else None,
             headers=dict(page.headers) if page else None,
+            retry_after_seconds=report.retry_after_seconds,
         )
         next_due, interval = next_poll(
             source.poll_interval_minutes, result, self.clock(), self.options.schedule, self.rng

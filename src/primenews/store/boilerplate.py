@@ -1,0 +1,79 @@
+"""SQL for learning each site's boilerplate: paragraph counts per site, and cleaning."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, and_, or_, select, update
+
+from primenews.extract.boilerplate import MIN_ARTICLES, MIN_SHARE
+from primenews.store.schema import articles, site_paragraphs, sites
+
+
+@dataclass(frozen=True, slots=True)
+class SiteArticle:
+    id: int
+    url: str
+    text: str
+    html: str
+
+
+def site_boilerplate(conn: Connection, site: str) -> set[str]:
+    """The keys of the paragraphs that are the site's own (see ``is_boilerplate``)."""
+    total = conn.execute(select(sites.c.articles).where(sites.c.site == site)).scalar() or 0
+    rows = conn.execute(
+        select(site_paragraphs.c.key).where(
+            site_paragraphs.c.site == site,
+            site_paragraphs.c.articles >= max(MIN_ARTICLES, MIN_SHARE * total),
+        )
+    )
+    return {row.key for row in rows}
+
+
+def learn_paragraphs(conn: Connection, site: str, keys: Sequence[str], now: datetime) -> None:
+    """Count one more article of ``site`` carrying each of ``keys``."""
+    counted = conn.execute(
+        update(sites).where(sites.c.site == site).values(articles=sites.c.articles + 1)
+    )
+    if not counted.rowcount:
+        conn.execute(sites.insert().values(site=site, articles=1))
+    for start in range(0, len(keys), 500):
+        chunk = list(keys[start : start + 500])
+        where = and_(site_paragraphs.c.site == site, site_paragraphs.c.key.in_(chunk))
+        conn.execute(
+            update(site_paragraphs).where(where).values(articles=site_paragraphs.c.articles + 1)
+        )
+        known = {row.key for row in conn.execute(select(site_paragraphs.c.key).where(where))}
+        fresh = [key for key in chunk if key not in known]
+        if fresh:
+            conn.execute(
+                site_paragraphs.insert(),
+                [{"site": site, "key": k, "articles": 1, "first_seen": now} for k in fresh],
+            )
+
+
+def recent_site_articles(conn: Connection, site: str, limit: int) -> list[SiteArticle]:
+    """The site's newest stored articles (by id), found by URL prefix on the URL index."""
+    prefixes = [f"{scheme}://{www}{site}/" for scheme in ("https", "http") for www in ("", "www.")]
+    # "/" + 1 is "0": every URL starting with the prefix sorts in [prefix, prefix minus / plus 0).
+    ranges = [and_(articles.c.url >= p, articles.c.url < p[:-1] + "0") for p in prefixes]
+    rows = conn.execute(
+        select(articles.c.id, articles.c.url, articles.c.text, articles.c.html)
+        .where(or_(*ranges))
+        .order_by(articles.c.id.desc())
+        .limit(limit)
+    )
+    return [SiteArticle(row.id, row.url, row.text, row.html) for row in rows]
+
+
+def replace_text(
+    conn: Connection, article_id: int, text: str, html: str, content_hash: str
+) -> None:
+    """Our own cleaning of a stored article: not a revision (the publisher changed nothing)."""
+    conn.execute(
+        update(articles)
+        .where(articles.c.id == article_id)
+        .values(text=text, html=html, content_hash=content_hash)
+    )
