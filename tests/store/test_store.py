@@ -259,3 +259,22 @@ def test_two_pollers_never_claim_the_same_source(store: Store) -> None:
         second.rollback()
         assert claim_due_sources(second, NOW, lease) == []  # committed: leased
     assert len(taken) == 4
+
+
+def test_recent_site_articles_match_the_site_and_nothing_else(store: Store) -> None:
+    urls = [
+        "https://news.example/a",
+        "http://www.news.example/b/c",
+        "https://news.example.org/d",  # another site
+        "https://news.examples/e",  # another site
+        "https://other.example/news.example/f",
+    ]
+    ids = {
+        url: store.save_article(
+            _article(url, text=url), source_id=None, raw_html=b"", fetched_at=NOW
+        ).article_id
+        for url in urls
+    }
+    found = store.recent_site_articles("news.example")
+    assert [a.url for a in found] == ["http://www.news.example/b/c", "https://news.example/a"]
+    assert [a.id for a in found] == [ids[u] for u in (urls[1], urls[0])]
