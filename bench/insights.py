@@ -1,6 +1,7 @@
 """Score the insights stage on the seed article and measure its speed.
 
     .venv/bin/python bench/insights.py [--data ../shared/data] [--limit N] [--processes 2]
+    .venv/bin/python bench/insights.py --workers 2 --limit 200 --skip-stage
 
 1. Seed article (``../shared/golden/seed-article``): the page goes through
    ``extract_article`` and ``enrich`` with a registry that already holds
@@ -18,18 +19,30 @@
    per core: the 2-core target), CPU seconds per article (less disturbed by
    other work on a shared machine), and the same scaled to 800-word articles.
    Each run is repeated (``--repeat``) and the median kept.
+3. ``--workers N``: the product path. The articles are saved in a fresh
+   SQLite store (not timed); then each goes through
+   ``worker.enrichment.enrich_saved`` as the poller runs it: the insights
+   stage in ``ExtractPool(N)`` worker processes, names resolved against the
+   store by each worker's own engine, insights saved by the single
+   ``StoreWriter``. Wall clock from the first article to the last commit.
+   The corpus then also takes the English pages of
+   article-extraction-benchmark, to reach ~200 articles.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gzip
 import json
 import logging
+import resource
 import statistics
+import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +52,9 @@ from primenews.extract import extract_article
 from primenews.insights.canonical import KnownEntity, MemoryRegistry, entity_key, normalise_name
 from primenews.insights.enrich import enrich, enrich_many
 from primenews.insights.model import EntityKind, Insights
+from primenews.store import SaveResult, Store
+from primenews.worker.enrichment import enrich_saved
+from primenews.worker.local import ExtractPool, StoreWriter
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -147,8 +163,9 @@ def _score_dates(insights: Insights, gold: list[dict[str, str]]) -> dict[str, An
     }
 
 
-def load_corpus(data: Path, limit: int) -> list[Article]:
-    """English articles of fundus_articles and trafilatura_eval_news, extracted."""
+def load_corpus(data: Path, limit: int, more: bool = False) -> list[Article]:
+    """English articles of fundus_articles and trafilatura_eval_news (``more``: and
+    article-extraction-benchmark), extracted."""
     pages: list[tuple[Path, str]] = []
     fundus = data / "fundus_articles"
     for line in (fundus / "index.jsonl").read_text().splitlines():
@@ -159,6 +176,11 @@ def load_corpus(data: Path, limit: int) -> list[Article]:
     for line in (trafilatura / "expected.jsonl").read_text().splitlines():
         row = json.loads(line)
         pages.append((trafilatura / row["html"], row["url"]))
+    if more:
+        aeb = data / "article-extraction-benchmark"
+        truth = json.loads((aeb / "ground-truth.json").read_text())
+        for key, row in sorted(truth.items()):
+            pages.append((aeb / "html" / f"{key}.html.gz", row["url"]))
     articles: list[Article] = []
     for path, url in pages:
         try:
@@ -212,6 +234,94 @@ def measure(articles: list[Article], processes: int, repeat: int) -> dict[str, f
     }
 
 
+def measure_workers(articles: list[Article], workers: int, repeat: int) -> dict[str, float]:
+    """Median wall and CPU time of enrich-and-save for ``articles`` in ``ExtractPool(workers)``.
+
+    CPU covers the pool's whole life (spawning, model loading, every article,
+    the writer's saves); ``startup_cpu_s`` is the same for a pool that only
+    loads its models, so the difference is the steady cost per article.
+    """
+    walls: list[float] = []
+    cpus: list[float] = []
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory() as folder:
+            url = f"sqlite:///{folder}/bench.sqlite3"
+            store = Store.open(url)
+            store.migrate()
+            now = datetime.now(UTC)
+            saved = [
+                store.save_article(a, source_id=None, raw_html=b"", fetched_at=now)
+                for a in articles
+            ]
+            before = _cpu_seconds()
+            pool = ExtractPool(workers, insights=True, registry_url=url)
+            try:
+                walls.append(asyncio.run(_enrich_all(store, pool, articles, saved, workers)))
+            finally:
+                pool.close()  # the workers end here, so their CPU time is counted below
+                store.close()
+            cpus.append(_cpu_seconds() - before)
+    before = _cpu_seconds()
+    idle = ExtractPool(workers, insights=True)
+    try:
+        asyncio.run(_enrich_all(None, idle, [], [], workers))
+    finally:
+        idle.close()
+    startup = _cpu_seconds() - before
+    wall, cpu = statistics.median(walls), statistics.median(cpus)
+    words = sum(a.word_count for a in articles)
+    return {
+        "articles_per_s": len(articles) / wall,
+        "articles800_per_s": words / TARGET_WORDS / wall,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "startup_cpu_s": startup,
+        "steady_cpu_ms_per_800_words": 1000 * (cpu - startup) * TARGET_WORDS / words,
+    }
+
+
+def _cpu_seconds() -> float:
+    """CPU of this process (event loop, store writer) and of its ended children (the workers)."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+async def _enrich_all(
+    store: Store | None,
+    pool: ExtractPool,
+    articles: Sequence[Article],
+    saved: Sequence[SaveResult],
+    workers: int,
+) -> float:
+    warm = Article(url="https://example.org/", title="Warm", text="Ana Silva met the UN in Lima.")
+    await asyncio.gather(*(pool.enrich(warm) for _ in range(2 * workers)))  # load the models
+    writer = StoreWriter()
+    in_flight = asyncio.Semaphore(4 * workers)  # as the poller keeps every worker busy
+
+    async def one(article: Article, result: SaveResult) -> bool:
+        assert store is not None
+        async with in_flight:
+            return await enrich_saved(
+                store, writer, pool, article, result, lambda: datetime.now(UTC)
+            )
+
+    started = time.perf_counter()
+    if store is None:  # start-up only
+        writer.close()
+        return 0.0
+    try:
+        done = await asyncio.gather(*(one(a, r) for a, r in zip(articles, saved, strict=True)))
+    finally:
+        writer.close()
+    wall = time.perf_counter() - started
+    if not all(done):
+        raise RuntimeError(f"{done.count(False)} articles were not enriched; see the log")
+    return wall
+
+
 def _warm_and_wait(_index: int) -> None:
     _warm()
     time.sleep(0.5)  # every worker loads its model before the clock starts
@@ -224,15 +334,39 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="at most this many articles (0: all)")
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--workers", type=int, default=0, help="also time the product path with N worker processes"
+    )
+    parser.add_argument(
+        "--skip-stage", action="store_true", help="skip the seed scores and the bare-stage timing"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
-    print("## Seed article")
-    print(json.dumps(score_seed(args.golden), indent=1, ensure_ascii=False))
+    if not args.skip_stage:
+        print("## Seed article")
+        print(json.dumps(score_seed(args.golden), indent=1, ensure_ascii=False))
 
-    articles = load_corpus(args.data, args.limit or -1)
+    articles = load_corpus(args.data, args.limit or -1, more=args.workers > 0)
     words = [a.word_count for a in articles]
-    print(f"\n## Speed: {len(articles)} English articles, mean {statistics.mean(words):.0f} words")
+    print(
+        f"\n## Speed: {len(articles)} English articles, mean {statistics.mean(words):.0f} words, "
+        f"median {statistics.median(words):.0f}"
+    )
+    if args.workers:
+        result = measure_workers(articles, args.workers, args.repeat)
+        steady = result["steady_cpu_ms_per_800_words"]
+        print(
+            f"ExtractPool({args.workers}) enrich + save: {result['articles_per_s']:.1f} "
+            f"articles/s, {result['articles800_per_s']:.1f} 800-word articles/s "
+            f"({result['wall_s']:.1f} s wall)\n"
+            f"CPU {result['cpu_s']:.1f} s in all, of which start-up (spawn, models) "
+            f"{result['startup_cpu_s']:.1f} s; steady {steady:.0f} ms per 800 words, "
+            f"so {args.workers} free cores do {1000 * args.workers / steady:.1f} "
+            "800-word articles/s"
+        )
+    if args.skip_stage:
+        return
     print(
         "| processes | articles/s | 800-word articles/s | CPU ms / article | CPU ms / 800 words |"
     )

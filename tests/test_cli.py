@@ -275,6 +275,7 @@ def test_up_serves_polls_and_stops_cleanly_on_sigint(tmp_path: Path, database_ur
             check=True,
             capture_output=True,
         )
+        token = _api_token(env)
         process = subprocess.Popen(
             [sys.executable, "-m", "primenews", "up"],
             env=env,
@@ -284,7 +285,7 @@ def test_up_serves_polls_and_stops_cleanly_on_sigint(tmp_path: Path, database_ur
         )
         try:
             articles = _wait_for_articles(f"http://127.0.0.1:{port}", process)
-            home = _post_home_page(f"http://127.0.0.1:{port}", site.url("/"))
+            home = _post_home_page(f"http://127.0.0.1:{port}", site.url("/"), token)
         finally:
             process.send_signal(signal.SIGINT)
             output, _ = process.communicate(timeout=30)
@@ -294,9 +295,25 @@ def test_up_serves_polls_and_stops_cleanly_on_sigint(tmp_path: Path, database_ur
     assert home == [site.url("/feed.xml")]  # the home page was swapped for the feed it announces
 
 
-def _post_home_page(base: str, home_url: str) -> list[str]:
+def _api_token(env: dict[str, str]) -> str:
+    """An API token of a new admin, made the way an operator would: users add, tokens add."""
+    primenews = [sys.executable, "-m", "primenews"]
+    add_user = [*primenews, "users", "add", "ops", "--password-file", "-"]
+    password = "long enough password\n"
+    subprocess.run(add_user, env=env, input=password, text=True, check=True, capture_output=True)
+    add_token = [*primenews, "tokens", "add", "--user", "ops"]
+    made = subprocess.run(add_token, env=env, text=True, check=True, capture_output=True)
+    return made.stdout.strip()
+
+
+def _post_home_page(base: str, home_url: str, token: str) -> list[str]:
     """POST a home page to the API; return the source URLs once discovery has replaced it."""
-    answer = httpx.post(f"{base}/api/v1/sources", json={"url": home_url}, timeout=5)
+    answer = httpx.post(
+        f"{base}/api/v1/sources",
+        json={"url": home_url},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    )
     assert answer.status_code == 201, answer.text
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -353,6 +370,7 @@ def test_up_seeds_default_sources_when_there_are_none(tmp_path: Path, database_u
         output, _ = process.communicate(timeout=30)
     assert process.returncode == 0, output
     assert "added 20 default news feeds" in output
+    assert "No admin account yet: `primenews users add NAME`" in output
     listed = sources["sources"] if isinstance(sources, dict) else sources
     assert len(listed) == 20
 

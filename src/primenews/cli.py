@@ -13,7 +13,7 @@ import logging
 import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +23,12 @@ from primenews import __version__, catalog, service
 from primenews.config import SETTINGS, Settings, dump_settings, load_settings, settings_markdown
 from primenews.domain import Article, SourceKind
 from primenews.errors import ConfigError, ParseError, PrimeNewsError
+from primenews.insights.model import Insights
 from primenews.store import Store, make_engine
 from primenews.store.engine import safe_url
 from primenews.store.migrate import CopyOptions, copy_store, open_source
 from primenews.worker.boilerplate import BoilerplateFilter
 from primenews.worker.desk import StoryDesk
-from primenews.worker.local import ExtractPool, worker_count
 from primenews.worker.poller import SourceReport
 
 
@@ -120,6 +120,8 @@ def up(ctx: click.Context, host: str | None, port: int | None, no_poll: bool) ->
     added = catalog.seed_default_sources(store)
     if added:
         click.echo(f"No sources yet: added {added} default news feeds (primenews sources list).")
+    if not store.users.list_users():
+        click.echo("No admin account yet: `primenews users add NAME`, then log in at /login.")
     store.close()
     click.echo(f"Prime News on http://{settings.host}:{settings.port}/  (Ctrl-C stops)")
     asyncio.run(service.run_up(settings, poll=not no_poll))
@@ -297,21 +299,13 @@ def extract(
     """Extract the article of saved HTML files or URLs."""
     if page_url and len(inputs) > 1:
         raise click.UsageError("--url goes with a single input.")
-    from primenews.ingest.archives import page_url as declared_url
-    from primenews.ingest.fetch import FetchOptions, fetch_once
     from primenews.pipeline import article_from_page
 
     settings = _settings(ctx)
     failures = 0
     for item in inputs:
         try:
-            if item.startswith(("http://", "https://")):
-                page = fetch_once(item, FetchOptions.from_settings(settings))
-                content, url = page.content, page_url or page.final_url
-            else:
-                # A saved page names its own address; without one it is known by its path.
-                content = Path(item).read_bytes()
-                url = page_url or declared_url(content) or Path(item).resolve().as_uri()
+            content, url = _read_page(item, page_url, settings)
             article = article_from_page(content, url)
         except (PrimeNewsError, OSError) as err:
             failures += 1
@@ -324,6 +318,79 @@ def extract(
         )
     if failures:
         sys.exit(1)
+
+
+def _read_page(item: str, page_url: str | None, settings: Settings) -> tuple[bytes, str]:
+    """The bytes and URL of a page: fetched through the safe fetcher, or read from a file."""
+    from primenews.ingest.archives import page_url as declared_url
+    from primenews.ingest.fetch import FetchOptions, fetch_once
+
+    if item.startswith(("http://", "https://")):
+        page = fetch_once(item, FetchOptions.from_settings(settings))
+        return page.content, page_url or page.final_url
+    # A saved page names its own address; without one it is known by its path.
+    content = Path(item).read_bytes()
+    return content, page_url or declared_url(content) or Path(item).resolve().as_uri()
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per input.")
+@click.option("--url", "page_url", help="The page's URL, when a single file is given.")
+@click.option(
+    "--use-store",
+    is_flag=True,
+    help="Resolve names against the entities of the configured database (read only).",
+)
+@click.pass_context
+def enrich(
+    ctx: click.Context,
+    inputs: tuple[str, ...],
+    as_json: bool,
+    page_url: str | None,
+    use_store: bool,
+) -> None:
+    """Extract the article of saved HTML files or URLs, with its insights.
+
+    Insights: entities, key figures, quotes and speakers, dates, summary.
+    """
+    if page_url and len(inputs) > 1:
+        raise click.UsageError("--url goes with a single input.")
+    from primenews.insights.records import insights_record
+    from primenews.pipeline import article_from_page, insights_of
+
+    settings = _settings(ctx)
+    store = _open_store(settings) if use_store else None
+    failures = 0
+    try:
+        for item in inputs:
+            try:
+                content, url = _read_page(item, page_url, settings)
+                article = article_from_page(content, url)
+            except (PrimeNewsError, OSError) as err:
+                failures += 1
+                click.echo(f"{item}: {err}", err=True)
+                continue
+            insights = insights_of(article, store.registry() if store else None)
+            if as_json:
+                row = {**article_json(article), "insights": insights_record(insights)}
+                click.echo(json.dumps(row, ensure_ascii=False))
+            else:
+                click.echo(_insights_text(article, insights))
+    finally:
+        if store is not None:
+            store.close()
+    if failures:
+        sys.exit(1)
+
+
+def _insights_text(article: Article, insights: Insights) -> str:
+    lines = [article.title or article.url, "", *insights.summary, ""]
+    lines += [f"{e.kind.value}: {e.name} ({e.count})" for e in insights.entities]
+    lines += [f"figure: {f.text} {f.counts or f.noun} {f.unit}".rstrip() for f in insights.figures]
+    lines += [f"quote: {q.speaker or '?'}: “{q.text}”" for q in insights.quotes]
+    lines += [f"date: {d.resolved} ({d.text}) {d.what}".rstrip() for d in insights.timeline]
+    return "\n".join(lines) + "\n"
 
 
 def article_json(article: Article) -> dict[str, Any]:
@@ -359,7 +426,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...]) -> None:
             yield from iter_archive(Path(path))
 
     started = time.perf_counter()
-    extractor = ExtractPool(worker_count(settings.extract_workers))
+    extractor = service.extract_pool(settings)
     try:
         with click.progressbar(
             length=total, label="Ingesting", file=sys.stderr, show_pos=True
@@ -539,3 +606,137 @@ def config_command(ctx: click.Context, show: bool, markdown: bool) -> None:
             f"{setting.name} (PRIMENEWS_{setting.name.upper()}, default {setting.default!r})"
         )
         click.echo(f"    {setting.help}")
+
+
+@main.group()
+def users() -> None:
+    """Admin accounts: who may manage sources and API tokens on the site."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option(
+    "--password-file",
+    type=click.File("r"),
+    help="Read the password from this file's first line (- for stdin) instead of prompting.",
+)
+@click.pass_context
+def users_add(ctx: click.Context, name: str, password_file: Any) -> None:
+    """Create an admin account (asks for the password twice)."""
+    from primenews.auth import PasswordHasher
+    from primenews.auth.accounts import AccountError, create_user
+
+    if password_file is not None:
+        password = password_file.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(
+            f"Password for {name}", hide_input=True, confirmation_prompt=True, err=True
+        )
+    store = _open_store(_settings(ctx))
+    try:
+        user = create_user(store, PasswordHasher(), name, password, datetime.now(UTC))
+    except PrimeNewsError as err:
+        hint = "" if isinstance(err, AccountError) else "\nSee `primenews users list`."
+        raise click.ClickException(f"{err}{hint}") from err
+    click.echo(f"Added {user.name}: log in at /login to manage sources.")
+
+
+@users.command("list")
+@click.pass_context
+def users_list(ctx: click.Context) -> None:
+    """Show every account with when it was made and last logged in."""
+    for user in _open_store(_settings(ctx)).users.list_users():
+        last = user.last_login.isoformat() if user.last_login else "never"
+        click.echo(f"{user.name}\tcreated={user.created_at.isoformat()}\tlast_login={last}")
+
+
+@users.command("remove")
+@click.argument("name")
+@click.pass_context
+def users_remove(ctx: click.Context, name: str) -> None:
+    """Delete an account; its sessions and API tokens stop working at once."""
+    if not _open_store(_settings(ctx)).users.remove_user(name):
+        raise click.ClickException(f"No user {name!r}: see `primenews users list`.")
+    click.echo(f"Removed {name}, with its sessions and API tokens.")
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens for the JSON API's write endpoints (Authorization: Bearer …)."""
+
+
+@tokens.command("add")
+@click.option("--user", "user_name", required=True, help="The account the token acts for.")
+@click.option("--name", "label", default="", help="What the token is for (shown in lists).")
+@click.pass_context
+def tokens_add(ctx: click.Context, user_name: str, label: str) -> None:
+    """Create a token and print it; it is shown this once (only its hash is kept)."""
+    from primenews.auth.accounts import create_api_token
+
+    store = _open_store(_settings(ctx))
+    found = store.users.credentials(user_name)
+    if found is None:
+        raise click.ClickException(
+            f"No user {user_name!r}: create one with `primenews users add {user_name}`."
+        )
+    stored, token = create_api_token(store, found.user, label, datetime.now(UTC))
+    click.echo(f"Token {stored.id} ({stored.name}) for {found.user.name}:", err=True)
+    click.echo(token)
+
+
+@tokens.command("list")
+@click.pass_context
+def tokens_list(ctx: click.Context) -> None:
+    """Show every token: id, owner, name, first characters, last use."""
+    for token in _open_store(_settings(ctx)).users.list_api_tokens():
+        used = token.last_used.isoformat() if token.last_used else "never"
+        click.echo(f"{token.id}\t{token.user_name}\t{token.name}\t{token.hint}…\tlast_used={used}")
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+@click.pass_context
+def tokens_revoke(ctx: click.Context, token_id: int) -> None:
+    """Revoke a token: requests carrying it get 401 from now on."""
+    if not _open_store(_settings(ctx)).users.revoke_api_token(token_id):
+        raise click.ClickException(f"No token {token_id}: see `primenews tokens list`.")
+    click.echo(f"Revoked token {token_id}.")
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.pass_context
+def backup(ctx: click.Context, path: str) -> None:
+    """Copy the SQLite store to PATH, consistently, even while it is being written."""
+    from primenews.backup import backup_store
+
+    settings = _settings(ctx)
+    _open_store(settings).close()  # migrated, so the copy has today's schema
+    try:
+        facts = backup_store(settings.database_url, Path(path))
+    except PrimeNewsError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(
+        f"Backed up {facts.articles} articles and {facts.sources} sources to {path} "
+        f"({facts.bytes / 1e6:.1f} MB)."
+    )
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace a store that is in use or already holds data.")
+@click.pass_context
+def restore(ctx: click.Context, path: str, force: bool) -> None:
+    """Replace the store with the backup at PATH and migrate it to this version."""
+    from primenews.backup import check_store_file, restore_store
+
+    settings = _settings(ctx)
+    try:
+        facts = check_store_file(Path(path))
+        applied = restore_store(Path(path), settings.database_url, force=force)
+    except PrimeNewsError as err:
+        raise click.ClickException(str(err)) from err
+    migrated = f"; applied {', '.join(applied)}" if applied else ""
+    click.echo(
+        f"Restored {facts.articles} articles and {facts.sources} sources from {path}{migrated}."
+    )

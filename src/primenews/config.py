@@ -45,6 +45,13 @@ def _one_of(*choices: str) -> Callable[[Any], str | None]:
     return lambda value: None if value in choices else "one of " + ", ".join(choices)
 
 
+def _random_secret(value: str) -> str | None:
+    # Refuse short keys and placeholders ("changethis…", "xxxx…"): a guessable key signs nothing.
+    if not value or (len(value) >= 32 and len(set(value)) >= 10 and "changethis" not in value):
+        return None
+    return "empty, or a random string of at least 32 characters (not a placeholder)"
+
+
 def _default_data_dir() -> str:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return str(Path(base) / "primenews")
@@ -166,11 +173,55 @@ SETTINGS: tuple[Setting, ...] = (
         _between(0, 256),
     ),
     Setting(
+        "insights_enabled",
+        bool,
+        True,
+        "Extract entities, figures, quotes, dates and a summary from every new or revised "
+        "article (spaCy NER in the extract workers, ~130 CPU ms per 800-word article).",
+    ),
+    Setting(
         "max_entries_per_source",
         int,
         200,
         "New entries taken from one source per poll (the newest first).",
         _between(1, 100_000),
+    ),
+    Setting(
+        "session_max_age_hours",
+        float,
+        24.0,
+        "How long a login lasts; after that the admin logs in again.",
+        _between(0.05, 24 * 90),
+    ),
+    Setting(
+        "cookie_secure",
+        bool,
+        False,
+        "Mark the login cookies Secure even on plain-http requests (set it behind a TLS proxy "
+        "that does not send X-Forwarded-Proto); https requests get Secure cookies anyway.",
+    ),
+    Setting(
+        "login_attempts_per_minute",
+        int,
+        5,
+        "Login attempts allowed per client address and per user name (in-process limit).",
+        _between(1, 10_000),
+    ),
+    Setting(
+        "write_requests_per_minute",
+        int,
+        60,
+        "Writes (API and admin forms) allowed per client address (in-process limit).",
+        _between(1, 1_000_000),
+    ),
+    Setting(
+        "signing_key",
+        str,
+        "",
+        "Key that signs the login form's CSRF cookie; empty means a random key per process "
+        "(several web processes behind one address need one shared key of 32+ characters).",
+        _random_secret,
+        secret=True,
     ),
     Setting(
         "log_level", str, "INFO", "Logging level.", _one_of("DEBUG", "INFO", "WARNING", "ERROR")
@@ -203,7 +254,13 @@ class Settings:
     allow_private_networks: bool
     fetch_allowlist: str
     extract_workers: int
+    insights_enabled: bool
     max_entries_per_source: int
+    session_max_age_hours: float
+    cookie_secure: bool
+    login_attempts_per_minute: int
+    write_requests_per_minute: int
+    signing_key: str
     log_level: str
 
     @property
@@ -234,7 +291,8 @@ def convert(name: str, raw: Any) -> Any:
     value = _coerce(setting, raw)
     problem = setting.check(value) if setting.check else None
     if problem:
-        raise ConfigError(f"Setting {name!r} has value {raw!r}. Allowed: {problem}.")
+        shown = "(hidden)" if setting.secret else repr(raw)  # an error message may reach a log
+        raise ConfigError(f"Setting {name!r} has value {shown}. Allowed: {problem}.")
     return value
 
 

@@ -3,6 +3,7 @@
     listing page ─► read_listing ─► Feed.entries ─► select_entries ─► [FeedEntry]
     article page ─► process_page: article_from_page ─► Article ─► classify_sections
                                                     ─► ProcessedArticle
+    stored as new or revised ─► insights_of: enrich ─► Insights (entities, figures, …)
 
 Every function here is pure (bytes and domain objects in, domain objects
 out), so the same calls run in-process, in a process pool or in a queue
@@ -23,6 +24,9 @@ from primenews.extract.urls import canonical_url
 from primenews.ingest.feeds import parse_feed
 from primenews.ingest.sitemaps import parse_sitemap
 from primenews.ingest.sniff import sniff_kind
+from primenews.insights.canonical import EntityRegistry
+from primenews.insights.enrich import enrich
+from primenews.insights.model import Insights
 from primenews.insights.sections import classify_sections, hints_from_article
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -84,6 +88,16 @@ def process_page(
     result = classify_sections(article.title, article.text, hints_from_article(article))
     chosen = {label: result.scores[label] for label in result.labels}
     return ProcessedArticle(article=article, sections=chosen)
+
+
+def insights_of(article: Article, registry: EntityRegistry | None = None) -> Insights:
+    """The insights stage, run once an article is stored as new or revised.
+
+    It runs after the save rather than inside ``process_page`` so a page
+    fetched again unchanged costs no NER, and so the registry (the store's
+    known entities) already holds the names of the articles saved before it.
+    """
+    return enrich(article, registry)
 
 
 def charset_of(content_type: str) -> str:

@@ -24,6 +24,7 @@ from primenews.ingest.schedule import ScheduleOptions
 from primenews.store import SaveStatus, Store
 from primenews.worker.boilerplate import BoilerplateFilter
 from primenews.worker.desk import StoryDesk
+from primenews.worker.enrichment import enrich_saved
 from primenews.worker.local import ExtractPool, StoreWriter, worker_count
 from primenews.worker.poller import Poller, PollOptions, SourceReport, place_in_story
 from primenews.worker.refresher import RefreshReport, refresh_articles
@@ -51,15 +52,22 @@ def poll_options(settings: Settings) -> PollOptions:
     )
 
 
+def extract_pool(settings: Settings, processes: int | None = None) -> ExtractPool:
+    """The worker pool for extraction and (when ``insights_enabled``) insights."""
+    return ExtractPool(
+        worker_count(settings.extract_workers) if processes is None else processes,
+        insights=settings.insights_enabled,
+        registry_url=settings.database_url,
+    )
+
+
 @contextlib.asynccontextmanager
 async def running_poller(
     settings: Settings, store: Store, *, processes: int | None = None
 ) -> AsyncIterator[Poller]:
     """A poller with its fetcher and extract pool, all closed on exit."""
     fetcher = Fetcher(FetchOptions.from_settings(settings))
-    extractor = ExtractPool(
-        worker_count(settings.extract_workers) if processes is None else processes
-    )
+    extractor = extract_pool(settings, processes)
     poller = Poller(
         store,
         fetcher,
@@ -247,6 +255,7 @@ async def ingest_pages(
                 await writer.run(boilerplate.learn, processed.article)
             if desk is not None and result.status is not SaveStatus.UNCHANGED:
                 await place_in_story(writer, desk, result.article_id)
+            await enrich_saved(store, writer, extractor, processed.article, result, _utc_now)
         except ExtractError as err:
             report.failed += 1
             report.errors.append(f"{page.url}: {err}")
@@ -273,6 +282,10 @@ async def ingest_pages(
     finally:
         writer.close()
     return report
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _count(report: IngestReport, status: SaveStatus) -> None:

@@ -8,10 +8,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import argon2
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from primenews.auth import PasswordHasher
+from primenews.auth.accounts import create_api_token, create_user
 from primenews.config import Settings, load_settings
 from primenews.domain import Article, Source, SourceKind
 from primenews.store import Store
@@ -29,10 +32,12 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, migrated_database_url: str) -> Settings:
+    """Settings naming the test's store (the ``store`` fixture opens the same database)."""
     config = tmp_path / "primenews.toml"
     config.write_text("")
-    return load_settings(config_file=config, environ={}, overrides={"data_dir": str(tmp_path)})
+    overrides = {"data_dir": str(tmp_path), "database": migrated_database_url}
+    return load_settings(config_file=config, environ={}, overrides=overrides)
 
 
 @pytest.fixture
@@ -96,3 +101,17 @@ def make_article(store: Store) -> MakeArticle:
         return result.article_id
 
     return make
+
+
+@pytest.fixture(scope="session")
+def quick_hasher() -> PasswordHasher:
+    """argon2id with tiny costs: test accounts need not spend 64 MiB a hash."""
+    return PasswordHasher(argon2.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture
+def api_headers(store: Store, quick_hasher: PasswordHasher) -> dict[str, str]:
+    """An Authorization header with a valid API token of a fresh admin account."""
+    user = create_user(store, quick_hasher, "api-admin", "correct horse battery", NOW)
+    _, token = create_api_token(store, user, "tests", NOW)
+    return {"Authorization": f"Bearer {token}"}

@@ -166,10 +166,10 @@ async def test_sources_list_carries_health(
 
 
 async def test_post_source_creates_once_and_calls_the_hook(
-    client: httpx.AsyncClient, added_sources: list[Source]
+    client: httpx.AsyncClient, added_sources: list[Source], api_headers: dict[str, str]
 ) -> None:
     wanted = {"url": "  https://news.example/sitemap.xml ", "kind": "sitemap"}
-    created = await client.post("/api/v1/sources", json=wanted)
+    created = await client.post("/api/v1/sources", json=wanted, headers=api_headers)
     assert created.status_code == 201
     body = created.json()
     assert (body["url"], body["kind"], body["article_count"]) == (
@@ -179,7 +179,9 @@ async def test_post_source_creates_once_and_calls_the_hook(
     assert [(s.id, s.url, s.kind) for s in added_sources] == [
         (body["id"], "https://news.example/sitemap.xml", SourceKind.SITEMAP)
     ]
-    again = await client.post("/api/v1/sources", json={"url": "https://news.example/sitemap.xml"})
+    again = await client.post(
+        "/api/v1/sources", json={"url": "https://news.example/sitemap.xml"}, headers=api_headers
+    )
     assert again.status_code == 200
     assert again.json()["id"] == body["id"]
     assert len(added_sources) == 1, "the hook runs for new sources only"
@@ -187,8 +189,12 @@ async def test_post_source_creates_once_and_calls_the_hook(
     assert [s["id"] for s in listed] == [body["id"]]
 
 
-async def test_post_source_defaults_to_a_feed(client: httpx.AsyncClient) -> None:
-    response = await client.post("/api/v1/sources", json={"url": "http://news.example/rss"})
+async def test_post_source_defaults_to_a_feed(
+    client: httpx.AsyncClient, api_headers: dict[str, str]
+) -> None:
+    response = await client.post(
+        "/api/v1/sources", json={"url": "http://news.example/rss"}, headers=api_headers
+    )
     assert response.status_code == 201 and response.json()["kind"] == "feed"
 
 
@@ -204,15 +210,15 @@ async def test_post_source_defaults_to_a_feed(client: httpx.AsyncClient) -> None
     ],
 )
 async def test_post_source_refuses_urls_that_are_not_http(
-    client: httpx.AsyncClient, url: str
+    client: httpx.AsyncClient, url: str, api_headers: dict[str, str]
 ) -> None:
-    response = await client.post("/api/v1/sources", json={"url": url})
+    response = await client.post("/api/v1/sources", json={"url": url}, headers=api_headers)
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"] == ["body", "url"]
 
 
 async def test_a_failing_hook_does_not_fail_the_request(
-    settings: Settings, store: Store, caplog: pytest.LogCaptureFixture
+    settings: Settings, store: Store, caplog: pytest.LogCaptureFixture, api_headers: dict[str, str]
 ) -> None:
     def hook(source: Source) -> None:
         raise RuntimeError("scheduler is down")
@@ -220,18 +226,22 @@ async def test_a_failing_hook_does_not_fail_the_request(
     app = create_app(settings, store, on_source_added=hook)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         with caplog.at_level(logging.ERROR):
-            response = await c.post("/api/v1/sources", json={"url": "https://a.example/feed"})
+            response = await c.post(
+                "/api/v1/sources", json={"url": "https://a.example/feed"}, headers=api_headers
+            )
     assert response.status_code == 201
     assert store.source_by_url("https://a.example/feed") is not None
     assert "on_source_added failed" in caplog.text
 
 
-async def test_the_hook_runs_on_the_event_loop_thread(settings: Settings, store: Store) -> None:
+async def test_the_hook_runs_on_the_event_loop_thread(
+    settings: Settings, store: Store, api_headers: dict[str, str]
+) -> None:
     # So the app's owner can set an asyncio.Event from it without call_soon_threadsafe.
     threads: list[int] = []
     app = create_app(settings, store, on_source_added=lambda _: threads.append(get_ident()))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-        await c.post("/api/v1/sources", json={"url": "https://a.example/feed"})
+        await c.post("/api/v1/sources", json={"url": "https://a.example/feed"}, headers=api_headers)
     assert threads == [get_ident()]
 
 

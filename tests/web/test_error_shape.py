@@ -60,9 +60,15 @@ def assert_error_shape(response: httpx.Response, status: int) -> dict[str, Any]:
     ],
 )
 async def test_api_errors_share_one_shape(
-    client: httpx.AsyncClient, method: str, path: str, json_body: Any, status: int
+    client: httpx.AsyncClient,
+    api_headers: dict[str, str],
+    method: str,
+    path: str,
+    json_body: Any,
+    status: int,
 ) -> None:
-    response = await client.request(method, path, json=json_body)
+    # With a valid API token, so the write endpoints get as far as validating the body.
+    response = await client.request(method, path, json=json_body, headers=api_headers)
     assert_error_shape(response, status)
 
 

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from primenews.domain import Source
+from primenews.insights.model import Entity, EntityKind, Figure, Insights, Mention, Quote
 from primenews.store import Store
 from primenews.worker.desk import StoryDesk
 
@@ -190,3 +191,38 @@ async def test_story_feeds_round_trip_and_are_announced(
     assert f"/feeds/story/{venezuela}.atom" in page
     assert "/feeds/stories.atom" in (await client.get("/")).text
     assert (await client.get("/feeds/story/999999.json")).status_code == 404
+
+
+def _figure(value: float, text: str) -> Figure:
+    return Figure(value=value, text=text, sentence=f"Authorities freed {text} people.", start=0,
+                  end=3, noun="people", counts="people freed")  # fmt: skip
+
+
+async def test_story_insights_compare_figures_and_show_quotes(
+    client: httpx.AsyncClient, store: Store, make_source: MakeSource, make_article: MakeArticle
+) -> None:
+    ids = _stories(store, make_source, make_article)
+    maduro = Entity(key="person:nicolas maduro", name="Nicolás Maduro", kind=EntityKind.PERSON,
+                    mentions=(Mention("Maduro", 0, 6, "PERSON"),))  # fmt: skip
+    said = Quote(text="We will release everyone held <b>unjustly</b>", start=0, end=10,
+                 speaker="Nicolás Maduro", cue="said")  # fmt: skip
+    for key, figure in (("first", _figure(103, "103")), ("follow", _figure(107, "107"))):
+        insights = Insights(url="", language="en", entities=(maduro,), figures=(figure,),
+                            quotes=(said,))  # fmt: skip
+        assert store.save_insights(ids[key], 1, insights, NOW)
+    story_id = store.get_article(ids["first"]).story_id  # type: ignore[union-attr]
+    detail = (await client.get(f"/api/v1/stories/{story_id}")).json()
+    [check] = detail["figures"]
+    assert (check["what"], check["value"]) == ("people freed", 103)
+    assert [(v["text"], v["kind"], v["outlets"]) for v in check["variants"]] == [
+        ("103", "agrees", ["Wire Service"]),
+        ("107", "differs", ["Other Times"]),
+    ]
+    [quote] = detail["quotes"]
+    assert quote["speaker"] == "Nicolás Maduro"
+    assert quote["outlets"] == ["Wire Service", "Other Times"]
+    assert [(e["name"], e["articles"]) for e in detail["entities"]] == [("Nicolás Maduro", 2)]
+    html = (await client.get(f"/story/{story_id}")).text
+    assert "Key figures across outlets" in html and "<em>differs</em>" in html
+    assert '<svg class="chart agreement"' in html
+    assert "&lt;b&gt;unjustly&lt;/b&gt;" in html and "<b>unjustly" not in html

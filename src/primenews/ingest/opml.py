@@ -76,7 +76,10 @@ def _walk(node: etree._Element, folders: tuple[str, ...]) -> Iterator[OpmlOutlin
     for child in node:
         if local_name(child) != "outline":
             continue
-        attrs = {str(key).lower(): str(value).strip() for key, value in child.attrib.items()}
+        try:
+            attrs = {str(key).lower(): str(value).strip() for key, value in child.attrib.items()}
+        except UnicodeDecodeError:  # undecodable bytes kept by recover mode: skip this outline
+            continue
         title = " ".join((attrs.get("title") or attrs.get("text", "")).split())
         xml_url = attrs.get("xmlurl", "")
         if xml_url:

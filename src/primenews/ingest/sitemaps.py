@@ -194,4 +194,11 @@ def _child(node: etree._Element, name: str) -> etree._Element | None:
 def _child_text(node: etree._Element | None, name: str) -> str:
     """The stripped text of the first child with this local name ("" when absent)."""
     child = _child(node, name) if node is not None else None
-    return (child.text or "").strip() if child is not None else ""
+    if child is None:
+        return ""
+    try:
+        return (child.text or "").strip()
+    except UnicodeDecodeError:
+        # Recover mode keeps what it could not decode (bad bytes, "&#xD800;"), and lxml then
+        # cannot hand the text out: an unusable value, like a missing one (found by bench/fuzz.py).
+        return ""

@@ -61,10 +61,27 @@ def _rewrites(conn: Connection) -> None:
     schema.rewrites.create(conn)
 
 
+def _insights(conn: Connection) -> None:
+    for table in (
+        schema.entities,
+        schema.entity_aliases,
+        schema.article_entities,
+        schema.article_insights,
+    ):
+        table.create(conn)
+
+
+def _users(conn: Connection) -> None:
+    for table in (schema.users, schema.sessions, schema.api_tokens):
+        table.create(conn)
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("0001_initial", _initial),
     ("0002_article_sections", _article_sections),
     ("0003_stories", _stories),
+    ("0004_insights", _insights),
+    ("0005_users", _users),
     ("0006_search", create_search_index),  # FTS5 index + triggers on SQLite; see store/search.py
     ("0007_article_checks", _article_checks),
     ("0008_site_boilerplate", _site_boilerplate),

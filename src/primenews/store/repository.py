@@ -15,26 +15,36 @@ import re
 import unicodedata
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from primenews.domain import Article, FeedEntry, FetchOutcome, Source, StoredArticle, StoredStory
 from primenews.errors import StoreError
+from primenews.insights.model import EntityKind, Insights
 from primenews.store import articles as article_sql
 from primenews.store import boilerplate as boilerplate_sql
 from primenews.store import checks as check_sql
+from primenews.store import insights as insight_sql
 from primenews.store import sources as source_sql
 from primenews.store import stories as story_sql
 from primenews.store.articles import Revision, SaveResult
 from primenews.store.boilerplate import SiteArticle
 from primenews.store.checks import DueCheck
 from primenews.store.engine import backend, make_engine, safe_url
+from primenews.store.insights import (
+    ArticleInsights,
+    EntitySort,
+    RelatedEntity,
+    StoredEntity,
+    StoreRegistry,
+)
 from primenews.store.migrations import apply_migrations
 from primenews.store.search import SearchPage, SearchQuery, search_articles
 from primenews.store.sources import CLAIM_LEASE, PollState
 from primenews.store.stories import StoryArticle
+from primenews.store.users import UserStore
 from primenews.stories.cluster import Merge
 from primenews.stories.documents import StoryDoc
 from primenews.stories.rank import StoryMember
@@ -54,6 +64,7 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.users = UserStore(engine)  # accounts, sessions, API tokens (store/users.py)
         # A store dropped without close() still closes its pooled connections
         # (psycopg warns about connections garbage-collected while open).
         self._dispose = weakref.finalize(self, engine.dispose)
@@ -369,3 +380,70 @@ class Store:
         """Articles matching a reader's query (see ``store.search``)."""
         with self.engine.connect() as conn:
             return search_articles(conn, query)
+
+    # Insights
+
+    def save_insights(
+        self, article_id: int, revision: int, insights: Insights, now: datetime
+    ) -> bool:
+        """Replace the article's insights (False when that revision is no longer current)."""
+        with self.engine.begin() as conn:
+            return insight_sql.save_insights(conn, article_id, revision, insights, now)
+
+    def record_insights_error(
+        self, article_id: int, revision: int, error: str, now: datetime
+    ) -> None:
+        with self.engine.begin() as conn:
+            insight_sql.record_insights_error(conn, article_id, revision, error, now)
+
+    def get_article_insights(self, article_id: int) -> ArticleInsights | None:
+        with self.engine.connect() as conn:
+            return insight_sql.get_article_insights(conn, article_id)
+
+    def registry(self) -> StoreRegistry:
+        """Known entities for the insights stage, read through this store's engine."""
+        return StoreRegistry(self.engine)
+
+    def get_entity(self, entity_id: int) -> StoredEntity | None:
+        with self.engine.connect() as conn:
+            return insight_sql.get_entity(conn, entity_id)
+
+    def list_entities(
+        self,
+        *,
+        kind: EntityKind | None = None,
+        prefix: str = "",
+        sort: EntitySort = "mentions",
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[list[StoredEntity], str | None]:
+        with self.engine.connect() as conn:
+            return insight_sql.list_entities(
+                conn, kind=kind, prefix=prefix, sort=sort, limit=limit, cursor=cursor
+            )
+
+    def entity_aliases(self, entity_id: int) -> list[str]:
+        with self.engine.connect() as conn:
+            return insight_sql.entity_aliases_of(conn, entity_id)
+
+    def entity_mentions_by_day(self, entity_id: int) -> list[tuple[date, int]]:
+        with self.engine.connect() as conn:
+            return insight_sql.mentions_by_day(conn, entity_id)
+
+    def entity_articles(self, entity_id: int, limit: int = 20) -> list[StoredArticle]:
+        with self.engine.connect() as conn:
+            return insight_sql.entity_articles(conn, entity_id, limit)
+
+    def related_entities(self, entity_id: int, limit: int = 10) -> list[RelatedEntity]:
+        with self.engine.connect() as conn:
+            return insight_sql.related_entities(conn, entity_id, limit)
+
+    def insights_of_articles(self, article_ids: Sequence[int]) -> dict[int, ArticleInsights]:
+        with self.engine.connect() as conn:
+            return insight_sql.insights_of_articles(conn, article_ids)
+
+    def entities_of_articles(
+        self, article_ids: Sequence[int], limit: int = 15
+    ) -> list[tuple[StoredEntity, int]]:
+        with self.engine.connect() as conn:
+            return insight_sql.entities_of_articles(conn, article_ids, limit)

@@ -278,3 +278,107 @@ rewrites = Table(
     Column("share", Float, nullable=False),  # of the rewrite's sentences found in the original
     Index("ix_rewrites_original", "original_id"),
 )
+
+# Insights (migration 0004_insights). Entities are relational because pages and
+# the API query them across articles (lists by mentions, co-mentions, mentions
+# per day); an article's figures, quotes, dates and summary are only ever read
+# with that article, so they are one JSON document in article_insights (one row
+# read instead of four tables joined).
+entities = Table(
+    "entities",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key", Text, nullable=False, unique=True),  # "person:gerardo werthein"
+    Column("name", Text, nullable=False),
+    Column("kind", String(20), nullable=False),  # person, organization, place
+    Column("place_name", Text),  # the gazetteer's name, for places it could map
+    Column("feature", String(20)),  # country, city, region
+    Column("country_code", String(2)),
+    Column("country", Text),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("population", BigInteger),
+    Column("geonameid", Integer),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),  # the newest article naming it
+    Column("mention_count", Integer, nullable=False, default=0),  # over all articles
+    Column("article_count", Integer, nullable=False, default=0),
+    Index("ix_entities_mentions", "mention_count", "id"),
+    Index("ix_entities_recent", "last_seen", "id"),
+)
+
+# Every normalised spelling an entity goes by (its own name included), for the
+# registry's exact lookups; first and last word find near-spellings, which by
+# the rule in insights.canonical always share one of them.
+entity_aliases = Table(
+    "entity_aliases",
+    metadata,
+    Column("kind", String(20), primary_key=True),
+    Column("name_key", Text, primary_key=True),
+    Column("name", Text, nullable=False),  # as first written
+    Column("entity_id", Id, ForeignKey("entities.id", ondelete="CASCADE"), nullable=False),
+    Column("first_word", Text, nullable=False),
+    Column("last_word", Text, nullable=False),
+    Index("ix_entity_aliases_entity", "entity_id"),
+    Index("ix_entity_aliases_first_word", "kind", "first_word"),
+    Index("ix_entity_aliases_last_word", "kind", "last_word"),
+)
+
+article_entities = Table(
+    "article_entities",
+    metadata,
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("entity_id", Id, ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True),
+    Column("mentions", Integer, nullable=False),
+    Column("first_offset", Integer, nullable=False),
+    Index("ix_article_entities_entity", "entity_id", "article_id"),
+)
+
+article_insights = Table(
+    "article_insights",
+    metadata,
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("revision", Integer, nullable=False),  # the article revision they were read from
+    Column("language", String(16), nullable=False, default=""),
+    Column("summary", Text, nullable=False, default="[]"),  # JSON list of sentences
+    Column("details", Text, nullable=False, default="{}"),  # JSON: figures, quotes, dates
+    Column("error", Text),  # why enrichment failed, when it did
+    Column("enriched_at", UTCDateTime, nullable=False),
+)
+
+# Accounts (every account is an administrator). Sessions and API tokens keep only the
+# SHA-256 of their secret; removing a user removes both (ON DELETE CASCADE).
+users = Table(
+    "users",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_login", UTCDateTime),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_sessions_user", "user_id"),
+    Index("ix_sessions_expires", "expires_at"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("hint", String(20), nullable=False),  # the token's first characters, to tell them apart
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used", UTCDateTime),
+    Index("ix_api_tokens_user", "user_id"),
+)

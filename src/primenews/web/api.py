@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from primenews.domain import Source, SourceKind
 from primenews.errors import StoreError
 from primenews.store import SearchNotSupportedError, SearchOrder, SearchQuery
+from primenews.web.auth import WRITE_RESPONSES, ApiWriterDep
 from primenews.web.deps import (
     CursorDep,
     RankingsDep,
@@ -49,6 +50,7 @@ from primenews.web.schemas import (
     story_summary_from,
     summary_from,
 )
+from primenews.web.story_view import story_view
 
 logger = logging.getLogger(__name__)
 
@@ -78,11 +80,11 @@ def list_articles(
 
 @router.get("/articles/{article_id}", name="api_article", tags=["articles"])
 def get_article(request: Request, store: StoreDep, article_id: IdPath) -> ArticleDetail:
-    """One article with its text and sanitised HTML."""
+    """One article with its text, sanitised HTML and insights."""
     stored = store.get_article(article_id)
     if stored is None:
         raise HTTPException(404, f"No article with id {article_id}")
-    return detail_from(stored, request)
+    return detail_from(stored, request, store.get_article_insights(article_id))
 
 
 @router.get("/articles/{article_id}/revisions", name="api_revisions", tags=["articles"])
@@ -138,7 +140,8 @@ def get_story(request: Request, store: StoreDep, story_id: IdPath) -> Response |
             raise HTTPException(404, f"Story {story_id} was merged into one that is gone")
         return RedirectResponse(str(request.url_for("api_story", story_id=live)), 308)
     members = store.story_articles(story_id)
-    return story_detail_from(story, members, store.related_stories(story), request)
+    view = story_view(store, members)
+    return story_detail_from(story, members, store.related_stories(story), request, view)
 
 
 @router.get(
@@ -216,12 +219,23 @@ def get_source(store: StoreDep, source_id: IdPath) -> SourceDetail:
     name="api_add_source",
     tags=["sources"],
     status_code=201,
-    responses={200: {"model": SourceOut, "description": "The URL was already a source"}},
+    responses={
+        200: {"model": SourceOut, "description": "The URL was already a source"},
+        **WRITE_RESPONSES,
+    },
 )
 async def add_source(
-    body: NewSource, request: Request, response: Response, store: StoreDep, hook: SourceHookDep
+    body: NewSource,
+    request: Request,
+    response: Response,
+    store: StoreDep,
+    hook: SourceHookDep,
+    _writer: ApiWriterDep,
 ) -> SourceOut:
-    """Add a source (201), or return the existing one with the same URL (200)."""
+    """Add a source (201), or return the existing one with the same URL (200).
+
+    Needs an API token (``Authorization: Bearer …``).
+    """
     # async, with the store in the thread pool, so the hook runs on the event loop's thread
     # and may touch asyncio objects (wake the poller) directly.
     wanted = Source(url=body.url, kind=body.kind or SourceKind.FEED)
@@ -233,11 +247,12 @@ async def add_source(
         counts = await run_in_threadpool(store.article_counts_by_source)
         return source_from(source, counts.get(source.id, 0))
     if hook is not None:
-        _notify(hook, source)
+        notify_source_added(hook, source)
     return source_from(source, 0)
 
 
-def _notify(hook: SourceHook, source: Source) -> None:
+def notify_source_added(hook: SourceHook, source: Source) -> None:
+    """Call the new-source hook; its failure is logged, never answered as an error."""
     # The source is stored already; a failing hook must not turn that into an error answer.
     try:
         hook(source)

@@ -16,9 +16,10 @@ from primenews import __version__
 from primenews.config import Settings
 from primenews.domain import Source
 from primenews.store import Store
-from primenews.web import api, docs, feed_routes, pages, search
+from primenews.web import admin, api, auth, docs, entities, feed_routes, pages, search
 from primenews.web.errors import install_error_handlers
 from primenews.web.headers import SecurityHeadersMiddleware
+from primenews.web.pagecache import PageCache
 from primenews.web.ranking import Rankings
 from primenews.web.templating import build_templates
 
@@ -54,13 +55,19 @@ def create_app(
     app.state.on_source_added = on_source_added
     app.state.templates = build_templates()
     app.state.rankings = Rankings(store)
+    app.state.page_cache = PageCache()
     app.state.templates.env.globals["feed_links"] = feed_routes.feed_links
+    app.state.auth = auth.build_auth_state(settings)
     install_error_handlers(app)
     app.add_middleware(SecurityHeadersMiddleware)  # added last: wraps error answers too
     app.include_router(api.router)
+    app.include_router(entities.api_router)
     app.include_router(docs.router)
     app.include_router(feed_routes.router)
     app.include_router(search.router)  # before pages: its /{section} would take /search
+    app.include_router(entities.page_router)
+    app.include_router(auth.router)  # before pages: /login must not reach /{section}
+    app.include_router(admin.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

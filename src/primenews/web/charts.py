@@ -44,3 +44,28 @@ def timeline_svg(
         f'<text x="{WIDTH}" y="{HEIGHT - 4}" text-anchor="end">{last:%d %b %H:00}</text>'
         "</svg>"
     )
+
+
+def agreement_svg(segments: Sequence[tuple[str, int, str]], label: str) -> Markup:
+    """A stacked bar of outlets per value: (value text, outlets, kind) each, kind styling it.
+
+    kind is "agrees", "approximate" or "differs"; the bar reads left to right
+    from the value most outlets give.
+    """
+    total = sum(count for _, count, _ in segments)
+    if not total:
+        return Markup("")
+    width, height, x = 300, 14, 0.0
+    parts = []
+    for text, count, kind in segments:
+        share = width * count / total
+        tip = f"{text}: {count} outlet{'s' if count != 1 else ''} ({kind})"
+        parts.append(
+            f'<rect class="{escape(kind)}" x="{x:.1f}" y="0" width="{share:.1f}" '
+            f'height="{height}"><title>{escape(tip)}</title></rect>'
+        )
+        x += share
+    return Markup(
+        f'<svg class="chart agreement" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(label)}">{"".join(parts)}</svg>'
+    )

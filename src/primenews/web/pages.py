@@ -6,23 +6,29 @@ sanitising and formatting live in ``sanitize`` and ``templating``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
+from starlette.templating import Jinja2Templates
 
 from primenews.domain import StoredArticle
 from primenews.revisions import successive_diffs
 from primenews.store import Store
+from primenews.store.insights import ArticleInsights
 from primenews.store.stories import StoryArticle
-from primenews.web.charts import timeline_svg
+from primenews.web.auth import OptionalSessionDep
+from primenews.web.charts import agreement_svg, timeline_svg
 from primenews.web.deps import SECTIONS, CursorDep, RankingsDep, StoreDep, TemplatesDep
+from primenews.web.pagecache import PageCache
 from primenews.web.ranking import Rankings
 from primenews.web.sanitize import sanitize_html, text_paragraphs
 from primenews.web.schemas import hourly_timeline
+from primenews.web.story_view import story_view
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,6 +48,19 @@ def front_page(
     source: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     """Top stories, a block per main section, then the newest articles (copies left out)."""
+    return cached_page(
+        request, lambda: _front_page(request, store, rankings, templates, cursor, source)
+    )
+
+
+def _front_page(
+    request: Request,
+    store: Store,
+    rankings: Rankings,
+    templates: Jinja2Templates,
+    cursor: str | None,
+    source: int | None,
+) -> Response:
     source_obj = store.get_source(source) if source is not None else None
     if source is not None and source_obj is None:
         raise HTTPException(404, f"No source with id {source}")
@@ -94,7 +113,7 @@ def article_page(
     stored = store.get_article(article_id)
     if stored is None:
         raise HTTPException(404, "There is no article with this address.")
-    context = article_context(stored)
+    context = article_context(stored, store.get_article_insights(article_id))
     if stored.revision > 1:
         revisions = store.list_revisions(article_id)
         diffs = successive_diffs([(r.title, r.text) for r in revisions])
@@ -102,23 +121,37 @@ def article_page(
     return templates.TemplateResponse(request, "article.html", context)
 
 
-def article_context(stored: StoredArticle) -> dict[str, Any]:
-    """What article.html shows: the body as sanitised HTML, or else as text paragraphs."""
+def article_context(
+    stored: StoredArticle, insights: ArticleInsights | None = None
+) -> dict[str, Any]:
+    """What article.html shows: the body as sanitised HTML, or else as text paragraphs.
+
+    With its insights: entities, figures, quotes with their speakers' entities,
+    the timeline and the summary (an enrichment error shows nothing of them).
+    """
     article = stored.article
     body_html = sanitize_html(article.html, base_url=article.url) if article.html else ""
+    shown = insights if insights is not None and insights.error is None else None
     return {
         "stored": stored,
         "article": article,
         "body_html": Markup(body_html) if body_html.strip() else None,
         "paragraphs": [] if body_html.strip() else text_paragraphs(article.text),
+        "insights": shown,
+        "speaker_ids": {q.speaker_key: shown.entity_id(q.speaker_key) for q in shown.quotes}
+        if shown
+        else {},
     }
 
 
 @router.get("/sources", name="sources_page")
-def sources_page(request: Request, store: StoreDep, templates: TemplatesDep) -> Response:
-    """A health table of every source: how its fetches go and what it brought."""
+def sources_page(
+    request: Request, store: StoreDep, templates: TemplatesDep, session: OptionalSessionDep
+) -> Response:
+    """A health table of every source; a logged-in admin also gets add and remove forms."""
     context = {
         "nav": "sources",
+        "admin": session,
         "sources": store.list_sources(),
         "counts": store.article_counts_by_source(),
     }
@@ -139,7 +172,20 @@ def story_page(
             raise HTTPException(404, "This story was merged into one that is gone.")
         return RedirectResponse(str(request.url_for("story_page", story_id=live)), 308)
     members = store.story_articles(story_id)
+    view = story_view(store, members)
     context = {
+        "view": view,
+        "figure_bars": [
+            agreement_svg(
+                [(v.text, len(v.outlets), v.kind) for v in check.variants],
+                f"{check.what}: "
+                + "; ".join(
+                    f"{v.text}, {len(v.outlets)} outlet{'s' if len(v.outlets) != 1 else ''}"
+                    for v in check.variants
+                ),
+            )
+            for check in view.insights.figures
+        ],
         "story": story,
         "first": next((m for m in members if m.article_id == story.first_article_id), None),
         "outlets": coverage_shown_once(members),
@@ -182,6 +228,19 @@ def section_page(
     """A section's top stories, ranked like the front page, then its newest articles."""
     if section not in SECTIONS:
         raise HTTPException(404, "There is nothing at this address.")
+    return cached_page(
+        request, lambda: _section_page(request, store, rankings, templates, cursor, section)
+    )
+
+
+def _section_page(
+    request: Request,
+    store: Store,
+    rankings: Rankings,
+    templates: Jinja2Templates,
+    cursor: str | None,
+    section: str,
+) -> Response:
     articles, next_cursor = store.list_articles(
         section=section, limit=PAGE_SIZE, cursor=cursor, originals_only=True
     )
@@ -196,3 +255,16 @@ def section_page(
         "newest_url": f"/{section}" if cursor else "",
     }
     return templates.TemplateResponse(request, "front.html", context)
+
+
+def cached_page(request: Request, render: Callable[[], Response]) -> Response:
+    """The page from the app's page cache, else rendered now and kept (see ``pagecache``)."""
+    cache: PageCache = request.app.state.page_cache
+    key = f"{request.url.path}?{request.url.query}"
+    body = cache.get(key)
+    if body is not None:
+        return HTMLResponse(body)
+    response = render()
+    if response.status_code == 200:
+        cache.put(key, bytes(response.body))
+    return response

@@ -15,11 +15,21 @@ from fastapi import Request
 from pydantic import BaseModel, Field, field_validator
 
 from primenews.domain import FetchOutcome, Source, SourceKind, StoredArticle, StoredStory
+from primenews.insights.model import DateMention, Quote
 from primenews.revisions import RevisionDiff, successive_diffs
 from primenews.store import SearchHit, SearchOrder
 from primenews.store.articles import Revision
+from primenews.store.insights import ArticleInsights
 from primenews.store.stories import StoryArticle
+from primenews.web.insight_schemas import (
+    DayMentions,
+    EntityOut,
+    InsightsOut,
+    RelatedEntityOut,
+    insights_from,
+)
 from primenews.web.sanitize import sanitize_html
+from primenews.web.story_view import StoryView
 
 MAX_URL_LENGTH = 2048
 MAX_TIMELINE_HOURS = 24 * 14  # a story's timeline shows at most two weeks, hour by hour
@@ -67,11 +77,23 @@ class ArticleDetail(ArticleSummary):
     html: str = Field(description="Main content as HTML, sanitised to a small allowlist")
     tags: list[str]
     last_seen: datetime
+    insights: InsightsOut | None = Field(
+        None, description="Entities, figures, quotes, dates and summary; null until enriched"
+    )
 
 
 class ArticlePage(BaseModel):
     articles: list[ArticleSummary]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end")
+
+
+class EntityDetail(EntityOut):
+    """An entity with its spellings, its mentions over time, its articles and its company."""
+
+    aliases: list[str] = Field(description="Every spelling seen, its own name included")
+    mentions_by_day: list[DayMentions] = Field(description="Oldest day first")
+    recent_articles: list[ArticleSummary] = Field(description="Newest first")
+    related: list[RelatedEntityOut] = Field(description="Most often named in the same articles")
 
 
 class SourceOut(BaseModel):
@@ -157,16 +179,22 @@ def summary_from(stored: StoredArticle, request: Request) -> ArticleSummary:
     return ArticleSummary.model_validate(_article_fields(stored, request))
 
 
-def detail_from(stored: StoredArticle, request: Request) -> ArticleDetail:
-    """A stored article with its text and its HTML sanitised for display."""
+def detail_from(
+    stored: StoredArticle, request: Request, insights: ArticleInsights | None = None
+) -> ArticleDetail:
+    """A stored article with its text and its HTML sanitised for display, and its insights."""
     article = stored.article
+    fields = _article_fields(stored, request)
+    if insights is not None and not article.language:
+        fields["language"] = insights.language  # identified from the text when the page said none
     return ArticleDetail.model_validate(
         {
-            **_article_fields(stored, request),
+            **fields,
             "text": article.text,
             "html": sanitize_html(article.html, base_url=article.url) if article.html else "",
             "tags": list(article.tags),
             "last_seen": stored.last_seen,
+            "insights": insights_from(insights, request) if insights is not None else None,
         }
     )
 
@@ -302,6 +330,52 @@ class DuplicateOut(BaseModel):
     similarity: float
 
 
+class SummarySentence(BaseModel):
+    text: str = Field(description="Copied verbatim from an article")
+    url: str = Field(description="The article it was copied from")
+
+
+class FigureVariantOut(BaseModel):
+    value: float
+    text: str = Field(description="As the first outlet giving it wrote it")
+    kind: str = Field(description="agrees, approximate (a hedged figure near it) or differs")
+    outlets: list[str]
+    article_ids: list[int]
+    sentence: str
+
+
+class FigureCheckOut(BaseModel):
+    """One measure of the story compared across outlets ("103 freed — 4 outlets; 107 — 1")."""
+
+    what: str = Field(description="What is counted, as most outlets put it")
+    unit: str
+    value: float = Field(description="The value most outlets are consistent with")
+    agreeing_outlets: list[str]
+    variants: list[FigureVariantOut] = Field(description="The agreeing value first")
+
+
+class StoryQuoteOut(BaseModel):
+    text: str
+    speaker: str
+    outlets: list[str] = Field(description="Outlets that carried the quote, first first")
+    article_id: int
+
+
+class StoryDateOut(BaseModel):
+    date: str = Field(description="ISO date at its granularity: 2024-11-28, 2024-09, 2024-W48")
+    granularity: str
+    what: str
+    outlets: list[str]
+    article_id: int
+
+
+class StoryEntityOut(BaseModel):
+    id: int
+    name: str
+    kind: str
+    articles: int = Field(description="Articles of the story that name it")
+
+
 class StoryDetail(StorySummary):
     """A story with every member, grouped by outlet, its timeline and related stories."""
 
@@ -311,6 +385,11 @@ class StoryDetail(StorySummary):
     timeline: list[TimelineBucket] = Field(description="Articles per hour")
     duplicates: list[DuplicateOut]
     related: list[StorySummary]
+    summary: list[SummarySentence] = Field(description="2–3 sentences copied from its articles")
+    figures: list[FigureCheckOut] = Field(description="Key figures compared across outlets")
+    quotes: list[StoryQuoteOut]
+    dates: list[StoryDateOut] = Field(description="Dates its articles mention, in time order")
+    entities: list[StoryEntityOut] = Field(description="Most named first")
 
 
 def story_summary_from(
@@ -342,6 +421,7 @@ def story_detail_from(
     members: list[StoryArticle],
     related: list[StoredStory],
     request: Request,
+    view: StoryView,
 ) -> StoryDetail:
     """A story with its members; ``members`` in time order (``Store.story_articles``)."""
     out = [_member_from(member, request) for member in members]
@@ -371,8 +451,61 @@ def story_detail_from(
                 if member.duplicate_of is not None and member.duplicate_of in by_id
             ],
             "related": [story_summary_from(other, request) for other in related],
+            **_story_insights_fields(view),
         }
     )
+
+
+def _story_insights_fields(view: StoryView) -> dict[str, Any]:
+    insights = view.insights
+    return {
+        "summary": [SummarySentence(text=s.text, url=s.url) for s in insights.summary],
+        "figures": [
+            FigureCheckOut(
+                what=check.what,
+                unit=check.unit,
+                value=check.value,
+                agreeing_outlets=list(check.agreeing),
+                variants=[
+                    FigureVariantOut(
+                        value=v.value,
+                        text=v.text,
+                        kind=v.kind,
+                        outlets=list(v.outlets),
+                        article_ids=list(v.article_ids),
+                        sentence=v.sentence,
+                    )  # fmt: skip
+                    for v in check.variants
+                ],
+            )
+            for check in insights.figures
+        ],
+        "quotes": [
+            StoryQuoteOut(
+                text=c.item.text,
+                speaker=c.item.speaker,
+                outlets=list(c.outlets),
+                article_id=c.article_id,
+            )  # fmt: skip
+            for c in insights.quotes
+            if isinstance(c.item, Quote)
+        ],
+        "dates": [
+            StoryDateOut(
+                date=c.item.resolved,
+                granularity=c.item.granularity,
+                what=c.item.what,
+                outlets=list(c.outlets),
+                article_id=c.article_id,
+            )  # fmt: skip
+            for c in insights.timeline
+            if isinstance(c.item, DateMention)
+        ],
+        "entities": [
+            StoryEntityOut(id=e.id, name=e.name, kind=e.kind.value, articles=n)
+            for e, n in view.entities
+        ],
+    }
 
 
 def _member_from(member: StoryArticle, request: Request) -> StoryMemberOut:

@@ -1,8 +1,18 @@
-"""In-process workers: article extraction in a process pool, store writes on one thread.
+"""In-process workers: extraction and insights in a process pool, store writes on one thread.
 
-Extraction is CPU-bound (HTML parsing), so it runs in processes to use every
-core; the event loop only fetches and hands bytes over. Writes go through a
-single thread so SQLite always has exactly one writer.
+Extraction (HTML parsing) and insights (spaCy NER) are CPU-bound, so they run
+in processes to use every core; the event loop only fetches and hands bytes
+over. Each process loads the spaCy pipeline once and uses it from its one
+thread (spaCy is not thread-safe). Writes go through a single thread so
+SQLite always has exactly one writer.
+
+The insights stage resolves names against the store's known entities: each
+worker process opens its own engine on the database URL and only reads from
+it (``StoreRegistry``), so a misspelt name meets the right spelling that any
+article saved before it used. Resolving in the worker rather than in the
+writer keeps the writer's thread free of NER-side lookups; the writer still
+maps a name that two workers met at the same time onto one entity
+(``store.insights.save_insights``).
 """
 
 from __future__ import annotations
@@ -12,11 +22,15 @@ import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from functools import partial
 from typing import ParamSpec, TypeVar
 
-from primenews.domain import FeedEntry, ProcessedArticle
+from primenews.domain import Article, FeedEntry, ProcessedArticle
 from primenews.extract.article import ExtractOptions
-from primenews.pipeline import process_page
+from primenews.insights.model import Insights
+from primenews.pipeline import insights_of, process_page
+from primenews.store.engine import make_engine
+from primenews.store.insights import StoreRegistry
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -34,10 +48,23 @@ class ExtractPool:
         processes: worker processes; 0 runs extraction on a thread in this
             process (for tests and tiny jobs, where starting processes costs more).
         options: extraction options passed to every call.
+        insights: run the insights stage on new and revised articles (``enrich``).
+        registry_url: the database whose known entities names are resolved
+            against; None resolves within each article only.
     """
 
-    def __init__(self, processes: int, options: ExtractOptions | None = None) -> None:
+    def __init__(
+        self,
+        processes: int,
+        options: ExtractOptions | None = None,
+        *,
+        insights: bool = False,
+        registry_url: str | None = None,
+    ) -> None:
         self.options = options
+        self.insights = insights
+        self.registry_url = registry_url
+        self._thread_registry: StoreRegistry | None = None
         self._executor: Executor
         if processes > 0:
             # "spawn": forking a process that already runs threads and an event loop is unsafe.
@@ -55,8 +82,36 @@ class ExtractPool:
             self._executor, process_page, content, url, entry, self.options, content_type
         )
 
+    async def enrich(self, article: Article) -> Insights:
+        """The article's insights, computed in a worker (raises whatever the stage raised)."""
+        loop = asyncio.get_running_loop()
+        if isinstance(self._executor, ProcessPoolExecutor):
+            return await loop.run_in_executor(
+                self._executor, enrich_in_worker, article, self.registry_url
+            )
+        if self._thread_registry is None and self.registry_url:
+            self._thread_registry = StoreRegistry(make_engine(self.registry_url))
+        work = partial(insights_of, article, self._thread_registry)
+        return await loop.run_in_executor(self._executor, work)
+
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
+        if self._thread_registry is not None:
+            self._thread_registry.engine.dispose()
+
+
+# One registry per database URL in each worker process, opened on first use.
+_worker_registries: dict[str, StoreRegistry] = {}
+
+
+def enrich_in_worker(article: Article, registry_url: str | None) -> Insights:
+    """``pipeline.insights_of`` in a worker process, against its own engine on the store."""
+    registry = None
+    if registry_url:
+        registry = _worker_registries.get(registry_url)
+        if registry is None:
+            registry = _worker_registries[registry_url] = StoreRegistry(make_engine(registry_url))
+    return insights_of(article, registry)
 
 
 class StoreWriter:

@@ -24,6 +24,7 @@ from primenews.pipeline import read_listing, select_entries
 from primenews.store import PollState, SaveStatus, Store
 from primenews.worker.boilerplate import BoilerplateFilter
 from primenews.worker.desk import StoryDesk
+from primenews.worker.enrichment import enrich_saved
 from primenews.worker.local import ExtractPool, StoreWriter
 
 logger = logging.getLogger(__name__)
@@ -227,6 +228,9 @@ class Poller:
             )
         if self.desk is not None and result.status is not SaveStatus.UNCHANGED:
             await place_in_story(self.writer, self.desk, result.article_id)
+        await enrich_saved(
+            self.store, self.writer, self.extractor, processed.article, result, self.clock
+        )
 
     async def _record(
         self,
