@@ -6,6 +6,7 @@ here (connection setup) or asks :func:`backend` (row locks for claiming work).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -62,17 +63,26 @@ def make_engine(url: str) -> Engine:
     """
     parsed = database_url(url)
     if parsed.get_backend_name() == POSTGRESQL:
-        return _postgresql_engine(parsed)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False})
-    event.listen(engine, "connect", _sqlite_pragmas)
+        engine = _postgresql_engine(parsed)
+    else:
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "connect", _close_when_dropped)
     return engine
 
 
 def backend(conn: Connection | Engine) -> str:
     """``"sqlite"`` or ``"postgresql"``."""
     return conn.dialect.name
+
+
+def _close_when_dropped(dbapi_connection: Any, connection_record: Any) -> None:
+    # An engine nobody disposed (a worker's registry, a CLI command's store) still
+    # closes its connections when its pool is garbage-collected: psycopg would
+    # otherwise warn about each connection deleted while open.
+    weakref.finalize(connection_record, dbapi_connection.close)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

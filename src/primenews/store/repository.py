@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 
@@ -65,9 +64,6 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.users = UserStore(engine)  # accounts, sessions, API tokens (store/users.py)
-        # A store dropped without close() still closes its pooled connections
-        # (psycopg warns about connections garbage-collected while open).
-        self._dispose = weakref.finalize(self, engine.dispose)
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -83,7 +79,7 @@ class Store:
         return backend(self.engine)
 
     def close(self) -> None:
-        self._dispose()
+        self.engine.dispose()
 
     def migrate(self) -> list[str]:
         """Bring the schema up to date; returns the migrations applied now."""
