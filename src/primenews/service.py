@@ -146,12 +146,16 @@ class _Server(uvicorn.Server):
 async def run_up(settings: Settings, *, poll: bool = True, serve: bool = True) -> None:
     """Serve the site and poll sources until SIGINT/SIGTERM, then stop without losing a write."""
     from primenews.web.app import create_app  # the web layer sits on top; import it late
+    from primenews.web.worldmap import country_shapes
 
     store = open_store(settings)
     stop, wake = asyncio.Event(), asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    # The map's country shapes take a few seconds to build: not on the first reader's time.
+    if serve:
+        loop.run_in_executor(None, country_shapes)
     try:
         async with running_poller(settings, store) as poller:
             hook = _source_hook(store, poller.fetcher, wake)

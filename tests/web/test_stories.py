@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from primenews.domain import Source
-from primenews.insights.model import Entity, EntityKind, Figure, Insights, Mention, Quote
+from primenews.insights.model import Entity, EntityKind, Figure, Insights, Mention, Place, Quote
 from primenews.store import Store
 from primenews.worker.desk import StoryDesk
 
@@ -226,3 +226,35 @@ async def test_story_insights_compare_figures_and_show_quotes(
     assert "Key figures across outlets" in html and "<em>differs</em>" in html
     assert '<svg class="chart agreement"' in html
     assert "&lt;b&gt;unjustly&lt;/b&gt;" in html and "<b>unjustly" not in html
+
+
+async def test_front_page_maps_where_the_stories_happen(
+    client: httpx.AsyncClient, store: Store, make_source: MakeSource, make_article: MakeArticle
+) -> None:
+    ids = _stories(store, make_source, make_article)
+    caracas = Entity(key="place:caracas", name="Caracas", kind=EntityKind.PLACE,
+                     mentions=(Mention("Caracas", 0, 7, "GPE"),),
+                     place=Place(name="Caracas", feature="city", country_code="VE",
+                                 country="Venezuela", latitude=10.5, longitude=-66.9))  # fmt: skip
+    insights = Insights(url="", language="en", entities=(caracas,))
+    assert store.save_insights(ids["first"], 1, insights, NOW)
+    html = (await client.get("/")).text
+    assert '<svg class="chart worldmap"' in html
+    assert "Venezuela: 1 story" in html  # the tooltip of the shaded country
+    assert 'aria-label="Stories of the last 24 hours by country: Venezuela 1"' in html
+
+
+async def test_entity_page_and_api_list_the_stories_that_name_it(
+    client: httpx.AsyncClient, store: Store, make_source: MakeSource, make_article: MakeArticle
+) -> None:
+    ids = _stories(store, make_source, make_article)
+    maduro = Entity(key="person:nicolas maduro", name="Nicolás Maduro", kind=EntityKind.PERSON,
+                    mentions=(Mention("Maduro", 0, 6, "PERSON"),))  # fmt: skip
+    assert store.save_insights(ids["follow"], 1, Insights(url="", language="en",
+                                                           entities=(maduro,)), NOW)  # fmt: skip
+    story_id = store.get_article(ids["follow"]).story_id  # type: ignore[union-attr]
+    [entity] = (await client.get("/api/v1/entities")).json()["entities"]
+    detail = (await client.get(f"/api/v1/entities/{entity['id']}")).json()
+    assert [s["id"] for s in detail["recent_stories"]] == [story_id]
+    page = (await client.get(f"/entity/{entity['id']}")).text
+    assert "Recent stories" in page and f'href="/story/{story_id}"' in page

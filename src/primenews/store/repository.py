@@ -305,6 +305,14 @@ class Store:
         with self.engine.connect() as conn:
             return story_sql.ranking_members(conn, since, section=section, limit=limit)
 
+    def stories_by_country(self, since: datetime) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return story_sql.stories_by_country(conn, since)
+
+    def entity_stories(self, entity_id: int, limit: int = 10) -> list[StoredStory]:
+        with self.engine.connect() as conn:
+            return story_sql.entity_stories(conn, entity_id, limit)
+
     def count_stories(self) -> int:
         with self.engine.connect() as conn:
             return story_sql.count_stories(conn)

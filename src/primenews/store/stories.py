@@ -20,9 +20,11 @@ from sqlalchemy import Connection, Row, and_, delete, exists, func, or_, select,
 from primenews.domain import StoredStory
 from primenews.store.articles import ORIGINAL, WITH_ORIGINAL, decode_cursor, encode_cursor
 from primenews.store.schema import (
+    article_entities,
     article_sections,
     articles,
     duplicates,
+    entities,
     rewrites,
     sources,
     stories,
@@ -490,6 +492,44 @@ def resolve_story(conn: Connection, story_id: int) -> int | None:
             return current
         current = row.merged_into
     return None
+
+
+def stories_by_country(conn: Connection, since: datetime) -> dict[str, int]:
+    """Live stories with an article since ``since`` naming a place, per country of the place."""
+    stories_counted = func.count(func.distinct(story_members.c.story_id))
+    rows = conn.execute(
+        select(entities.c.country_code, stories_counted.label("stories"))
+        .select_from(
+            entities.join(article_entities, article_entities.c.entity_id == entities.c.id)
+            .join(articles, articles.c.id == article_entities.c.article_id)
+            .join(story_members, story_members.c.article_id == articles.c.id)
+            .join(stories, stories.c.id == story_members.c.story_id)
+        )
+        .where(
+            entities.c.kind == "place",
+            entities.c.country_code.is_not(None),
+            articles.c.sort_time >= since,
+            stories.c.merged_into.is_(None),
+        )
+        .group_by(entities.c.country_code)
+    )
+    return {str(row.country_code).upper(): int(row.stories) for row in rows}
+
+
+def entity_stories(conn: Connection, entity_id: int, limit: int = 10) -> list[StoredStory]:
+    """The live stories whose articles name an entity, the most recently updated first."""
+    ids = (
+        select(story_members.c.story_id)
+        .join(article_entities, article_entities.c.article_id == story_members.c.article_id)
+        .where(article_entities.c.entity_id == entity_id)
+    )
+    rows = conn.execute(
+        _live_stories()
+        .where(stories.c.id.in_(ids))
+        .order_by(stories.c.last_seen.desc(), stories.c.id.desc())
+        .limit(limit)
+    ).all()
+    return _stored_stories(conn, rows)
 
 
 def count_stories(conn: Connection) -> int:

@@ -22,7 +22,7 @@ from primenews.web.insight_schemas import (
     entity_from,
     related_from,
 )
-from primenews.web.schemas import EntityDetail, summary_from
+from primenews.web.schemas import EntityDetail, story_summary_from, summary_from
 from primenews.web.sparkline import sparkline
 
 api_router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
@@ -30,6 +30,7 @@ page_router = APIRouter(include_in_schema=False)
 
 IdPath = Annotated[int, Path(ge=1)]
 RECENT_ARTICLES = 20
+RECENT_STORIES = 10
 RELATED = 10
 
 
@@ -77,6 +78,10 @@ def get_entity(request: Request, store: StoreDep, entity_id: IdPath) -> EntityDe
             for stored in store.entity_articles(entity_id, RECENT_ARTICLES)
         ],
         related=[related_from(r) for r in store.related_entities(entity_id, RELATED)],
+        recent_stories=[
+            story_summary_from(story, request)
+            for story in store.entity_stories(entity_id, RECENT_STORIES)
+        ],
     )
 
 
@@ -91,6 +96,7 @@ def entity_page(
         "aliases": [a for a in store.entity_aliases(entity_id) if a != entity.name],
         "line": sparkline(store.entity_mentions_by_day(entity_id)),
         "articles": store.entity_articles(entity_id, RECENT_ARTICLES),
+        "stories": store.entity_stories(entity_id, RECENT_STORIES),
         "related": store.related_entities(entity_id, RELATED),
     }
     return templates.TemplateResponse(request, "entity.html", context)

@@ -7,7 +7,7 @@ sanitising and formatting live in ``sanitize`` and ``templating``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -29,6 +29,7 @@ from primenews.web.ranking import Rankings
 from primenews.web.sanitize import sanitize_html, text_paragraphs
 from primenews.web.schemas import hourly_timeline
 from primenews.web.story_view import story_view
+from primenews.web.worldmap import world_map_svg
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,6 +37,7 @@ PAGE_SIZE = 30
 FRONT_SECTIONS = SECTIONS[:4]  # world, politics, business, technology get a block up front
 BLOCK_SIZE = 5
 TOP_STORIES = 12
+WORLD_MAP_SPAN = timedelta(hours=24)
 
 
 @router.get("/", name="front_page")
@@ -76,8 +78,13 @@ def _front_page(
             block = _section_block(rankings, store, now, name, shown)
             if block["stories"] or block["articles"]:
                 blocks.append(block)
+    world = Markup("")
+    if source is None and cursor is None and top:
+        counts = store.stories_by_country(datetime.now(UTC) - WORLD_MAP_SPAN)
+        world = world_map_svg(counts, "Stories of the last 24 hours by country")
     context: dict[str, Any] = {
         "nav": "front",
+        "world_map": world,
         "articles": articles,
         "source": source_obj,
         "top": top,

@@ -94,6 +94,9 @@ class EntityDetail(EntityOut):
     mentions_by_day: list[DayMentions] = Field(description="Oldest day first")
     recent_articles: list[ArticleSummary] = Field(description="Newest first")
     related: list[RelatedEntityOut] = Field(description="Most often named in the same articles")
+    recent_stories: list[StorySummary] = Field(
+        default_factory=list, description="Stories naming it, most recently updated first"
+    )
 
 
 class SourceOut(BaseModel):
