@@ -119,7 +119,10 @@ def list_stories(
         top = rankings.top(datetime.now(UTC), section, limit)
         ranked = [t for t in top if since is None or t.story.last_seen >= since]
         return StoryPage(
-            stories=[story_summary_from(t.story, request, t.rank.score) for t in ranked],
+            stories=[
+                story_summary_from(t.story, request, t.rank.score if t.rank else None)
+                for t in ranked
+            ],
             next_cursor=None,
         )
     page, next_cursor = store.list_stories(section=section, since=since, limit=limit, cursor=cursor)

@@ -74,7 +74,7 @@ def _front_page(
     top, blocks = [], []
     if source is None and cursor is None:
         now = datetime.now(UTC)
-        top = rankings.top(now, limit=TOP_STORIES)
+        top = rankings.top_or_latest(now, limit=TOP_STORIES)
         shown = {item.story.id for item in top}
         for name in FRONT_SECTIONS:
             block = _section_block(rankings, store, now, name, shown)
@@ -101,7 +101,9 @@ def _section_block(
     rankings: Rankings, store: Store, now: datetime, name: str, shown: set[int]
 ) -> dict[str, Any]:
     """A section's best stories not already in the top list; its newest articles if none."""
-    stories = [t for t in rankings.top(now, name, BLOCK_SIZE * 3) if t.story.id not in shown]
+    stories = [
+        t for t in rankings.top_or_latest(now, name, BLOCK_SIZE * 3) if t.story.id not in shown
+    ]
     articles: list[StoredArticle] = []
     if not stories:
         articles, _ = store.list_articles(section=name, limit=BLOCK_SIZE, originals_only=True)
@@ -262,7 +264,7 @@ def _section_page(
     articles, next_cursor = store.list_articles(
         section=section, limit=PAGE_SIZE, cursor=cursor, originals_only=True
     )
-    top = rankings.top(datetime.now(UTC), section, TOP_STORIES) if cursor is None else []
+    top = rankings.top_or_latest(datetime.now(UTC), section, TOP_STORIES) if cursor is None else []
     context: dict[str, Any] = {
         "nav": section,
         "articles": articles,

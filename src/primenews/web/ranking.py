@@ -27,7 +27,7 @@ MAX_RANKED = 200
 @dataclass(frozen=True, slots=True)
 class TopStory:
     story: StoredStory
-    rank: RankedStory
+    rank: RankedStory | None  # None: listed by recency, nothing recent enough to rank
 
 
 class Rankings:
@@ -49,6 +49,17 @@ class Rankings:
             with self._lock:
                 self._cache[section] = cached
         return cached[1][:limit]
+
+    def top_or_latest(
+        self, now: datetime, section: str | None = None, limit: int = 30
+    ) -> list[TopStory]:
+        """The ranked stories, or when none is recent enough (an archive, a quiet
+        instance), the most recently updated ones, so the front page is never empty."""
+        ranked = self.top(now, section, limit)
+        if ranked:
+            return ranked
+        latest, _ = self.store.list_stories(section=section, limit=limit)
+        return [TopStory(story, None) for story in latest]
 
     def _rank(self, now: datetime, section: str | None) -> list[TopStory]:
         members = self.store.ranking_members(now - HORIZON, section=section)
