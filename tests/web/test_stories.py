@@ -91,6 +91,11 @@ async def test_stories_api_lists_and_details_a_story(
          "kind": "exact", "similarity": 1.0}
     ]  # fmt: skip
     assert sum(bucket["articles"] for bucket in detail["timeline"]) == 3
+    by_outlet: dict[str, int] = {}
+    for bucket in detail["timeline"]:
+        for outlet, count in bucket["by_outlet"].items():
+            by_outlet[outlet] = by_outlet.get(outlet, 0) + count
+    assert by_outlet == {"Wire Service": 1, "Daily Paper": 1, "Other Times": 1}
     assert detail["members"][0]["started"] and detail["members"][2]["evidence"]["text"] > 0
 
     article = (await client.get(f"/api/v1/articles/{ids['copy']}")).json()
@@ -153,6 +158,8 @@ async def test_story_page_shows_coverage_by_outlet_with_copies_once(
     # The inline chart carries no script; the page's only one is static/live.js.
     only_ours = html.replace('<script src="/static/live.js" defer></script>', "")
     assert '<svg class="chart timeline"' in html and "<script" not in only_ours
+    assert '<span class="swatch o0" aria-hidden="true"></span>Wire Service' in html  # legend
+    assert "UTC · Daily Paper: 1 article" in html  # a segment's tooltip
 
 
 async def test_front_page_ranks_stories_and_escapes_headlines(

@@ -23,12 +23,12 @@ from primenews.store import Store
 from primenews.store.insights import ArticleInsights
 from primenews.store.stories import StoryArticle
 from primenews.web.auth import OptionalSessionDep
-from primenews.web.charts import agreement_svg, timeline_svg
+from primenews.web.charts import agreement_svg, outlet_colours, timeline_svg
 from primenews.web.deps import SECTIONS, CursorDep, RankingsDep, StoreDep, TemplatesDep
 from primenews.web.pagecache import PageCache
 from primenews.web.ranking import Rankings
 from primenews.web.sanitize import sanitize_html, text_paragraphs
-from primenews.web.schemas import hourly_timeline
+from primenews.web.schemas import hourly_by_outlet
 from primenews.web.story_view import story_view
 from primenews.web.worldmap import world_map_svg
 from primenews.worker.websub import push_status
@@ -193,6 +193,7 @@ def story_page(
         return RedirectResponse(str(request.url_for("story_page", story_id=live)), 308)
     members = store.story_articles(story_id)
     view = story_view(store, members)
+    by_hour = hourly_by_outlet(members)
     context = {
         "view": view,
         "figure_bars": [
@@ -210,7 +211,8 @@ def story_page(
         "first": next((m for m in members if m.article_id == story.first_article_id), None),
         "outlets": coverage_shown_once(members),
         "by_id": {member.article_id: member for member in members},
-        "timeline": timeline_svg(hourly_timeline(members)),
+        "timeline": timeline_svg(by_hour),
+        "legend": list(outlet_colours(by_hour).items()),
         "related": store.related_stories(story),
     }
     return templates.TemplateResponse(request, "story.html", context)

@@ -321,6 +321,7 @@ class OutletCoverage(BaseModel):
 class TimelineBucket(BaseModel):
     hour: datetime = Field(description="Start of the hour (UTC)")
     articles: int
+    by_outlet: dict[str, int] = Field(default_factory=dict, description="Articles per outlet")
 
 
 class DuplicateOut(BaseModel):
@@ -439,8 +440,8 @@ def story_detail_from(
                 for outlet, ids in coverage_by_outlet(members).items()
             ],
             "timeline": [
-                TimelineBucket(hour=hour, articles=count)
-                for hour, count in hourly_timeline(members)
+                TimelineBucket(hour=hour, articles=sum(outlets.values()), by_outlet=outlets)
+                for hour, outlets in hourly_by_outlet(members)
             ],
             "duplicates": [
                 DuplicateOut(
@@ -543,13 +544,22 @@ def coverage_by_outlet(members: list[StoryArticle]) -> dict[str, list[int]]:
 
 def hourly_timeline(members: list[StoryArticle]) -> list[tuple[datetime, int]]:
     """Articles per hour from the first report's hour to the newest's, empty hours included."""
+    return [(hour, sum(outlets.values())) for hour, outlets in hourly_by_outlet(members)]
+
+
+def hourly_by_outlet(members: list[StoryArticle]) -> list[tuple[datetime, dict[str, int]]]:
+    """Articles per hour and outlet (outlets in the order they first reported), every hour
+    from the first report's to the newest's (at most two weeks)."""
     if not members:
         return []
-    hours = Counter(m.published.replace(minute=0, second=0, microsecond=0) for m in members)
+    hours: dict[datetime, Counter[str]] = {}
+    for member in sorted(members, key=lambda m: (m.published, m.article_id)):
+        hour = member.published.replace(minute=0, second=0, microsecond=0)
+        hours.setdefault(hour, Counter())[member.outlet] += 1
     first, last = min(hours), max(hours)
     span = min(int((last - first).total_seconds() // 3600), MAX_TIMELINE_HOURS - 1)
-    return [(first + timedelta(hours=n), hours.get(first + timedelta(hours=n), 0))
-            for n in range(span + 1)]  # fmt: skip
+    buckets = [first + timedelta(hours=n) for n in range(span + 1)]
+    return [(hour, dict(hours.get(hour, Counter()))) for hour in buckets]
 
 
 # Revisions
