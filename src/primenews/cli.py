@@ -153,6 +153,28 @@ def poll(ctx: click.Context, once: bool) -> None:
 
 
 @main.command()
+@click.option(
+    "--pool",
+    type=click.Choice(["prefork", "solo"]),
+    default="prefork",
+    show_default=True,
+    help="prefork: worker_concurrency processes; solo: one task at a time in this process.",
+)
+@click.pass_context
+def worker(ctx: click.Context, pool: str) -> None:
+    """Run queue tasks (fetch, extract, enrich) for `poll` and `up`; needs queue_url."""
+    settings = _settings(ctx)
+    if not settings.queue_url:
+        raise click.ClickException(
+            "No queue: set PRIMENEWS_QUEUE_URL=redis://127.0.0.1:6379/0 (or --set queue_url=...)."
+        )
+    _open_store(settings).close()  # migrated before the first task arrives
+    from primenews.worker.queue import run_worker  # celery loads only for this command
+
+    sys.exit(run_worker(settings, service.poll_options(settings), pool=pool))
+
+
+@main.command()
 @click.pass_context
 def refresh(ctx: click.Context) -> None:
     """Fetch every article of an active story again now; changed texts become revisions."""
@@ -261,9 +283,11 @@ def sources_list(ctx: click.Context, as_json: bool) -> None:
     """Show each source with its last fetch, status or error, error streak, interval, next poll."""
     store = _open_store(_settings(ctx))
     counts = store.article_counts_by_source()
+    dead = store.dead_letter_counts()
     for source in store.list_sources():
         row = _jsonable(dataclasses.asdict(source))
         row["articles"] = counts.get(source.id or 0, 0)
+        row["dead_letters"] = dead.get(source.id or 0, 0)
         if as_json:
             click.echo(json.dumps(row, ensure_ascii=False))
             continue
@@ -273,6 +297,22 @@ def sources_list(ctx: click.Context, as_json: bool) -> None:
             f"{source.id}\t{source.kind}\t{source.url}\tlast={row['last_fetched'] or '-'}\t"
             f"status={status}\terrors={source.error_count}\tevery={interval}\t"
             f"next={row['next_due'] or '-'}\tarticles={row['articles']}"
+            + (f"\tdead_letters={row['dead_letters']}" if row["dead_letters"] else "")
+        )
+    _echo_dead_letters(store, as_json)
+
+
+def _echo_dead_letters(store: Store, as_json: bool) -> None:
+    """The newest queue tasks that gave up (see docs/queue.md), after the sources."""
+    letters = store.list_dead_letters(limit=20)
+    if as_json or not letters:
+        return
+    click.echo("Dead letters (queue tasks that gave up), newest first:", err=True)
+    for letter in letters:
+        click.echo(
+            f"  ! source {letter.source_id or '-'}\t{letter.failed_at:%Y-%m-%d %H:%M}\t"
+            f"{letter.task}\tattempts={letter.attempts}\t{letter.error}",
+            err=True,
         )
 
 

@@ -12,6 +12,7 @@ import signal
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import uvicorn
 
@@ -28,6 +29,9 @@ from primenews.worker.enrichment import enrich_saved
 from primenews.worker.local import ExtractPool, StoreWriter, worker_count
 from primenews.worker.poller import Poller, PollOptions, SourceReport, place_in_story
 from primenews.worker.refresher import RefreshReport, refresh_articles
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +63,27 @@ def extract_pool(settings: Settings, processes: int | None = None) -> ExtractPoo
         insights=settings.insights_enabled,
         registry_url=settings.database_url,
     )
+
+
+def queue_app(settings: Settings) -> Celery | None:
+    """The Celery app on ``queue_url``, or None when polling runs in-process."""
+    if not settings.queue_url:
+        return None
+    from primenews.worker.queue import configure_queue  # celery loads only when used
+
+    return configure_queue(settings, poll_options(settings))
+
+
+async def poll_due(
+    settings: Settings, poller: Poller, on_done: Callable[[SourceReport], None] | None = None
+) -> list[SourceReport]:
+    """Poll the due sources in-process, or through the queue when ``queue_url`` is set."""
+    queue = queue_app(settings)
+    if queue is None:
+        return await poller.poll_due(on_done)
+    from primenews.worker.dispatch import dispatch_due
+
+    return await dispatch_due(poller, queue, on_done)
 
 
 @contextlib.asynccontextmanager
@@ -95,7 +120,7 @@ async def poll_once(
 ) -> list[SourceReport]:
     """Poll every due source once and return what each poll did."""
     async with running_poller(settings, store, processes=processes) as poller:
-        return await poller.poll_due(on_done)
+        return await poll_due(settings, poller, on_done)
 
 
 async def refresh_once(
@@ -106,11 +131,16 @@ async def refresh_once(
         return await refresh_articles(poller, everything=True)
 
 
-async def poll_forever(poller: Poller, stop: asyncio.Event, wake: asyncio.Event) -> None:
-    """Poll due sources and re-check due articles until ``stop`` is set; sleep until due."""
+async def poll_forever(
+    poller: Poller, stop: asyncio.Event, wake: asyncio.Event, settings: Settings | None = None
+) -> None:
+    """Poll due sources and re-check due articles until ``stop`` is set; sleep until due.
+
+    With ``settings.queue_url`` set the polls go to the queue's workers.
+    """
     while not stop.is_set():
         wake.clear()
-        reports = await poller.poll_due()
+        reports = await (poller.poll_due() if settings is None else poll_due(settings, poller))
         if reports:
             logger.info(
                 "polled %d sources: %d new articles",
@@ -166,7 +196,9 @@ async def run_up(settings: Settings, *, poll: bool = True, serve: bool = True) -
                 )
             )
             web = asyncio.create_task(server.serve()) if serve else None
-            polling = asyncio.create_task(poll_forever(poller, stop, wake)) if poll else None
+            polling = (
+                asyncio.create_task(poll_forever(poller, stop, wake, settings)) if poll else None
+            )
             tasks = [task for task in (web, polling) if task is not None]
             await _first_of(tasks, stop)
             logger.info("stopping: finishing the writes under way")

@@ -71,6 +71,10 @@ def _users(conn: Connection) -> None:
         table.create(conn)
 
 
+def _dead_letters(conn: Connection) -> None:
+    schema.dead_letters.create(conn)
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("0001_initial", _initial),
     ("0002_article_sections", _article_sections),
@@ -81,6 +85,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("0007_article_checks", _article_checks),
     ("0008_site_boilerplate", _site_boilerplate),
     ("0009_rewrites", _rewrites),
+    ("0011_dead_letters", _dead_letters),
 )
 
 

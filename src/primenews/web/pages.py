@@ -161,6 +161,7 @@ def sources_page(
         "admin": session,
         "sources": store.list_sources(),
         "counts": store.article_counts_by_source(),
+        "dead_letters": store.list_dead_letters(limit=50),
     }
     return templates.TemplateResponse(request, "sources.html", context)
 
