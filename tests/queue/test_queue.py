@@ -34,7 +34,7 @@ from shared_data import SEED_DIR, SHARED_DATA, require_shared
 
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 FUNDUS = SHARED_DATA / "fundus_articles"
-PAGES = 14  # Fundus pages besides the seed article: enough for several stories and outlets
+PAGES = 8  # Fundus pages besides the seed article: several outlets, each feed gets three
 FEEDS = 3  # more feeds than workers, so both workers take tasks
 WORKER_START_SECONDS = 30
 
