@@ -127,7 +127,9 @@ def _add_sources(env: dict[str, str], feeds: list[str]) -> None:
 
 
 @contextlib.contextmanager
-def _workers(env: dict[str, str], count: int, log_dir: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
+def _workers(
+    env: dict[str, str], count: int, log_dir: Path
+) -> Iterator[list[subprocess.Popen[bytes]]]:
     """``count`` `primenews worker` processes, ready to take tasks; stopped (SIGTERM) on exit."""
     logs = [log_dir / f"worker{n}.log" for n in range(count)]
     processes = []
