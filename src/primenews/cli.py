@@ -22,7 +22,7 @@ import click
 from primenews import __version__, catalog, service
 from primenews.config import SETTINGS, Settings, dump_settings, load_settings, settings_markdown
 from primenews.domain import Article, SourceKind
-from primenews.errors import ConfigError, ParseError, PrimeNewsError
+from primenews.errors import ConfigError, ParseError, PrimeNewsError, QueueError
 from primenews.insights.model import Insights
 from primenews.store import Store
 from primenews.worker.boilerplate import BoilerplateFilter
@@ -148,7 +148,10 @@ def poll(ctx: click.Context, once: bool) -> None:
         show_pos=True,
         item_show_func=lambda report: report.source.url[-40:] if report else None,
     ) as bar:
-        reports = asyncio.run(service.poll_once(settings, store, on_done=_advance(bar)))
+        try:
+            reports = asyncio.run(service.poll_once(settings, store, on_done=_advance(bar)))
+        except QueueError as err:
+            raise click.ClickException(str(err)) from err
     _echo_poll_summary(reports, time.perf_counter() - started)
 
 

@@ -19,7 +19,7 @@ import uvicorn
 from primenews import catalog
 from primenews.config import Settings
 from primenews.domain import Page, Source
-from primenews.errors import ExtractError
+from primenews.errors import ExtractError, QueueError
 from primenews.ingest.fetch import Fetcher, FetchOptions
 from primenews.ingest.schedule import ScheduleOptions
 from primenews.store import SaveStatus, Store
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 IDLE_WAIT_SECONDS = 60.0  # longest sleep of the poll loop; a new source wakes it earlier
+QUEUE_RETRY_SECONDS = 30.0  # wait after the queue could not be reached
 
 
 def open_store(settings: Settings) -> Store:
@@ -140,7 +141,11 @@ async def poll_forever(
     """
     while not stop.is_set():
         wake.clear()
-        reports = await (poller.poll_due() if settings is None else poll_due(settings, poller))
+        try:
+            reports = await (poller.poll_due() if settings is None else poll_due(settings, poller))
+        except QueueError as err:  # Redis down: keep serving, try again later
+            logger.error("%s (trying again in %.0f s)", err, QUEUE_RETRY_SECONDS)
+            reports = None
         if reports:
             logger.info(
                 "polled %d sources: %d new articles",
@@ -150,7 +155,7 @@ async def poll_forever(
         refreshed = await refresh_articles(poller)
         if refreshed.revised:
             logger.info("re-checked %d articles: %d revised", refreshed.checked, refreshed.revised)
-        delay = _seconds_to_next_due(poller.store)
+        delay = QUEUE_RETRY_SECONDS if reports is None else _seconds_to_next_due(poller.store)
         waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())}
         _, pending = await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:

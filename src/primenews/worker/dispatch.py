@@ -18,8 +18,10 @@ from typing import Any
 
 from celery import Celery, group
 from celery.result import AsyncResult, GroupResult
+from kombu.utils.url import maybe_sanitize_url
 
 from primenews.domain import Source
+from primenews.errors import QueueError
 from primenews.worker.poller import Poller, SourceReport, place_in_story
 from primenews.worker.queue import POLL_SOURCE
 
@@ -43,6 +45,7 @@ async def dispatch_due(
     due = await poller.writer.run(poller.store.due_sources, poller.clock())
     if not due:
         return []
+    await asyncio.to_thread(check_queue, queue)
     last_id = await poller.writer.run(poller.store.last_article_id)
     batch = group(queue.signature(POLL_SOURCE, args=(source.id,)) for source in due)
     result = await asyncio.to_thread(batch.apply_async)
@@ -51,6 +54,20 @@ async def dispatch_due(
     reports = await _collect(list(result.results or []), due, on_done)
     await _place_batch(poller, reports, last_id)
     return reports
+
+
+def check_queue(queue: Celery) -> None:
+    """Raise ``QueueError`` unless the broker and the result store both answer."""
+    url = maybe_sanitize_url(queue.conf.broker_url)
+    try:
+        with queue.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1)
+        queue.backend.client.ping()  # type: ignore[attr-defined]  # the Redis result backend's
+    except Exception as err:  # kombu and redis-py each raise their own connection errors
+        raise QueueError(
+            f"queue: cannot reach {url}: {str(err).rstrip('.')}. Start Redis there, "
+            "or unset PRIMENEWS_QUEUE_URL to poll in-process."
+        ) from err
 
 
 async def _collect(

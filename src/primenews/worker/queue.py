@@ -77,6 +77,8 @@ def configure_queue(settings: Settings, poll_options: PollOptions) -> Celery:
         worker_prefetch_multiplier=1,
         result_expires=24 * 3600,
         broker_connection_retry_on_startup=True,
+        broker_connection_timeout=5,
+        redis_socket_connect_timeout=5,
         worker_hijack_root_logger=False,  # cli.py configures logging
         worker_redirect_stdouts=False,
     )
