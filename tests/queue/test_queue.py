@@ -26,11 +26,11 @@ from typing import Any
 
 import pytest
 from celery import Celery
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import func, select
 
 from primenews.config import load_settings
 from primenews.service import poll_options
-from primenews.store import schema
+from primenews.store import make_engine, schema
 from primenews.worker.queue import MAX_DELIVERIES, POLL_SOURCE, configure_queue
 
 from publisher import PublisherServer
@@ -95,11 +95,11 @@ def _serve(site: PublisherServer, delay_seconds: float = 0.0) -> list[str]:
     return feeds
 
 
-def _env(database: Path, queue_name: str | None) -> dict[str, str]:
+def _env(database: str, data_dir: Path, queue_name: str | None) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("PRIMENEWS_")}
     env.update(
-        PRIMENEWS_DATABASE=str(database),
-        PRIMENEWS_DATA_DIR=str(database.parent),
+        PRIMENEWS_DATABASE=database,
+        PRIMENEWS_DATA_DIR=str(data_dir),
         PRIMENEWS_ALLOW_PRIVATE_NETWORKS="true",
         PRIMENEWS_FETCH_PER_HOST_DELAY_MS="0",
         PRIMENEWS_EXTRACT_WORKERS="1",
@@ -171,9 +171,9 @@ def _tails(logs: list[Path]) -> str:
     return "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}" for log in logs)
 
 
-def _snapshot(database: Path) -> dict[str, Any]:
+def _snapshot(database: str) -> dict[str, Any]:
     """What must match between the paths: articles, stories as a partition, entity names."""
-    engine = create_engine(f"sqlite:///{database}")
+    engine = make_engine(database)
     try:
         with engine.connect() as conn:
             articles = {
@@ -227,8 +227,9 @@ def _path(url: str) -> str:
 @pytest.fixture(scope="module")
 def single_process(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The in-process result of polling the corpus's feeds once."""
-    database = tmp_path_factory.mktemp("single") / "news.sqlite3"
-    env = _env(database, None)
+    data_dir = tmp_path_factory.mktemp("single")
+    database = f"sqlite:///{data_dir / 'news.sqlite3'}"
+    env = _env(database, data_dir, None)
     with PublisherServer() as site:
         _add_sources(env, _serve(site))
         _primenews(env, "poll", "--once")
@@ -240,8 +241,8 @@ def single_process(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_two_workers_store_what_one_process_stores(
     tmp_path: Path, single_process: dict[str, Any]
 ) -> None:
-    database = tmp_path / "news.sqlite3"
-    env = _env(database, f"test-{uuid.uuid4().hex}")
+    database = f"sqlite:///{tmp_path / 'news.sqlite3'}"
+    env = _env(database, tmp_path, f"test-{uuid.uuid4().hex}")
     with PublisherServer() as site:
         _add_sources(env, _serve(site))
         with _workers(env, 2, tmp_path):
@@ -263,8 +264,8 @@ def _queue(env: dict[str, str]) -> Celery:
     return configure_queue(settings, poll_options(settings))
 
 
-def _fetch_counts(database: Path) -> list[int]:
-    engine = create_engine(f"sqlite:///{database}")
+def _fetch_counts(database: str) -> list[int]:
+    engine = make_engine(database)
     try:
         with engine.connect() as conn:
             rows = conn.execute(
@@ -283,8 +284,8 @@ def _pool_children(worker: subprocess.Popen[bytes]) -> list[int]:
     return [int(pid) for pid in children]
 
 
-def _count_articles(database: Path) -> int:
-    engine = create_engine(f"sqlite:///{database}")
+def _count_articles(database: str) -> int:
+    engine = make_engine(database)
     try:
         with engine.connect() as conn:
             return len(conn.execute(select(schema.articles.c.id)).all())
@@ -298,8 +299,8 @@ def _count_articles(database: Path) -> int:
 def test_a_worker_killed_mid_poll_loses_and_duplicates_nothing(
     tmp_path: Path, single_process: dict[str, Any]
 ) -> None:
-    database = tmp_path / "news.sqlite3"
-    env = _env(database, f"test-{uuid.uuid4().hex}")
+    database = f"sqlite:///{tmp_path / 'news.sqlite3'}"
+    env = _env(database, tmp_path, f"test-{uuid.uuid4().hex}")
     with PublisherServer() as site:
         # Slow pages keep every task in the middle of its poll for a few seconds.
         _add_sources(env, _serve(site, delay_seconds=0.3))
@@ -326,8 +327,8 @@ def test_a_worker_killed_mid_poll_loses_and_duplicates_nothing(
 
 
 def test_a_task_delivered_too_often_leaves_a_dead_letter(tmp_path: Path) -> None:
-    database = tmp_path / "news.sqlite3"
-    env = _env(database, f"test-{uuid.uuid4().hex}")
+    database = f"sqlite:///{tmp_path / 'news.sqlite3'}"
+    env = _env(database, tmp_path, f"test-{uuid.uuid4().hex}")
     with PublisherServer() as site:
         _add_sources(env, _serve(site)[:1])
         app = _queue(env)

@@ -52,7 +52,7 @@ logger = logging.getLogger(__name__)
 POLL_SOURCE = "primenews.poll_source"
 MAX_RETRIES = 5  # store errors: retried after ~2, 4, 8, 16, 32 s (jittered), then a dead letter
 MAX_DELIVERIES = 10  # more deliveries than retries can explain: its worker keeps dying on it
-DELIVERIES_TTL_SECONDS = 7 * 24 * 3600
+DELIVERIES_TTL_SECONDS = 24 * 3600  # a count outlives any redelivery; done tasks delete theirs
 REPAIR_WINDOW = timedelta(days=2)  # how far back a poll looks for articles left without insights
 
 # The app exists at import (Celery finds tasks on it by name); it is configured
@@ -153,6 +153,7 @@ def poll_source(self: _PollTask, source_id: int) -> dict[str, Any]:
     context.poller.boilerplate = BoilerplateFilter(context.store)
     report = context.loop.run_until_complete(context.poller.poll_source(source))
     context.loop.run_until_complete(_enrich_missing(context, source_id))
+    _forget_deliveries(self)
     return report_json(report)
 
 
@@ -200,7 +201,7 @@ async def _enrich_missing(context: _WorkerContext, source_id: int) -> int:
 
 def _count_delivery(task: _PollTask) -> int:
     """How many times this task id was delivered (retries included), counted in Redis."""
-    key = f"primenews:deliveries:{task.request.id}"
+    key = _deliveries_key(task)
     try:
         client = task.app.backend.client  # type: ignore[attr-defined]  # the Redis backend's
         count = int(client.incr(key))
@@ -209,6 +210,18 @@ def _count_delivery(task: _PollTask) -> int:
         logger.exception("queue: could not count the deliveries of %s", task.request.id)
         return 1
     return count
+
+
+def _forget_deliveries(task: _PollTask) -> None:
+    """Drop a finished task's delivery count, so Redis holds counts of running tasks only."""
+    try:
+        task.app.backend.client.delete(_deliveries_key(task))  # type: ignore[attr-defined]
+    except Exception:  # at worst the key expires on its own
+        logger.exception("queue: could not drop the delivery count of %s", task.request.id)
+
+
+def _deliveries_key(task: _PollTask) -> str:
+    return f"primenews:deliveries:{task.request.id}"
 
 
 def _source_id(args: Any) -> int | None:
