@@ -22,14 +22,15 @@ from primenews.insights.sections import (
     MAIN_LABELS,
     MODEL_DIR,
     SectionHints,
-    char_features,
-    char_tfidf,
+    char_scores,
     classify_sections,
+    document_tokens,
     hinted_labels,
     hints_from_article,
     load_model,
-    tfidf_vector,
     tokenize,
+    word_char_vector,
+    word_ids,
 )
 from primenews.insights.sections_data import read_ag_news, read_bbc_news
 
@@ -69,6 +70,7 @@ def test_model_ships_in_the_package_small_and_without_pickle() -> None:
     assert model.tfidf_weights.shape == (len(model.vocab) + model.n_buckets, len(LABELS))
     assert model.word_scores.shape == (len(model.vocab), len(LABELS))
     assert model.char_weights.shape == (model.char_idf.size, len(LABELS))
+    assert model.char_word_scores.shape == (len(model.vocab), len(LABELS))
     assert ((model.thresholds > 0) & (model.thresholds < 1)).all()
 
 
@@ -141,13 +143,27 @@ def test_multi_label_world_and_politics() -> None:
     assert "sport" not in result.labels
 
 
-def test_char_tfidf_is_tfidf_of_the_char_features() -> None:
+def test_known_and_unknown_words_get_the_same_character_score() -> None:
+    # known words read a table built at training time, unknown ones are computed at run time
     model = load_model()
-    tokens = tokenize("Le café de la gare: café noir, café crème; the the the cafe")
-    fast = char_tfidf(tokens, model.char_idf, {})
-    plain = tfidf_vector(char_features(tokens, model.char_idf.size, {}), model.char_idf)
-    assert np.array_equal(fast[0], plain[0])
-    assert np.allclose(fast[1], plain[1], atol=1e-6)
+    words = ["election", "elections", "minister", "football", "smartphone"]
+    ids = word_ids(words, model.vocab)
+    assert (ids >= 0).all()
+    shipped = char_scores(model, words, ids)
+    computed = char_scores(model, words, np.full(len(words), -1))
+    assert np.allclose(shipped, computed, atol=0.02 + 0.01 * np.abs(computed).max())
+    for word, row in zip(words, computed, strict=True):
+        grams, values = word_char_vector(word, model.char_idf)
+        assert np.isclose(np.linalg.norm(values), 1.0, atol=1e-5)
+        assert np.allclose(row, values @ model.char_weights[grams], atol=1e-5)
+
+
+def test_long_text_is_read_up_to_the_token_cap_only() -> None:
+    model = load_model()
+    text = "markets rally " * 5_000
+    tokens = document_tokens("Title", text, model.max_tokens, model.title_repeat)
+    assert len(tokens) == model.max_tokens
+    assert classify_sections("", text).labels == classify_sections("", text[:20_000]).labels
 
 
 def test_tokenize_folds_case_and_accents() -> None:

@@ -19,7 +19,7 @@ from primenews.store import Store
 from primenews.worker.boilerplate import BoilerplateFilter
 from primenews.worker.local import ExtractPool
 
-from shared_data import SHARED_DATA, require_shared
+from shared_data import SEED_DIR, SHARED_DATA, require_shared
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 BOX = "Sign up for our Morning Briefing newsletter: the day's five biggest stories, every weekday."
@@ -107,3 +107,54 @@ def test_ingest_learns_a_sites_newsletter_box_and_removes_it_from_that_site_only
 
 def items_text(items: list[dict[str, str]], title: str) -> list[str]:
     return next(item["text"].split("\n\n") for item in items if item["title"] == title)
+
+
+def test_the_seed_page_keeps_every_paragraph_once_its_sites_template_is_known(
+    store: Store,
+) -> None:
+    """Ten pages of the seed's site share its template and a box inside the article;
+    ingested before the seed, they teach the box, and the seed keeps all its own text."""
+    seed = require_shared(SEED_DIR / "page.html").read_text(encoding="utf-8")
+    expected = json.loads((SEED_DIR / "expected.json").read_text(encoding="utf-8"))
+    start, end = seed.index("<article>") + len("<article>"), seed.index("</article>")
+    box = f"<p>{BOX}</p>"  # a plain paragraph mid-article: no class or position gives it away
+
+    def page(url: str, body: str) -> Page:
+        middle = body.index("<p>", body.index("<p>", body.index("<p>") + 1) + 1)
+        html = seed[:start] + body[:middle] + box + body[middle:] + seed[end:]
+        html = html.replace(
+            "https://primenews.example/world/venezuela-frees-103-detained-after-election", url
+        )
+        return Page(url=url, final_url=url, status=200, content=html.encode(), fetched_at=NOW,
+                    headers={"content-type": "text/html; charset=utf-8"})  # fmt: skip
+
+    siblings = []
+    for n, item in enumerate(_bbc(10)):
+        paragraphs = [p for p in item["text"].split("\n\n")[1:] if p.strip()][:6]
+        body = f"<h1>{escape(item['title'])}</h1>" + "".join(
+            f"<p>{escape(p)}</p>" for p in paragraphs
+        )
+        siblings.append(page(f"https://primenews.example/business/story-{n}", body))
+    seed_url = "https://primenews.example/world/venezuela-frees-103-detained-after-election"
+    pages = [*siblings, page(seed_url, seed[start:end])]
+    extractor = ExtractPool(0)
+    try:
+        asyncio.run(
+            service.ingest_pages(store, pages, extractor, boilerplate=BoilerplateFilter(store))
+        )
+    finally:
+        extractor.close()
+    articles, _ = store.list_articles(limit=20)
+    assert len(articles) == 11
+    for stored in articles:
+        assert BOX not in stored.article.text  # learnt from the site's pages, removed everywhere
+    with store.engine.connect() as conn:  # the extractor kept it: the first page was stored with it
+        [(first,)] = conn.exec_driver_sql(
+            "SELECT text FROM article_revisions ORDER BY article_id LIMIT 1"
+        ).all()
+    assert BOX in first
+    [stored_seed] = [a for a in articles if a.article.url == seed_url]
+    for snippet in expected["text_must_contain"]:
+        assert snippet in stored_seed.article.text
+    for snippet in expected["text_must_not_contain"]:
+        assert snippet not in stored_seed.article.text

@@ -32,6 +32,9 @@ __all__ = ["FigureCheck", "FigureReport", "FigureVariant", "corroborate", "measu
 ROUNDING = 0.01
 # A hedged figure ("nearly", "around") this close to the exact one is an approximation of it.
 APPROXIMATE = 0.15
+# Two sentences sharing this share of their words (numbers aside) state the same fact.
+SAME_FACT = 0.4
+SAME_POSITION = 0.2  # bonus when it is the same n-th figure of its kind in both articles
 
 # Event words that name the same measure in different outlets' words.
 _SYNONYMS = {
@@ -84,15 +87,20 @@ class FigureCheck:
 
 
 def measure_of(figure: Figure) -> str:
-    """What a figure measures, in a form equal across outlets' wordings ("" if unknown)."""
+    """What a figure measures, in a form equal across outlets' wordings ("" if unknown).
+
+    An event word of what it counts, mapped to its synonym group ("released" →
+    freed); else the counted noun, singular ("new jobs added" → job).
+    """
     words = _WORD.findall(figure.counts.casefold()) or _WORD.findall(figure.noun.casefold())
     for word in words:
         if word in _SYNONYMS:
             return _SYNONYMS[word]
+    noun = figure.noun.casefold()
+    if noun and noun not in _GENERIC and _WORD.fullmatch(noun):
+        return _PLURAL.sub("", noun)
     nouns = [w for w in words if w not in _GENERIC]
-    if not nouns:
-        return ""
-    return _PLURAL.sub("", nouns[0])
+    return _PLURAL.sub("", nouns[0]) if nouns else ""
 
 
 def corroborate(reports: Iterable[FigureReport], min_outlets: int = 2) -> list[FigureCheck]:
@@ -104,11 +112,50 @@ def corroborate(reports: Iterable[FigureReport], min_outlets: int = 2) -> list[F
             groups[(report.figure.unit, measure)].append(report)
     checks = []
     for (unit, measure), group in groups.items():
-        outlets = {r.outlet for r in group}
-        if len(outlets) >= min_outlets:
-            checks.append(_check(measure, unit, group))
+        for fact in _facts(group):
+            if len({r.outlet for r in fact}) >= min_outlets:
+                checks.append(_check(measure, unit, fact))
     checks.sort(key=lambda c: (-len(_outlets_of(c)), c.what, c.unit))
     return checks
+
+
+def _facts(group: Sequence[FigureReport]) -> list[list[FigureReport]]:
+    """Split a measure's figures into facts: the same statement in each outlet's words.
+
+    When no article gives the measure twice, all its figures are one fact. When
+    one does ("3,248 patents … 500 patents"), a figure joins the fact whose
+    sentences share most words with its own (numbers aside; the same n-th
+    figure of its kind helps), one figure per article and fact; a figure like
+    none starts a fact of its own.
+    """
+    per_article = Counter(r.article_id for r in group)
+    if max(per_article.values()) <= 1:
+        return [list(group)]
+    facts: list[tuple[list[FigureReport], set[str], int]] = []
+    seen: Counter[tuple[str, int]] = Counter()  # figures of this measure so far, per article
+    for report in group:
+        ordinal = seen[(report.outlet, report.article_id)]
+        seen[(report.outlet, report.article_id)] += 1
+        words = _sentence_words(report.figure.sentence)
+        best, best_score = None, SAME_FACT
+        for fact in facts:
+            members, vocabulary, position = fact
+            if any(m.article_id == report.article_id for m in members):
+                continue
+            union = len(words | vocabulary)
+            score = len(words & vocabulary) / union if union else 0.0
+            score += SAME_POSITION if position == ordinal else 0.0  # two in one sentence
+            if score >= best_score:
+                best, best_score = fact, score
+        if best is None:
+            facts.append(([report], set(words), ordinal))
+        else:
+            best[0].append(report)
+    return [members for members, _, _ in facts]
+
+
+def _sentence_words(sentence: str) -> set[str]:
+    return {w for w in _WORD.findall(sentence.casefold()) if len(w) > 2}
 
 
 def _check(measure: str, unit: str, group: Sequence[FigureReport]) -> FigureCheck:
@@ -118,21 +165,24 @@ def _check(measure: str, unit: str, group: Sequence[FigureReport]) -> FigureChec
                                                 r.article_id)):  # fmt: skip
         per_outlet.setdefault(report.outlet, report)
     votes = list(per_outlet.values())
-    support = Counter(
-        candidate.figure.value
-        for candidate in votes
-        if candidate.figure.qualifier is Qualifier.EXACT
-    ) or Counter(r.figure.value for r in votes)
+    stated = Counter((r.figure.value, r.figure.qualifier) for r in votes)
 
-    # The value most outlets are consistent with; ties go to the value more outlets state.
-    def backing(value: float) -> tuple[int, int, float]:
-        return sum(_consistent(r.figure, value) for r in votes), support[value], -value
+    # The statement most outlets agree with; then the one most outlets make, exact first.
+    def backing(key: tuple[float, Qualifier]) -> tuple[int, int, bool, float]:
+        agreeing = sum(_agree(r.figure, *key) for r in votes)
+        return agreeing, stated[key], key[1] is Qualifier.EXACT, -key[0]
 
-    best = max(support, key=backing)
+    # A hedged statement ("at least 104,000") agrees with more and says less: an exact
+    # one, when any outlet gives one, is what the others are checked against.
+    exact = [key for key in stated if key[1] is Qualifier.EXACT]
+    best, best_qualifier = max(exact or stated, key=backing)
+    agreeing_outlets = {r.outlet for r in group if _agree(r.figure, best, best_qualifier)}
     by_value: dict[tuple[float, str], list[FigureReport]] = defaultdict(list)
     for report in group:
-        if _consistent(report.figure, best):
+        if _agree(report.figure, best, best_qualifier):
             kind = "agrees"
+        elif report.outlet in agreeing_outlets:
+            continue  # another figure of the same kind in an outlet that agrees: not a conflict
         elif _approximate(report.figure, best):
             kind = "approximate"
         else:
@@ -156,11 +206,21 @@ def _check(measure: str, unit: str, group: Sequence[FigureReport]) -> FigureChec
     return FigureCheck(label, unit, best, agreeing, tuple(variants))
 
 
-def _consistent(figure: Figure, value: float) -> bool:
-    """Whether ``figure`` as hedged can be ``value``."""
-    own = figure.value
+def _agree(figure: Figure, value: float, qualifier: Qualifier) -> bool:
+    """Whether ``figure`` and the statement (``qualifier`` ``value``) can both be true."""
+    if (figure.value, figure.qualifier) == (value, qualifier):
+        return True
+    if qualifier is Qualifier.EXACT:
+        return _consistent(figure.qualifier, figure.value, value)
+    if figure.qualifier is Qualifier.EXACT:
+        return _consistent(qualifier, value, figure.value)
+    return False
+
+
+def _consistent(qualifier: Qualifier, own: float, value: float) -> bool:
+    """Whether a figure stated as (``qualifier``, ``own``) can be exactly ``value``."""
     close = abs(own - value) <= ROUNDING * max(abs(own), abs(value), 1e-9)
-    match figure.qualifier:
+    match qualifier:
         case Qualifier.AT_LEAST:
             return value >= own or close
         case Qualifier.MORE_THAN:

@@ -10,8 +10,14 @@ label's log-odds are a learnt mix of four linear models:
   all-MiniLM-L6-v2. A linear layer over a mean of vectors is the mean of
   the per-word products, so the model ships one score per word and label
   instead of the vectors.
-- logistic regression on TF-IDF over hashed character 2- to 5-grams of the
-  words (so unseen spellings and word forms still count).
+- logistic regression on character 2- to 5-grams, fastText-style: each
+  word is a unit vector of its hashed n-grams and the document the sum of
+  its words' vectors weighted by their TF-IDF, so a word's contribution is
+  one score per label: shipped for known words, computed (and cached) for
+  unseen spellings and word forms.
+
+All of it is linear per word, so classifying is a few look-ups and sums;
+only the text's first words are read (``max_tokens``).
 
 The publisher's own sections (URL path segments like ``/world/``, feed
 categories, ``article:section``) are hints: each label they name gets a
@@ -30,13 +36,15 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-import zlib
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zlib import crc32
 
 import numpy as np
 from numpy.typing import NDArray
@@ -50,6 +58,8 @@ MODEL_NAME = "sections"
 BIGRAM_PRIME = 1_000_003  # mixes two word ids into a bucket; fixed: the model depends on it
 CHAR_NGRAMS = range(2, 6)  # character 2- to 5-grams of each word padded as "<word>"
 CHAR_MAX_WORD = 24  # longer tokens (URLs, codes) are cut before their n-grams are taken
+CHARS_PER_TOKEN = 12  # text read per allowed token: English averages under 7 with the space
+CHAR_CACHE_SIZE = 200_000  # unknown words whose character score is kept
 HINT_WORDS: Mapping[str, tuple[str, ...]] = {
     "world": (
         "world",
@@ -155,9 +165,11 @@ class SectionModel:
 
     ``tfidf_weights`` (on TF-IDF values) and ``presence_weights`` (naive
     Bayes log-count ratios, on 0/1 presence) have one row per feature: the
-    vocabulary's words, then ``n_buckets`` hashed bigrams; ``word_scores``
-    one row per vocabulary word (the folded word vectors); all one column
-    per label, already weighted by the label's stacking weights.
+    vocabulary's words, then ``n_buckets`` hashed bigrams. ``word_scores``
+    (the folded word vectors) and ``char_word_scores`` (each known word's
+    character n-gram score, ``word_char_vector · char_weights``) have one row
+    per vocabulary word; ``char_weights`` one row per n-gram bucket. All have
+    one column per label, already mixed by the stacking weights.
     """
 
     labels: tuple[str, ...]
@@ -169,14 +181,16 @@ class SectionModel:
     word_scores: FloatArray
     bias: FloatArray
     thresholds: FloatArray
-    char_idf: FloatArray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
-    char_weights: FloatArray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    char_idf: FloatArray
+    char_weights: FloatArray
+    char_word_scores: FloatArray
+    unknown_idf: float  # the IDF of a word outside the vocabulary (seen once or never)
     max_tokens: int = 600
     title_repeat: int = 1  # the title's words count this many times
     hint_logit: float = 2.0
     info: Mapping[str, Any] | None = None
-    # word -> its character n-gram buckets; a cache, filled as words are met
-    char_cache: dict[str, NDArray[np.int64]] = field(default_factory=dict, compare=False)
+    # unknown word -> its character n-gram score per label; filled as words are met
+    char_cache: dict[str, FloatArray] = field(default_factory=dict, compare=False)
 
 
 def load_model(directory: Path | None = None) -> SectionModel:
@@ -205,8 +219,10 @@ def _load_model_cached(directory: str) -> SectionModel:
         word_scores=tensors["word_scores"],
         bias=tensors["bias"],
         thresholds=tensors["thresholds"],
-        char_idf=tensors.get("char_idf", np.zeros(0, dtype=np.float32)),
-        char_weights=tensors.get("char_weights", np.zeros((0, 0), dtype=np.float32)),
+        char_idf=tensors["char_idf"],
+        char_weights=tensors["char_weights"],
+        char_word_scores=tensors["char_word_scores"],
+        unknown_idf=float(meta["unknown_idf"]),
         max_tokens=int(meta["max_tokens"]),
         title_repeat=int(meta.get("title_repeat", 1)),
         hint_logit=float(meta["hint_logit"]),
@@ -223,98 +239,111 @@ def tokenize(text: str) -> list[str]:
 
 
 def document_tokens(title: str, text: str, max_tokens: int, title_repeat: int = 1) -> list[str]:
-    """The title's tokens ``title_repeat`` times, then the text's; at most ``max_tokens``."""
-    return (tokenize(title) * title_repeat + tokenize(text))[:max_tokens]
+    """The title's tokens ``title_repeat`` times, then the text's; at most ``max_tokens``.
+
+    Only the text's first ``max_tokens * CHARS_PER_TOKEN`` characters are read:
+    the words past the cut are dropped anyway, and a long article's tail costs
+    time without changing its section.
+    """
+    head = text[: max_tokens * CHARS_PER_TOKEN]
+    return (tokenize(title) * title_repeat + tokenize(head))[:max_tokens]
 
 
 def word_ids(tokens: Iterable[str], vocab: Mapping[str, int]) -> NDArray[np.int64]:
     """Vocabulary ids of ``tokens``, -1 for an unknown word."""
-    get = vocab.get
-    return np.fromiter((get(t, -1) for t in tokens), dtype=np.int64)
+    return np.fromiter(map(vocab.get, tokens, repeat(-1)), dtype=np.int64)
 
 
-def feature_ids(ids: NDArray[np.int64], vocab_size: int, n_buckets: int) -> NDArray[np.int64]:
-    """Known word ids followed by the bucket ids of bigrams of two known words."""
+def bigram_buckets(ids: NDArray[np.int64], vocab_size: int, n_buckets: int) -> NDArray[np.int64]:
+    """Feature ids (after the vocabulary's) of the bigrams of two known words, repeats kept."""
     first, second = ids[:-1], ids[1:]
     both = (first >= 0) & (second >= 0)
-    buckets = (first[both] * BIGRAM_PRIME + second[both]) % n_buckets + vocab_size
-    return np.concatenate([ids[ids >= 0], buckets])
+    return (first[both] * BIGRAM_PRIME + second[both]) % n_buckets + vocab_size
 
 
-def char_ngram_ids(token: str, n_buckets: int) -> NDArray[np.int64]:
-    """Hashed buckets (CRC-32, stable across runs) of a word's character n-grams."""
+def word_char_vector(token: str, char_idf: FloatArray) -> tuple[NDArray[np.int64], FloatArray]:
+    """A word's character n-grams as a unit vector: (CRC-32 buckets, n-gram count × IDF).
+
+    The n-grams are the 2- to 5-grams of the word padded as ``<word>`` (cut at
+    ``CHAR_MAX_WORD`` characters); CRC-32 keeps the buckets stable across runs.
+    """
     padded = f"<{token[:CHAR_MAX_WORD]}>"
     grams = [padded[i : i + n] for n in CHAR_NGRAMS for i in range(len(padded) - n + 1)]
-    return np.fromiter(
-        (zlib.crc32(g.encode()) % n_buckets for g in grams), dtype=np.int64, count=len(grams)
+    n_buckets = char_idf.size
+    ids = np.fromiter((crc32(g.encode()) % n_buckets for g in grams), np.int64, len(grams))
+    unique, counts = np.unique(ids, return_counts=True)
+    values = counts * char_idf[unique]
+    return unique, (values / np.sqrt(values @ values)).astype(np.float32)
+
+
+def document_features(
+    tokens: Sequence[str], vocab: Mapping[str, int], n_buckets: int
+) -> tuple[list[str], FloatArray, NDArray[np.int64], NDArray[np.int64], FloatArray]:
+    """What every channel reads from one document's tokens.
+
+    Returns:
+        (distinct tokens, their counts, their vocabulary ids (-1 unknown),
+        distinct feature ids — known words, then bigram buckets — and those
+        features' counts).
+    """
+    counts = Counter(tokens)
+    distinct = list(counts)
+    token_counts = np.fromiter(counts.values(), np.float32, len(distinct))
+    distinct_ids = word_ids(distinct, vocab)
+    known = distinct_ids >= 0
+    bigrams, bigram_counts = np.unique(
+        bigram_buckets(word_ids(tokens, vocab), len(vocab), n_buckets), return_counts=True
     )
+    features = np.concatenate([distinct_ids[known], bigrams])
+    feature_counts = np.concatenate([token_counts[known], bigram_counts.astype(np.float32)])
+    return distinct, token_counts, distinct_ids, features, feature_counts
 
 
-def char_features(
-    tokens: Iterable[str], n_buckets: int, cache: dict[str, NDArray[np.int64]]
-) -> NDArray[np.int64]:
-    """The character n-gram buckets of every token (repeats kept), via ``cache``."""
-    parts = []
-    for token in tokens:
-        ids = cache.get(token)
-        if ids is None:
-            ids = char_ngram_ids(token, n_buckets)
-            if len(cache) < 500_000:  # bounded: a stream of odd tokens must not grow it forever
-                cache[token] = ids
-        parts.append(ids)
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-
-
-def char_tfidf(
-    tokens: Iterable[str], idf: FloatArray, cache: dict[str, NDArray[np.int64]]
-) -> tuple[NDArray[np.int64], FloatArray]:
-    """``tfidf_vector(char_features(tokens, …), idf)``, reading each distinct word once."""
-    counts: dict[str, int] = {}
-    for token in tokens:
-        counts[token] = counts.get(token, 0) + 1
-    if not counts:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    parts = []
-    for token in counts:
-        grams = cache.get(token)
-        if grams is None:
-            grams = char_features((token,), idf.size, cache)
-        parts.append(grams)
-    ids = np.concatenate(parts)
-    weights = np.repeat(np.fromiter(counts.values(), dtype=np.float64), [p.size for p in parts])
-    unique, inverse = np.unique(ids, return_inverse=True)
-    tf = np.bincount(inverse, weights=weights)
-    values = ((1.0 + np.log(tf)) * idf[unique]).astype(np.float32)
+def tfidf_values(counts: FloatArray, idf: FloatArray) -> FloatArray:
+    """Sublinear TF-IDF of counts ≥ 1, L2-normalised: ``(1 + ln count) × idf / norm``."""
+    values = (1.0 + np.log(counts)) * idf
     norm = float(np.sqrt(values @ values))
-    return unique, values / norm if norm > 0 else values
+    return (values / norm if norm > 0 else values).astype(np.float32)
 
 
-def tfidf_vector(
-    features: NDArray[np.int64], idf: FloatArray
-) -> tuple[NDArray[np.int64], FloatArray]:
-    """Sparse TF-IDF of one document: (feature ids, L2-normalised values)."""
-    if features.size == 0:
-        return features, np.zeros(0, dtype=np.float32)
-    unique, counts = np.unique(features, return_counts=True)
-    values = (1.0 + np.log(counts.astype(np.float32))) * idf[unique]
-    norm = float(np.sqrt(values @ values))
-    return unique, (values / norm if norm > 0 else values).astype(np.float32)
+def char_scores(model: SectionModel, tokens: Sequence[str], ids: NDArray[np.int64]) -> FloatArray:
+    """Every distinct token's character n-gram score per label (rows of ``ids`` order).
+
+    Known words read theirs from ``model.char_word_scores``; an unknown word's
+    is computed from its n-grams once and cached on the model (bounded).
+    """
+    scores = model.char_word_scores[np.maximum(ids, 0)]
+    cache = model.char_cache
+    for row in np.flatnonzero(ids < 0):
+        token = tokens[int(row)]
+        score = cache.get(token)
+        if score is None:
+            grams, values = word_char_vector(token, model.char_idf)
+            score = values @ model.char_weights[grams]
+            if len(cache) < CHAR_CACHE_SIZE:  # a stream of odd tokens must not grow it forever
+                cache[token] = score
+        scores[row] = score
+    return scores
 
 
 def section_logits(model: SectionModel, title: str, text: str) -> FloatArray:
     """Per-label log-odds from the text alone (no hints)."""
     tokens = document_tokens(title, text, model.max_tokens, model.title_repeat)
-    ids = word_ids(tokens, model.vocab)
-    features = feature_ids(ids, len(model.vocab), model.n_buckets)
-    unique, values = tfidf_vector(features, model.idf)
-    logits = model.bias + values @ model.tfidf_weights[unique]
-    logits = logits + model.presence_weights[unique].sum(axis=0)
-    known = ids[ids >= 0]
-    if known.size:
-        logits = logits + model.word_scores[known].mean(axis=0)
-    if model.char_idf.size:
-        unique, values = char_tfidf(tokens, model.char_idf, model.char_cache)
-        logits = logits + values @ model.char_weights[unique]
+    distinct, counts, ids, features, feature_counts = document_features(
+        tokens, model.vocab, model.n_buckets
+    )
+    logits = model.bias.copy()
+    if features.size:
+        values = tfidf_values(feature_counts, model.idf[features])
+        logits += values @ model.tfidf_weights[features]
+        logits += model.presence_weights[features].sum(axis=0)
+        known = ids >= 0
+        if known.any():
+            weights = counts[known] / counts[known].sum()  # the mean over the known tokens
+            logits += weights @ model.word_scores[ids[known]]
+    if distinct:
+        idf = np.where(ids >= 0, model.idf[np.maximum(ids, 0)], model.unknown_idf)
+        logits += tfidf_values(counts, idf) @ char_scores(model, distinct, ids)
     return np.asarray(logits, dtype=np.float32)
 
 

@@ -12,11 +12,14 @@ cached word-vector file); the run-time classifier in
 3. Per label, four base models: logistic regression on TF-IDF (words +
    hashed bigrams), naive Bayes on the presence of the same features,
    logistic regression on the standardised mean word vector, and logistic
-   regression on character n-gram TF-IDF; a logistic
-   regression over their out-of-fold log-odds mixes them, and the threshold
-   that maximises the label's out-of-fold F1 is kept; then a fit on everything.
-4. The word-vector part is folded into one score per word and label, and the
-   model written as ``sections.npz`` (arrays) + ``sections.json`` (labels,
+   regression on the words' character n-gram vectors weighted by the words'
+   TF-IDF; a logistic regression over their out-of-fold log-odds (the
+   label's own, or every label's with ``stack_across_labels``) mixes them,
+   and the threshold that maximises the label's out-of-fold F1 is kept; then
+   a fit on everything.
+4. The mix is folded into one weight table per feature kind; the word-vector
+   and character parts into one score per vocabulary word and label; the
+   model is written as ``sections.npz`` (arrays) + ``sections.json`` (labels,
    vocabulary, thresholds, provenance).
 """
 
@@ -43,12 +46,11 @@ from primenews.insights.sections import (
     LABELS,
     MODEL_DIR,
     MODEL_NAME,
-    char_features,
+    document_features,
     document_tokens,
-    feature_ids,
-    tfidf_vector,
+    tfidf_values,
     tokenize,
-    word_ids,
+    word_char_vector,
 )
 from primenews.insights.sections_data import (
     DEFAULT_DATA,
@@ -70,8 +72,11 @@ class TrainOptions:
     out_dir: Path = MODEL_DIR
     vectors: Path | None = None  # cached word vectors (.npz); distilled when absent
     n_buckets: int = 1 << 17
-    c_value: float = 20.0  # inverse regularisation of each logistic regression
+    c_value: float = 20.0  # inverse regularisation of the word TF-IDF logistic regression
     vector_c: float = 0.1  # the same for the word-vector model
+    char_c: float = 20.0  # the same for the character n-gram model
+    stack_c: float = 1.0  # the same for each label's mix of base log-odds
+    stack_across_labels: bool = False  # mix every label's base log-odds, not the label's own
     nb_alpha: float = 0.1  # naive Bayes smoothing
     char_buckets: int = 1 << 17  # hashed character n-grams
     folds: int = 5
@@ -83,11 +88,14 @@ class TrainOptions:
 
 @dataclass(frozen=True, slots=True)
 class Features:
-    """A corpus turned into model inputs: sparse TF-IDF rows and mean word vectors."""
+    """A corpus read the run-time way: per document, its features and tokens with counts."""
 
-    feature_lists: list[NDArray[np.int64]]
-    char_lists: list[NDArray[np.int64]]
-    mean_vectors: NDArray[np.float32]
+    features: list[NDArray[np.int64]]  # distinct known words, then bigram buckets
+    feature_counts: list[NDArray[np.float32]]
+    tokens: list[list[str]]  # distinct tokens
+    token_counts: list[NDArray[np.float32]]
+    token_ids: list[NDArray[np.int64]]  # vocabulary ids of the distinct tokens, -1 unknown
+    mean_vectors: NDArray[np.float32]  # mean word vector over the known tokens
 
 
 def featurize(
@@ -96,43 +104,79 @@ def featurize(
     vectors: NDArray[np.float32],
     options: TrainOptions,
 ) -> Features:
-    """Exactly the run-time path: tokens, known ids, bigram and n-gram buckets, mean vector."""
-    lists, chars, cache = [], [], {}  # type: ignore[var-annotated]
-    means = np.zeros((len(docs), vectors.shape[1]), dtype=np.float32)
+    """Exactly the run-time path (:func:`~primenews.insights.sections.document_features`)."""
+    out = Features([], [], [], [], [], np.zeros((len(docs), vectors.shape[1]), np.float32))
     for row, doc in enumerate(docs):
         tokens = document_tokens(doc.title, doc.text, options.max_tokens, options.title_repeat)
-        ids = word_ids(tokens, vocab)
-        lists.append(feature_ids(ids, len(vocab), options.n_buckets))
-        chars.append(char_features(tokens, options.char_buckets, cache))
-        known = ids[ids >= 0]
-        if known.size:
-            means[row] = vectors[known].mean(axis=0)
-    return Features(lists, chars, means)
+        distinct, counts, ids, features, feature_counts = document_features(
+            tokens, vocab, options.n_buckets
+        )
+        out.features.append(features)
+        out.feature_counts.append(feature_counts)
+        out.tokens.append(distinct)
+        out.token_counts.append(counts)
+        out.token_ids.append(ids)
+        known = ids >= 0
+        if known.any():
+            out.mean_vectors[row] = counts[known] @ vectors[ids[known]] / counts[known].sum()
+    return out
 
 
 def inverse_document_frequency(
     lists: Iterable[NDArray[np.int64]], size: int
-) -> NDArray[np.float32]:
-    """Smoothed IDF, ``ln((1 + n) / (1 + df)) + 1`` (scikit-learn's), over the training corpus."""
+) -> tuple[NDArray[np.float32], float]:
+    """Smoothed IDF, ``ln((1 + n) / (1 + df)) + 1`` (scikit-learn's), and that of df = 1."""
     df, n = np.zeros(size, dtype=np.float64), 0
     for features in lists:
         df[np.unique(features)] += 1
         n += 1
-    return (np.log((1 + n) / (1 + df)) + 1).astype(np.float32)
+    return (np.log((1 + n) / (1 + df)) + 1).astype(np.float32), float(np.log((1 + n) / 2) + 1)
 
 
-def sparse_inputs(lists: list[NDArray[np.int64]], idf: NDArray[np.float32]) -> tuple[Any, Any]:
-    """TF-IDF rows and 0/1 presence rows over the same columns (scipy CSR matrices)."""
-    rows, cols, vals = [], [], []
-    for row, feats in enumerate(lists):
-        unique, values = tfidf_vector(feats, idf)
-        rows.append(np.full(unique.size, row))
-        cols.append(unique)
-        vals.append(values)
-    r, c = np.concatenate(rows), np.concatenate(cols)
-    shape = (len(lists), idf.size)
-    tfidf = sparse.csr_matrix((np.concatenate(vals), (r, c)), shape=shape)
-    return tfidf, sparse.csr_matrix((np.ones(r.size, dtype=np.float32), (r, c)), shape=shape)
+def csr_rows(
+    columns: Sequence[NDArray[np.int64]], values: Sequence[NDArray[Any]], width: int
+) -> Any:
+    """A CSR matrix with one row per (columns, values) pair."""
+    lengths = [c.size for c in columns]
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    data = np.concatenate(values).astype(np.float32) if lengths else np.zeros(0)
+    return sparse.csr_matrix((data, np.concatenate(columns), indptr), shape=(len(columns), width))
+
+
+def word_inputs(features: Features, idf: NDArray[np.float32]) -> tuple[Any, Any]:
+    """TF-IDF rows and 0/1 presence rows over the words and bigram buckets."""
+    pairs = zip(features.features, features.feature_counts, strict=True)
+    values = [tfidf_values(counts, idf[feats]) for feats, counts in pairs]
+    tfidf = csr_rows(features.features, values, idf.size)
+    presence = csr_rows(features.features, [np.ones(f.size) for f in features.features], idf.size)
+    return tfidf, presence
+
+
+def char_inputs(
+    features: Features, idf: NDArray[np.float32], unknown_idf: float, char_buckets: int
+) -> tuple[Any, NDArray[np.float32], dict[str, int], Any]:
+    """Character n-gram rows: each token's unit n-gram vector, weighted by its TF-IDF.
+
+    Returns (document rows, n-gram IDF, token index, token rows): a document's
+    row is ``weights @ token rows`` with the run-time weights of its tokens.
+    """
+    index: dict[str, int] = {}
+    cols = [np.array([index.setdefault(t, len(index)) for t in toks]) for toks in features.tokens]
+    weights = [
+        tfidf_values(c, np.where(ids >= 0, idf[np.maximum(ids, 0)], unknown_idf))
+        for c, ids in zip(features.token_counts, features.token_ids, strict=True)
+    ]
+    docs_tokens = csr_rows(cols, weights, len(index))
+    ones = np.ones(char_buckets, dtype=np.float32)  # IDF 1 first: only the buckets are needed
+    grams = [word_char_vector(token, ones)[0] for token in index]
+    token_grams = csr_rows(grams, [np.ones(g.size) for g in grams], char_buckets)
+    present = (docs_tokens != 0).astype(np.float32) @ token_grams
+    df = np.bincount(present.indices, minlength=char_buckets)
+    n = docs_tokens.shape[0]
+    char_idf = (np.log((1 + n) / (1 + df)) + 1).astype(np.float32)
+    vectors = [word_char_vector(token, char_idf) for token in index]
+    token_rows = csr_rows([g for g, _ in vectors], [v for _, v in vectors], char_buckets)
+    return (docs_tokens @ token_rows).tocsr(), char_idf, index, token_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +238,7 @@ def fit_label(x: Inputs, y: NDArray[np.int64], options: TrainOptions) -> LabelMo
         tfidf=fit_logistic(x.tfidf[known], yk, options.c_value),
         presence=fit_naive_bayes(x.presence[known], yk, options.nb_alpha),
         vectors=fit_logistic(x.vectors[known], yk, options.vector_c),
-        chars=fit_logistic(x.chars[known], yk, options.c_value),
+        chars=fit_logistic(x.chars[known], yk, options.char_c),
     )
 
 
@@ -215,26 +259,45 @@ def best_threshold(probs: NDArray[np.float64], y: NDArray[np.int64]) -> tuple[fl
     return best
 
 
-def train_label(x: Inputs, y: NDArray[np.int64], options: TrainOptions) -> dict[str, Any]:
-    """Base models, their stacking weights (from out-of-fold scores) and the threshold."""
-    fold_of = np.random.default_rng(options.seed).permutation(y.size) % options.folds
-    oof = np.zeros((y.size, 4))
+def out_of_fold(x: Inputs, y: NDArray[np.int64], options: TrainOptions) -> NDArray[np.float64]:
+    """Every label's base log-odds for each document from models that did not see it.
+
+    Returns shape (documents, labels, 4): ``options.folds`` folds, seeded.
+    """
+    fold_of = np.random.default_rng(options.seed).permutation(y.shape[0]) % options.folds
+    oof = np.zeros((y.shape[0], y.shape[1], 4))
     for fold in range(options.folds):
-        train = np.flatnonzero(fold_of != fold)
-        held = np.flatnonzero(fold_of == fold)
+        train, held = np.flatnonzero(fold_of != fold), np.flatnonzero(fold_of == fold)
         part = x.rows(train)
-        oof[held] = fit_label(part, y[train], options).scores(x, held)
+        for j in range(y.shape[1]):
+            oof[held, j] = fit_label(part, y[train, j], options).scores(x, held)
+        logger.info("fold %d of %d fitted", fold + 1, options.folds)
+    return oof
+
+
+def stack_label(
+    oof: NDArray[np.float64], y: NDArray[np.int64], label: int, options: TrainOptions
+) -> tuple[NDArray[np.float64], float, float, float]:
+    """One label's mix of base log-odds, its threshold and out-of-fold F1.
+
+    With ``options.stack_across_labels`` the mix reads every label's base
+    log-odds (a strong sport score can make business less likely), else only
+    the label's own. Returns (weights, shape labels × base models, zero
+    outside the label's row unless across labels; bias; threshold; F1).
+    """
     known = y != UNKNOWN
-    stack, stack_bias = fit_logistic(oof[known], y[known], 1.0)
-    probs = 1 / (1 + np.exp(-(oof @ stack + stack_bias)))
+    mix = np.zeros(oof.shape[1:])
+    if options.stack_across_labels:
+        inputs = oof.reshape(oof.shape[0], -1)
+        weights, bias = fit_logistic(inputs[known], y[known], options.stack_c)
+        mix[:] = weights.reshape(mix.shape)
+    else:
+        inputs = oof[:, label]
+        weights, bias = fit_logistic(inputs[known], y[known], options.stack_c)
+        mix[label] = weights
+    probs = 1 / (1 + np.exp(-(inputs @ weights + bias)))
     threshold, f1 = best_threshold(probs, y)
-    return {
-        "model": fit_label(x, y, options),
-        "stack": stack,
-        "stack_bias": stack_bias,
-        "threshold": threshold,
-        "f1": f1,
-    }
+    return mix, bias, threshold, f1
 
 
 def build_vocabulary(docs: Sequence[LabelledDoc], encoder_pieces: Iterable[str]) -> list[str]:
@@ -280,6 +343,36 @@ class TrainReport:
     files: tuple[Path, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Scaling:
+    """The training corpus's statistics the shipped tables are built with."""
+
+    idf: NDArray[np.float32]
+    unknown_idf: float
+    char_idf: NDArray[np.float32]
+    scaled_vectors: NDArray[np.float32]  # word vectors / the mean vectors' std
+    scaled_shift: NDArray[np.float32]  # the mean vectors' mean / their std
+
+
+def build_inputs(
+    docs: Sequence[LabelledDoc],
+    words: list[str],
+    vectors: NDArray[np.float32],
+    options: TrainOptions,
+) -> tuple[Inputs, NDArray[np.int64], Scaling]:
+    """The corpus as the base models see it, its targets (-1 unknown) and the statistics."""
+    vocab = {word: i for i, word in enumerate(words)}
+    features = featurize(docs, vocab, vectors, options)
+    idf, unknown_idf = inverse_document_frequency(features.features, len(vocab) + options.n_buckets)
+    tfidf, presence = word_inputs(features, idf)
+    chars, char_idf, _, _ = char_inputs(features, idf, unknown_idf, options.char_buckets)
+    shift = features.mean_vectors.mean(axis=0)
+    scale = 1.0 / (features.mean_vectors.std(axis=0) + 1e-6)
+    x = Inputs(tfidf, presence, (features.mean_vectors - shift) * scale, chars)
+    y = np.array([[d.targets.get(label, UNKNOWN) for label in LABELS] for d in docs])
+    return x, y, Scaling(idf, unknown_idf, char_idf, vectors * scale, shift * scale)
+
+
 def train_sections(options: TrainOptions | None = None) -> TrainReport:
     """Train on the train parts of ag_news and bbc_news and write the model files.
 
@@ -290,84 +383,90 @@ def train_sections(options: TrainOptions | None = None) -> TrainReport:
     docs = read_ag_news(options.data_dir / "ag_news", "train")
     docs += read_bbc_news(options.data_dir / "bbc_news", "train")
     words, vectors = load_or_distil_vectors(docs, options)
-    vocab = {word: i for i, word in enumerate(words)}
-    features = featurize(docs, vocab, vectors, options)
-    idf = inverse_document_frequency(features.feature_lists, len(vocab) + options.n_buckets)
-    shift = features.mean_vectors.mean(axis=0)
-    scale = 1.0 / (features.mean_vectors.std(axis=0) + 1e-6)
-    tfidf, presence = sparse_inputs(features.feature_lists, idf)
-    char_idf = inverse_document_frequency(features.char_lists, options.char_buckets)
-    chars, _ = sparse_inputs(features.char_lists, char_idf)
-    x = Inputs(tfidf, presence, (features.mean_vectors - shift) * scale, chars)
-    targets = np.array([[d.targets.get(label, UNKNOWN) for label in LABELS] for d in docs])
-    fitted = []
-    for j, label in enumerate(LABELS):
-        fitted.append(train_label(x, targets[:, j], options))
-        logger.info(
-            "%s: threshold %.3f, out-of-fold F1 %.4f",
-            label,
-            fitted[-1]["threshold"],
-            fitted[-1]["f1"],
-        )
-    arrays = fold_into_arrays(fitted, (idf, char_idf), vectors * scale, shift * scale)
+    x, y, scaling = build_inputs(docs, words, vectors, options)
+    oof = out_of_fold(x, y, options)
+    stacks = [stack_label(oof, y[:, j], j, options) for j in range(len(LABELS))]
+    models = [fit_label(x, y[:, j], options) for j in range(len(LABELS))]
+    return write_model(options, models, stacks, scaling, words, len(docs))
+
+
+def write_model(
+    options: TrainOptions,
+    models: list[LabelModel],
+    stacks: list[tuple[NDArray[np.float64], float, float, float]],
+    scaling: Scaling,
+    words: list[str],
+    documents: int,
+) -> TrainReport:
+    """Fold the fitted models into the shipped tables and write them to ``options.out_dir``."""
+    for label, (_, _, threshold, f1) in zip(LABELS, stacks, strict=True):
+        logger.info("%s: threshold %.3f, out-of-fold F1 %.4f", label, threshold, f1)
+    arrays = fold_into_arrays(models, stacks, scaling, words)
     meta = {
         "labels": list(LABELS),
         "vocab": words,
         "n_buckets": options.n_buckets,
+        "unknown_idf": scaling.unknown_idf,
         "max_tokens": options.max_tokens,
         "title_repeat": options.title_repeat,
         "hint_logit": options.hint_logit,
         "info": {
-            "documents": len(docs),
-            "out_of_fold_f1": {lb: round(f["f1"], 4) for lb, f in zip(LABELS, fitted, strict=True)},
+            "documents": documents,
+            "out_of_fold_f1": {lb: round(st[3], 4) for lb, st in zip(LABELS, stacks, strict=True)},
             "options": {
                 "c_value": options.c_value,
                 "vector_c": options.vector_c,
+                "char_c": options.char_c,
+                "stack_c": options.stack_c,
+                "stack_across_labels": options.stack_across_labels,
                 "nb_alpha": options.nb_alpha,
                 "folds": options.folds,
             },
             "word_vectors": "all-MiniLM-L6-v2 outputs averaged per word over the training texts",
         },
     }
-    cuts = [(f["threshold"], f["f1"]) for f in fitted]
-    return _write_model(options.out_dir, arrays, meta, cuts, len(docs))
+    cuts = [(st[2], st[3]) for st in stacks]
+    return _write_model(options.out_dir, arrays, meta, cuts, documents)
 
 
 def fold_into_arrays(
-    fitted: list[dict[str, Any]],
-    idfs: tuple[NDArray[np.float32], NDArray[np.float32]],
-    scaled_vectors: NDArray[Any],
-    scaled_shift: NDArray[Any],
+    models: list[LabelModel],
+    stacks: list[tuple[NDArray[np.float64], float, float, float]],
+    scaling: Scaling,
+    words: list[str],
 ) -> dict[str, Any]:
-    """Fold each label's stack weights into one weight table per feature kind.
+    """Fold the stacking into one weight table per feature kind, one column per label.
 
-    logit = s0 + s1 (tfidf·w1 + b1) + s2 (presence·w2 + b2) + s3 ((mean v − μ)/σ · w3 + b3)
-    + s4 (chars·w4 + b4), and (mean v)/σ · w3 is the mean over the words of (v/σ · w3): one
-    score per word.
+    Label j's log-odds are ``b_j + Σ_k Σ_m A[j, k, m] (x_m · w_km + c_km)`` over
+    labels k and base models m, so kind m's table is ``W_m @ A[:, :, m].T``.
+    The word-vector model reads ``(mean v − μ) / σ``, and ``(mean v) / σ · w``
+    is the mean over the words of ``v / σ · w``: one score per word.
     """
-    tfidf_w, presence_w, word_w, char_w, bias = [], [], [], [], []
-    for f in fitted:
-        m, (s1, s2, s3, s4) = f["model"], f["stack"]
-        tfidf_w.append(s1 * m.tfidf[0])
-        char_w.append(s4 * m.chars[0])
-        presence_w.append(s2 * m.presence[0])
-        word_w.append(s3 * (scaled_vectors @ m.vectors[0]))
-        bias.append(
-            f["stack_bias"]
-            + s1 * m.tfidf[1]
-            + s2 * m.presence[1]
-            + s3 * (m.vectors[1] - scaled_shift @ m.vectors[0])
-            + s4 * m.chars[1]
-        )
+    mix = np.stack([st[0] for st in stacks])  # (label j, label k, model m)
+    vector_w = np.column_stack([m.vectors[0] for m in models])
+    bases = [
+        np.column_stack([m.tfidf[0] for m in models]),
+        np.column_stack([m.presence[0] for m in models]),
+        scaling.scaled_vectors @ vector_w,
+        np.column_stack([m.chars[0] for m in models]),
+    ]
+    intercepts = np.array([[m.tfidf[1], m.presence[1], m.vectors[1], m.chars[1]] for m in models])
+    intercepts[:, 2] -= scaling.scaled_shift @ vector_w
+    tables = [base @ mix[:, :, kind].T for kind, base in enumerate(bases)]
+    char_idf = scaling.char_idf
+    vocab_chars = [word_char_vector(word, char_idf) for word in words]
+    vocab_rows = csr_rows([g for g, _ in vocab_chars], [v for _, v in vocab_chars], char_idf.size)
+    bias = np.array([st[1] for st in stacks]) + np.einsum("jkm,km->j", mix, intercepts)
     return {
-        "idf": idfs[0].astype(np.float16),
-        "char_idf": idfs[1].astype(np.float16),
-        "char_weights": np.stack(char_w, axis=1).astype(np.float16),
-        "tfidf_weights": np.stack(tfidf_w, axis=1).astype(np.float16),
-        "presence_weights": np.stack(presence_w, axis=1).astype(np.float16),
-        "word_scores": np.stack(word_w, axis=1).astype(np.float16),
-        "bias": np.array(bias, dtype=np.float32),
-        "thresholds": np.array([f["threshold"] for f in fitted], dtype=np.float32),
+        "idf": scaling.idf.astype(np.float16),
+        "char_idf": char_idf.astype(np.float16),
+        "tfidf_weights": tables[0].astype(np.float16),
+        "presence_weights": tables[1].astype(np.float16),
+        "word_scores": tables[2].astype(np.float16),
+        "char_weights": tables[3].astype(np.float16),
+        "char_word_scores": np.asarray(vocab_rows @ tables[3]).astype(np.float16),
+        "bias": bias.astype(np.float32),
+        "thresholds": np.array([st[2] for st in stacks], dtype=np.float32),
     }
 
 
