@@ -340,8 +340,11 @@ def test_a_task_delivered_too_often_leaves_a_dead_letter(tmp_path: Path) -> None
             result = app.send_task(POLL_SOURCE, args=(1,), task_id=task_id)
             value = result.get(timeout=60)
             result.forget()
+            # A source removed between the poll's enqueueing and its task: said, not crashed.
+            removed = app.send_task(POLL_SOURCE, args=(999,)).get(timeout=60)
         listed = _primenews(env, "sources", "list")
     assert value["dead_letter"] is True
+    assert removed == {"source_id": 999, "error": "source removed before its poll ran"}
     assert "dead_letters=1" in listed, listed
     assert f"attempts={MAX_DELIVERIES + 1}" in listed and "kept dying" in listed, listed
     assert _count_articles(database) == 0  # the poll itself did not run
