@@ -116,6 +116,8 @@ def test_failing_source_is_listed_with_its_error(run) -> None:  # type: ignore[n
     assert row["poll_interval_minutes"] == 30 and row["next_due"]  # the back-off keeps the base
     [line] = run("sources", "list").output.splitlines()
     assert "\terrors=1\tevery=30m\tnext=" in line and "503" in line
+    assert line.endswith("\tpush=off: public_url is not set")  # no WebSub without it
+    assert row["push"] == "off: public_url is not set"
 
 
 def test_add_rejects_non_http_urls(run) -> None:  # type: ignore[no-untyped-def]

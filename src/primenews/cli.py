@@ -283,13 +283,19 @@ def sources_export(ctx: click.Context, output: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
 @click.pass_context
 def sources_list(ctx: click.Context, as_json: bool) -> None:
-    """Show each source with its last fetch, status or error, error streak, interval, next poll."""
-    store = _open_store(_settings(ctx))
+    """Show each source: last fetch, status or error, error streak, interval, next poll, push."""
+    from primenews.worker.websub import push_status
+
+    settings = _settings(ctx)
+    store = _open_store(settings)
     counts = store.article_counts_by_source()
     dead = store.dead_letter_counts()
+    subscriptions = {sub.source_id: sub for sub in store.list_subscriptions()}
+    now = datetime.now(UTC)
     for source in store.list_sources():
         row = _jsonable(dataclasses.asdict(source))
         row["articles"] = counts.get(source.id or 0, 0)
+        row["push"] = push_status(subscriptions.get(source.id or 0), settings.public_url, now)
         row["dead_letters"] = dead.get(source.id or 0, 0)
         if as_json:
             click.echo(json.dumps(row, ensure_ascii=False))
@@ -299,14 +305,14 @@ def sources_list(ctx: click.Context, as_json: bool) -> None:
         click.echo(
             f"{source.id}\t{source.kind}\t{source.url}\tlast={row['last_fetched'] or '-'}\t"
             f"status={status}\terrors={source.error_count}\tevery={interval}\t"
-            f"next={row['next_due'] or '-'}\tarticles={row['articles']}"
+            f"next={row['next_due'] or '-'}\tarticles={row['articles']}\tpush={row['push']}"
             + (f"\tdead_letters={row['dead_letters']}" if row["dead_letters"] else "")
         )
     _echo_dead_letters(store, as_json)
 
 
 def _echo_dead_letters(store: Store, as_json: bool) -> None:
-    """The newest queue tasks that gave up (see docs/queue.md), after the sources."""
+    """The newest queue tasks that gave up (docs/architecture.md, "Queue"), after the sources."""
     letters = store.list_dead_letters(limit=20)
     if as_json or not letters:
         return

@@ -64,6 +64,12 @@ def _queue_name(value: str) -> str | None:
     return "letters, digits, '-', '_' and '.'"
 
 
+def _public_url(value: str) -> str | None:
+    if not value or value.startswith(("http://", "https://")):
+        return None
+    return "empty, or an http(s) URL"
+
+
 def _default_data_dir() -> str:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return str(Path(base) / "primenews")
@@ -83,6 +89,14 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("host", str, "127.0.0.1", "Address the web server listens on."),
     Setting("port", int, 8000, "Port the web server listens on.", _between(0, 65535)),
+    Setting(
+        "public_url",
+        str,
+        "",
+        "This instance's address as publishers' WebSub hubs reach it (https://news.example.org); "
+        "empty means no WebSub subscriptions, polling only.",
+        _public_url,
+    ),
     Setting(
         "poll_interval_minutes",
         float,
@@ -272,6 +286,7 @@ class Settings:
     database: str
     host: str
     port: int
+    public_url: str
     poll_interval_minutes: float
     poll_min_interval_minutes: float
     poll_max_interval_minutes: float

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+import httpx
 import uvicorn
 
 from primenews import catalog
@@ -21,14 +22,17 @@ from primenews.config import Settings
 from primenews.domain import Page, Source
 from primenews.errors import ExtractError, QueueError
 from primenews.ingest.fetch import Fetcher, FetchOptions
+from primenews.ingest.netsafety import SafeTransport
 from primenews.ingest.schedule import ScheduleOptions
 from primenews.store import SaveStatus, Store
 from primenews.worker.boilerplate import BoilerplateFilter
 from primenews.worker.desk import StoryDesk
 from primenews.worker.enrichment import enrich_saved
+from primenews.worker.live import EventSink
 from primenews.worker.local import ExtractPool, StoreWriter, worker_count
 from primenews.worker.poller import Poller, PollOptions, SourceReport, place_in_story
 from primenews.worker.refresher import RefreshReport, refresh_articles
+from primenews.worker.websub import WebSubManager, WebSubOptions, maintain_forever
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -89,9 +93,16 @@ async def poll_due(
 
 @contextlib.asynccontextmanager
 async def running_poller(
-    settings: Settings, store: Store, *, processes: int | None = None
+    settings: Settings,
+    store: Store,
+    *,
+    processes: int | None = None,
+    events: EventSink | None = None,
 ) -> AsyncIterator[Poller]:
-    """A poller with its fetcher and extract pool, all closed on exit."""
+    """A poller with its fetcher and extract pool, all closed on exit.
+
+    With ``events``, the desk and the poller publish live events to it.
+    """
     fetcher = Fetcher(FetchOptions.from_settings(settings))
     extractor = extract_pool(settings, processes)
     poller = Poller(
@@ -99,8 +110,9 @@ async def running_poller(
         fetcher,
         extractor,
         poll_options(settings),
-        desk=StoryDesk(store),
+        desk=StoryDesk(store, events=events),
         boilerplate=BoilerplateFilter(store),
+        events=events,
     )
     try:
         if poller.desk is not None:  # replay recent articles before any new one arrives
@@ -178,9 +190,34 @@ class _Server(uvicorn.Server):
         yield
 
 
+@contextlib.asynccontextmanager
+async def running_websub(settings: Settings, poller: Poller) -> AsyncIterator[WebSubManager | None]:
+    """The WebSub manager installed on ``poller``, or None without ``public_url``."""
+    if not settings.public_url:
+        logger.info("websub: public_url is not set; polling only")
+        yield None
+        return
+    policy = FetchOptions.from_settings(settings).policy  # hubs get the fetcher's address rules
+    client = httpx.AsyncClient(
+        transport=SafeTransport(policy),
+        headers={"User-Agent": settings.user_agent},
+        follow_redirects=False,
+        trust_env=False,
+    )
+    manager = WebSubManager(poller, client, WebSubOptions(public_url=settings.public_url))
+    poller.push = manager
+    try:
+        yield manager
+    finally:
+        poller.push = None
+        await manager.aclose()
+        await client.aclose()
+
+
 async def run_up(settings: Settings, *, poll: bool = True, serve: bool = True) -> None:
     """Serve the site and poll sources until SIGINT/SIGTERM, then stop without losing a write."""
     from primenews.web.app import create_app  # the web layer sits on top; import it late
+    from primenews.web.events import Broadcaster
     from primenews.web.worldmap import country_shapes
 
     store = open_store(settings)
@@ -191,10 +228,16 @@ async def run_up(settings: Settings, *, poll: bool = True, serve: bool = True) -
     # The map's country shapes take a few seconds to build: not on the first reader's time.
     if serve:
         loop.run_in_executor(None, country_shapes)
+    live = Broadcaster()
     try:
-        async with running_poller(settings, store) as poller:
+        async with (
+            running_poller(settings, store, events=live) as poller,
+            running_websub(settings, poller) as manager,
+        ):
             hook = _source_hook(store, poller.fetcher, wake)
-            app = create_app(settings, store, on_source_added=hook)
+            app = create_app(
+                settings, store, on_source_added=hook, live_events=live, websub_manager=manager
+            )
             server = _Server(
                 uvicorn.Config(
                     app, host=settings.host, port=settings.port, log_config=None, lifespan="on"
@@ -204,9 +247,14 @@ async def run_up(settings: Settings, *, poll: bool = True, serve: bool = True) -
             polling = (
                 asyncio.create_task(poll_forever(poller, stop, wake, settings)) if poll else None
             )
-            tasks = [task for task in (web, polling) if task is not None]
+            if manager is not None and poll:
+                leases = asyncio.create_task(maintain_forever(manager, stop))
+            else:
+                leases = None
+            tasks = [task for task in (web, polling, leases) if task is not None]
             await _first_of(tasks, stop)
             logger.info("stopping: finishing the writes under way")
+            live.close()  # open event streams end, or uvicorn would wait for them
             server.should_exit = True  # uvicorn lets open requests finish, then returns
             if polling is not None:
                 # Entries not yet processed stay pending for the next run; a write the

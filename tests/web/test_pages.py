@@ -50,7 +50,13 @@ class PageScan(HTMLParser):
         return [value for t, name, value in self.attributes if t == tag and name == attribute]
 
 
+LIVE_SCRIPT = '<script src="/static/live.js" defer></script>'
+
+
 def assert_no_executable_content(html: str) -> PageScan:
+    # Our one script (live pages only), from 'self' and empty; nothing else executable.
+    assert html.count(LIVE_SCRIPT) <= 1
+    html = html.replace(LIVE_SCRIPT, "")
     page = PageScan(html)
     assert "<script" not in html.lower()
     dangerous_tags = {"script", "iframe", "object", "embed", "svg", "math", "frame", "base", "form"}
@@ -191,15 +197,16 @@ async def test_sources_page_is_a_health_table(
     response = await client.get("/sources")
     page = assert_page_structure(response.text)
     headers = ["Source", "Kind", "Last fetch", "Status", "Last error", "Errors in a row",
-               "Interval", "Next poll", "Articles"]  # fmt: skip
+               "Interval", "Next poll", "Push (WebSub)", "Articles"]  # fmt: skip
     assert " ".join(headers) in page.text
     assert (
         "Fine Feed https://ok.example/feed feed 2026-11-28 12:00 UTC 200 – 0 "
-        "every 30 min 2026-11-28 12:30 UTC 1" in page.text
+        "every 30 min 2026-11-28 12:30 UTC off: public_url is not set 1" in page.text
     )
     assert (
         "Down Feed https://down.example/feed feed 2026-11-28 12:00 UTC no answer "
-        "connect timeout 3 every 30 min 2026-11-28 12:30 UTC (backing off) 0" in page.text
+        "connect timeout 3 every 30 min 2026-11-28 12:30 UTC (backing off) "
+        "off: public_url is not set 0" in page.text
     )
     assert f'<a href="/?source={healthy.id}">1</a>' in response.text
     assert ("tr", "class", "failing") in page.attributes
@@ -282,7 +289,9 @@ async def test_security_headers_on_every_response(
     headers = response.headers
     assert headers["content-security-policy"] == CONTENT_SECURITY_POLICY
     assert "default-src 'self'" in CONTENT_SECURITY_POLICY
-    assert "script-src 'none'" in CONTENT_SECURITY_POLICY
+    assert "script-src 'self'" in CONTENT_SECURITY_POLICY
+    assert "unsafe-inline" not in CONTENT_SECURITY_POLICY
+    assert "unsafe-eval" not in CONTENT_SECURITY_POLICY
     assert "style-src 'self'" in CONTENT_SECURITY_POLICY
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["referrer-policy"] == "no-referrer"
@@ -328,3 +337,26 @@ async def test_sources_page_lists_queue_dead_letters(
     assert store.dead_letter_counts() == {source.id: 1}
     store.remove_source(source.id)  # its dead letters go with it
     assert store.list_dead_letters() == []
+
+
+async def test_sources_page_says_push_is_off_without_public_url(
+    client: httpx.AsyncClient, make_source: Callable[..., Source]
+) -> None:
+    make_source()
+    page = assert_page_structure((await client.get("/sources")).text)
+    assert "off: public_url is not set" in page.text
+
+
+async def test_live_pages_load_the_script_and_others_do_not(
+    client: httpx.AsyncClient, make_article: MakeArticle
+) -> None:
+    make_article(sections={"world": 0.9})
+    for path, live in (("/", ""), ("/world", "section=world")):
+        html = (await client.get(path)).text
+        assert LIVE_SCRIPT in html and f'<main id="main" data-live="{live}">' in html
+        assert 'id="live-notice" class="live-notice" role="status" hidden' in html
+    sources = (await client.get("/sources")).text
+    assert LIVE_SCRIPT not in sources and "live-notice" not in sources
+    script = await client.get("/static/live.js")
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    assert "eval(" not in script.text and "innerHTML" not in script.text

@@ -10,9 +10,11 @@ from primenews.store.search import (
     SearchQuery,
 )
 from primenews.store.sources import PollState
+from primenews.store.websub import PushState, Subscription
 
 __all__ = [
     "PollState",
+    "PushState",
     "Revision",
     "SaveResult",
     "SaveStatus",
@@ -22,6 +24,7 @@ __all__ = [
     "SearchPage",
     "SearchQuery",
     "Store",
+    "Subscription",
     "content_hash",
     "make_engine",
 ]

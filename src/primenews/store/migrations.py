@@ -71,6 +71,10 @@ def _users(conn: Connection) -> None:
         table.create(conn)
 
 
+def _websub(conn: Connection) -> None:
+    schema.websub_subscriptions.create(conn)
+
+
 def _dead_letters(conn: Connection) -> None:
     schema.dead_letters.create(conn)
 
@@ -85,6 +89,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("0007_article_checks", _article_checks),
     ("0008_site_boilerplate", _site_boilerplate),
     ("0009_rewrites", _rewrites),
+    ("0010_websub", _websub),
     ("0011_dead_letters", _dead_letters),
 )
 

@@ -30,6 +30,7 @@ from primenews.store import dead_letters as dead_letter_sql
 from primenews.store import insights as insight_sql
 from primenews.store import sources as source_sql
 from primenews.store import stories as story_sql
+from primenews.store import websub as websub_sql
 from primenews.store.articles import Revision, SaveResult
 from primenews.store.boilerplate import SiteArticle
 from primenews.store.checks import DueCheck
@@ -46,6 +47,7 @@ from primenews.store.search import SearchPage, SearchQuery, search_articles
 from primenews.store.sources import PollState
 from primenews.store.stories import StoryArticle
 from primenews.store.users import UserStore
+from primenews.store.websub import Subscription
 from primenews.stories.cluster import Merge
 from primenews.stories.documents import StoryDoc
 from primenews.stories.rank import StoryMember
@@ -489,3 +491,37 @@ class Store:
     ) -> list[tuple[StoredEntity, int]]:
         with self.engine.connect() as conn:
             return insight_sql.entities_of_articles(conn, article_ids, limit)
+
+    # WebSub subscriptions (store/websub.py)
+
+    def get_subscription(self, subscription_id: int) -> Subscription | None:
+        with self.engine.connect() as conn:
+            return websub_sql.get_subscription(conn, subscription_id)
+
+    def subscription_for_source(self, source_id: int) -> Subscription | None:
+        with self.engine.connect() as conn:
+            return websub_sql.subscription_for_source(conn, source_id)
+
+    def list_subscriptions(self) -> list[Subscription]:
+        with self.engine.connect() as conn:
+            return websub_sql.list_subscriptions(conn)
+
+    def request_subscription(
+        self, source_id: int, hub_url: str, topic_url: str, secret: str, now: datetime
+    ) -> Subscription:
+        with self.engine.begin() as conn:
+            return websub_sql.request_subscription(conn, source_id, hub_url, topic_url, secret, now)
+
+    def mark_subscription_verified(
+        self, subscription_id: int, lease_seconds: int, now: datetime
+    ) -> None:
+        with self.engine.begin() as conn:
+            websub_sql.mark_verified(conn, subscription_id, lease_seconds, now)
+
+    def mark_subscription_failed(self, subscription_id: int, error: str, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            websub_sql.mark_failed(conn, subscription_id, error, now)
+
+    def record_push(self, subscription_id: int, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            websub_sql.record_push(conn, subscription_id, now)

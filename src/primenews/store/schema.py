@@ -397,3 +397,30 @@ dead_letters = Table(
     Column("failed_at", UTCDateTime, nullable=False),
     Index("ix_dead_letters_source", "source_id", "failed_at"),
 )
+
+# WebSub subscriptions (worker.websub): one per source whose feed advertises a hub.
+# ``requested_at`` is the last (re)subscription request; a hub's verification is
+# accepted while it is newer than ``verified_at``.
+websub_subscriptions = Table(
+    "websub_subscriptions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column(
+        "source_id",
+        Id,
+        ForeignKey("sources.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    Column("hub_url", Text, nullable=False),
+    Column("topic_url", Text, nullable=False),
+    Column("secret", String(128), nullable=False),
+    Column("state", String(16), nullable=False),  # pending, active, failed
+    Column("lease_seconds", Integer),
+    Column("requested_at", UTCDateTime),
+    Column("verified_at", UTCDateTime),
+    Column("expires_at", UTCDateTime),
+    Column("last_push_at", UTCDateTime),
+    Column("pushes", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -16,12 +17,27 @@ from primenews import __version__
 from primenews.config import Settings
 from primenews.domain import Source
 from primenews.store import Store
-from primenews.web import admin, api, auth, docs, entities, feed_routes, pages, search
+from primenews.web import (
+    admin,
+    api,
+    auth,
+    docs,
+    entities,
+    events,
+    feed_routes,
+    pages,
+    search,
+    websub,
+)
 from primenews.web.errors import install_error_handlers
+from primenews.web.events import Broadcaster
 from primenews.web.headers import SecurityHeadersMiddleware
 from primenews.web.pagecache import PageCache
 from primenews.web.ranking import Rankings
 from primenews.web.templating import build_templates
+
+if TYPE_CHECKING:
+    from primenews.worker.websub import WebSubManager
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -31,6 +47,8 @@ def create_app(
     store: Store,
     *,
     on_source_added: Callable[[Source], None] | None = None,
+    live_events: Broadcaster | None = None,
+    websub_manager: WebSubManager | None = None,
 ) -> FastAPI:
     """The ASGI app serving the site and the API from ``store``.
 
@@ -53,6 +71,8 @@ def create_app(
     app.state.settings = settings
     app.state.store = store
     app.state.on_source_added = on_source_added
+    app.state.events = live_events or Broadcaster()
+    app.state.websub = websub_manager
     app.state.templates = build_templates()
     app.state.rankings = Rankings(store)
     app.state.page_cache = PageCache()
@@ -62,6 +82,8 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware)  # added last: wraps error answers too
     app.include_router(api.router)
     app.include_router(entities.api_router)
+    app.include_router(events.router)
+    app.include_router(websub.router)
     app.include_router(docs.router)
     app.include_router(feed_routes.router)
     app.include_router(search.router)  # before pages: its /{section} would take /search

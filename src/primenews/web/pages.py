@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 from starlette.templating import Jinja2Templates
 
+from primenews.config import Settings
 from primenews.domain import StoredArticle
 from primenews.revisions import successive_diffs
 from primenews.store import Store
@@ -30,6 +31,7 @@ from primenews.web.sanitize import sanitize_html, text_paragraphs
 from primenews.web.schemas import hourly_timeline
 from primenews.web.story_view import story_view
 from primenews.web.worldmap import world_map_svg
+from primenews.worker.websub import push_status
 
 router = APIRouter(include_in_schema=False)
 
@@ -155,13 +157,22 @@ def article_context(
 def sources_page(
     request: Request, store: StoreDep, templates: TemplatesDep, session: OptionalSessionDep
 ) -> Response:
-    """A health table of every source; a logged-in admin also gets add and remove forms."""
+    """A health table of every source (fetches, articles, push state); a logged-in admin
+    also gets add and remove forms."""
+    settings = cast(Settings, request.app.state.settings)
+    now = datetime.now(UTC)
+    subscriptions = {sub.source_id: sub for sub in store.list_subscriptions()}
+    sources = store.list_sources()
     context = {
         "nav": "sources",
         "admin": session,
-        "sources": store.list_sources(),
+        "sources": sources,
         "counts": store.article_counts_by_source(),
         "dead_letters": store.list_dead_letters(limit=50),
+        "push": {
+            source.id: push_status(subscriptions.get(source.id or 0), settings.public_url, now)
+            for source in sources
+        },
     }
     return templates.TemplateResponse(request, "sources.html", context)
 

@@ -24,6 +24,7 @@ from primenews.stories.cluster import Merge
 from primenews.stories.dedup import DedupKind
 from primenews.stories.rewrites import find_rewrite_source
 from primenews.stories.tracker import Observation, StoryTracker, TrackerOptions
+from primenews.worker.live import EventSink, StoryAnnouncer
 
 logger = logging.getLogger(__name__)
 
@@ -40,12 +41,19 @@ class StoryDesk:
     """Dedup and clustering for new and revised articles, recorded in the store."""
 
     def __init__(
-        self, store: Store, options: TrackerOptions | None = None, *, clock: Clock = utc_now
+        self,
+        store: Store,
+        options: TrackerOptions | None = None,
+        *,
+        clock: Clock = utc_now,
+        events: EventSink | None = None,
     ) -> None:
         self.store = store
         self.tracker = StoryTracker(options)
         self.clock = clock
         self.started = False
+        # Live pages hear of each change after it is recorded (not during a replay).
+        self.announcer = StoryAnnouncer(events) if events is not None else None
 
     def start(self) -> int:
         """Replay the recent articles into the tracker; returns how many were replayed."""
@@ -84,7 +92,16 @@ class StoryDesk:
         for observation in observations:
             if _may_be_rewrite(observation):
                 self._credit_original(int(observation.doc_id))
+        self._announce(changed)
         return changed
+
+    def _announce(self, story_ids: set[int]) -> None:
+        if self.announcer is None or not story_ids:
+            return
+        try:
+            self.announcer.announce(self.store.get_stories(sorted(story_ids)).values())
+        except StoreError:  # the stories are recorded; only this notice is lost
+            logger.exception("stories: could not announce %d changed stories", len(story_ids))
 
     def _credit_original(self, article_id: int) -> None:
         """Record which earlier article of another outlet this one retells, if any."""
@@ -96,7 +113,9 @@ class StoryDesk:
         """Merge the stories that have converged; run it after each round of polling."""
         if not self.started:
             return set()
-        return self._record([], self.tracker.merge_pass())
+        changed = self._record([], self.tracker.merge_pass())
+        self._announce(changed)
+        return changed
 
     def _record(self, observations: list[Observation], merges: Sequence[Merge] = ()) -> set[int]:
         keys = {o.assignment.story_key for o in observations if o.assignment is not None}

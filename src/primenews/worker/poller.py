@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from primenews.domain import Feed, FeedEntry, FetchOutcome, Page, Source, SourceKind
 from primenews.errors import ExtractError, FetchError, ParseError, PrimeNewsError
@@ -25,6 +26,7 @@ from primenews.store import PollState, SaveStatus, Store
 from primenews.worker.boilerplate import BoilerplateFilter
 from primenews.worker.desk import StoryDesk
 from primenews.worker.enrichment import enrich_saved
+from primenews.worker.live import ARTICLE_STORED, EventSink, LiveEvent
 from primenews.worker.local import ExtractPool, StoreWriter
 
 logger = logging.getLogger(__name__)
@@ -62,6 +64,15 @@ class SourceReport:
     article_ids: list[int] = field(default_factory=list)  # new and revised, for a remote desk
 
 
+class PushHooks(Protocol):
+    """What the poller asks of WebSub (``worker.websub``): it sees each feed, and says
+    until when a source's pushes stand in for polls."""
+
+    async def seen_feed(self, source: Source, feed: Feed, page: Page) -> None: ...
+
+    def poll_again_at(self, source_id: int, adaptive_due: datetime) -> datetime: ...
+
+
 @dataclass(slots=True)
 class _Listing:
     feed: Feed
@@ -82,8 +93,11 @@ class Poller:
         rng: random.Random | None = None,
         desk: StoryDesk | None = None,
         boilerplate: BoilerplateFilter | None = None,
+        events: EventSink | None = None,
     ) -> None:
         self.store = store
+        self.events = events
+        self.push: PushHooks | None = None  # set by the WebSub manager when push is on
         self.desk = desk
         self.boilerplate = boilerplate
         self.fetcher = fetcher
@@ -130,6 +144,8 @@ class Poller:
             report.status = page.status
             if not page.not_modified:
                 feed = await self._read_source(source, page, report)
+            if feed is not None and self.push is not None:
+                await self.push.seen_feed(source, feed, page)
         except (FetchError, ParseError) as err:
             report.error = str(err)
             report.status = getattr(err, "status", None) or report.status
@@ -234,6 +250,44 @@ class Poller:
         await enrich_saved(
             self.store, self.writer, self.extractor, processed.article, result, self.clock
         )
+        if self.events is not None and result.status is SaveStatus.NEW:
+            await self.writer.run(self._announce_article, result.article_id)
+
+    def _announce_article(self, article_id: int) -> None:
+        """Tell live pages about a new article (in the writer's thread, after its story)."""
+        stored = self.store.get_article(article_id)
+        if stored is None or self.events is None:
+            return
+        data: dict[str, object] = {
+            "article_id": stored.id,
+            "url": stored.article.url,
+            "title": stored.article.title,
+            "source_id": stored.source_id,
+            "story_id": stored.story_id,
+            "sections": list(stored.sections),
+        }
+        self.events.publish(
+            LiveEvent(ARTICLE_STORED, data, story_id=stored.story_id, sections=stored.sections)
+        )
+
+    async def receive_push(self, source: Source, page: Page) -> SourceReport:
+        """Process a feed body a WebSub hub pushed, exactly like a polled one (no schedule change).
+
+        The push is not a poll, so the source's next poll and fetch log stay as they are.
+        """
+        report = SourceReport(source=source, status=page.status)
+        start = time.perf_counter()
+        try:
+            await self._read_source(source, page, report)
+        except (FetchError, ParseError) as err:
+            report.error = str(err)
+        except Exception as err:  # a bug: log it with its traceback, report it, go on
+            logger.exception("push for %s failed", source.url, extra={"source_id": source.id})
+            report.error = f"internal error: {type(err).__name__}: {err}"
+        if self.desk is not None and (report.new or report.revised):
+            await self.writer.run(self.desk.merge_pass)
+        report.elapsed_ms = (time.perf_counter() - start) * 1000
+        return report
 
     async def _record(
         self,
@@ -256,6 +310,8 @@ class Poller:
         next_due, interval = next_poll(
             source.poll_interval_minutes, result, self.clock(), self.options.schedule, self.rng
         )
+        if self.push is not None and source.id is not None and ok:
+            next_due = await self.writer.run(self.push.poll_again_at, source.id, next_due)
         state = PollState(
             next_due=next_due,
             poll_interval_minutes=interval,
