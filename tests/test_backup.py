@@ -21,6 +21,7 @@ from primenews.store import schema as tables
 from primenews.store.migrations import MIGRATIONS
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+pytestmark = pytest.mark.sqlite_only("backup and restore copy the SQLite file (pg_dump's job)")
 
 
 def url_of(path: Path) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -18,14 +17,6 @@ from primenews.store import Store
 from publisher import PublisherServer
 
 FETCH = FetchOptions(allow_private_networks=True, per_host_delay_ms=0, retries=0)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    opened = Store.open(f"sqlite:///{tmp_path / 'c.sqlite3'}")
-    opened.migrate()
-    yield opened
-    opened.close()
 
 
 def test_default_sources_cover_the_four_sections_over_https() -> None:

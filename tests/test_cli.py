@@ -33,13 +33,15 @@ FEED = (
 
 
 @pytest.fixture
-def run(tmp_path: Path):  # type: ignore[no-untyped-def]
+def run(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
     runner = CliRunner()
 
     def invoke(*args: str, input: str | None = None) -> click.testing.Result:
         base = [
             "--data-dir",
             str(tmp_path),
+            "--database",
+            database_url,
             "--allow-private-networks",
             "--set",
             "fetch_per_host_delay_ms=0",
@@ -246,11 +248,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_up_serves_polls_and_stops_cleanly_on_sigint(tmp_path: Path) -> None:
+def test_up_serves_polls_and_stops_cleanly_on_sigint(tmp_path: Path, database_url: str) -> None:
     port = _free_port()
     env = {
         **os.environ,
         "PRIMENEWS_DATA_DIR": str(tmp_path),
+        "PRIMENEWS_DATABASE": database_url,
         "PRIMENEWS_PORT": str(port),
         "PRIMENEWS_ALLOW_PRIVATE_NETWORKS": "true",
         "PRIMENEWS_FETCH_PER_HOST_DELAY_MS": "0",
@@ -340,10 +343,15 @@ def _wait_for_articles(base: str, process: subprocess.Popen[str]) -> list[dict[s
     raise AssertionError("no article served within 60 s")
 
 
-def test_up_seeds_default_sources_when_there_are_none(tmp_path: Path) -> None:
+def test_up_seeds_default_sources_when_there_are_none(tmp_path: Path, database_url: str) -> None:
     """`up --no-poll` seeds the default feeds without fetching anything (no internet in tests)."""
     port = _free_port()
-    env = {**os.environ, "PRIMENEWS_DATA_DIR": str(tmp_path), "PRIMENEWS_PORT": str(port)}
+    env = {
+        **os.environ,
+        "PRIMENEWS_DATA_DIR": str(tmp_path),
+        "PRIMENEWS_DATABASE": database_url,
+        "PRIMENEWS_PORT": str(port),
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "primenews", "up", "--no-poll"],
         env=env,

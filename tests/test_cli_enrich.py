@@ -15,8 +15,9 @@ from shared_data import SEED_DIR, require_shared
 SEED_URL = "https://primenews.example/world/venezuela-frees-103-detained-after-election"
 
 
-def _run(tmp_path: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, ["--data-dir", str(tmp_path), *args], catch_exceptions=False)
+def _run(tmp_path: Path, *args: str, database: str = "") -> tuple[int, str, str]:
+    base = ["--data-dir", str(tmp_path)] + (["--database", database] if database else [])
+    result = CliRunner().invoke(main, [*base, *args], catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -40,7 +41,7 @@ def test_enrich_seed_article_as_json(tmp_path: Path) -> None:
     assert not (tmp_path / "primenews.sqlite3").exists()  # no store unless asked
 
 
-def test_enrich_uses_the_store_names_when_asked(tmp_path: Path) -> None:
+def test_enrich_uses_the_store_names_when_asked(tmp_path: Path, database_url: str) -> None:
     page = require_shared(SEED_DIR / "page.html")
     plain = json.loads(_run(tmp_path, "enrich", str(page), "--json")[1])
     people = {e["name"] for e in plain["insights"]["entities"] if e["kind"] == "person"}
@@ -53,9 +54,10 @@ def test_enrich_uses_the_store_names_when_asked(tmp_path: Path) -> None:
         "reporters who had gathered outside the ministry for most of the afternoon.</p>"
         "</article></body></html>"
     )
-    code, out, err = _run(tmp_path, "ingest", str(earlier))
+    code, out, err = _run(tmp_path, "ingest", str(earlier), database=database_url)
     assert code == 0, err
-    known = json.loads(_run(tmp_path, "enrich", str(page), "--json", "--use-store")[1])
+    used = _run(tmp_path, "enrich", str(page), "--json", "--use-store", database=database_url)
+    known = json.loads(used[1])
     people = {e["name"] for e in known["insights"]["entities"] if e["kind"] == "person"}
     assert "Gerardo Werthein" in people and "Gerardo Werhein" not in people
 

@@ -14,11 +14,12 @@ from primenews.store import Store
 
 
 @pytest.fixture
-def run(tmp_path: Path):  # type: ignore[no-untyped-def]
+def run(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
     runner = CliRunner()
 
     def invoke(*args: str, input: str | None = None) -> click.testing.Result:
-        return runner.invoke(main, ["--data-dir", str(tmp_path), *args], input=input)
+        base = ["--data-dir", str(tmp_path), "--database", database_url]
+        return runner.invoke(main, [*base, *args], input=input)
 
     return invoke
 
@@ -58,7 +59,7 @@ def test_users_add_refuses_bad_names_and_passwords(run, tmp_path: Path) -> None:
     )
 
 
-def test_tokens_add_list_revoke_and_user_removal(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_tokens_add_list_revoke_and_user_removal(run, database_url: str) -> None:  # type: ignore[no-untyped-def]
     assert "No user 'ghost'" in run("tokens", "add", "--user", "ghost").output
     run("users", "add", "alice", "--password-file", "-", input="long enough pw\n")
     made = run("tokens", "add", "--user", "alice", "--name", "importer")
@@ -67,7 +68,7 @@ def test_tokens_add_list_revoke_and_user_removal(run, tmp_path: Path) -> None:  
     assert token.startswith("pn_") and len(token) > 40
     listed = run("tokens", "list").output
     assert "1\talice\timporter\t" + token[:9] + "…" in listed and token not in listed
-    store = Store.open(f"sqlite:///{tmp_path / 'primenews.sqlite3'}")
+    store = Store.open(database_url)
     assert store.users.api_token_user(hash_token(token), store.users.list_users()[0].created_at)
     assert run("tokens", "revoke", "1").output == "Revoked token 1.\n"
     assert run("tokens", "revoke", "1").exit_code == 1

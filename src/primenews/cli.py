@@ -24,7 +24,9 @@ from primenews.config import SETTINGS, Settings, dump_settings, load_settings, s
 from primenews.domain import Article, SourceKind
 from primenews.errors import ConfigError, ParseError, PrimeNewsError, QueueError
 from primenews.insights.model import Insights
-from primenews.store import Store
+from primenews.store import Store, make_engine
+from primenews.store.engine import safe_url
+from primenews.store.migrate import CopyOptions, copy_store, open_source
 from primenews.worker.boilerplate import BoilerplateFilter
 from primenews.worker.desk import StoryDesk
 from primenews.worker.poller import SourceReport
@@ -589,6 +591,58 @@ def migrate(ctx: click.Context) -> None:
         if applied
         else "The database is up to date."
     )
+
+
+@main.command("migrate-store")
+@click.option(
+    "--from",
+    "from_url",
+    help="The installation to copy: a URL or SQLite file path (default: the configured database).",
+)
+@click.option("--to", "to_url", required=True, help="The database to fill, e.g. postgresql://…")
+@click.option("--force", is_flag=True, help="Empty the target first if it already holds rows.")
+@click.option("--batch-rows", type=click.IntRange(1), default=2000, show_default=True)
+@click.pass_context
+def migrate_store(
+    ctx: click.Context, from_url: str | None, to_url: str, force: bool, batch_rows: int
+) -> None:
+    """Copy every table of one database into another (e.g. SQLite to PostgreSQL).
+
+    Stop the service first; the copy checks every table's row count at the end.
+    """
+    source_url = _as_database_url(from_url) if from_url else _settings(ctx).database_url
+    target_url = _as_database_url(to_url)
+    if source_url == target_url:
+        raise click.ClickException("--from and --to name the same database: choose another target")
+    bars: dict[str, Any] = {}
+
+    def progress(table: str, copied: int, total: int) -> None:
+        if table not in bars:
+            bars[table] = click.progressbar(length=total, label=f"{table:<20}", file=sys.stderr)
+            bars[table].__enter__()
+        bar = bars[table]
+        bar.update(copied - bar.pos)
+        if copied >= total:
+            bar.__exit__(None, None, None)
+
+    try:
+        source, target = open_source(source_url), make_engine(target_url)
+        try:
+            copied = copy_store(source, target, CopyOptions(batch_rows, force), progress)
+        finally:
+            source.dispose()
+            target.dispose()
+    except PrimeNewsError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(
+        f"Copied {sum(table.rows for table in copied)} rows in {len(copied)} tables "
+        f"to {safe_url(target_url)}; row counts match."
+    )
+
+
+def _as_database_url(value: str) -> str:
+    """A URL as given, or a file path as a SQLite URL (like the ``database`` setting)."""
+    return value if "://" in value else "sqlite:///" + str(Path(value))
 
 
 @main.command("config")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -26,14 +25,6 @@ from primenews.store import Store
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 CARACAS = Place("Caracas", "city", "VE", "Venezuela", 10.5, -66.9, 3_000_000, 3646738)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    opened = Store.open(f"sqlite:///{tmp_path / 'news.sqlite3'}")
-    opened.migrate()
-    yield opened
-    opened.close()
 
 
 def _save(store: Store, n: int, text: str = "Some text.", *, days_ago: int = 0) -> tuple[int, int]:

@@ -1,14 +1,10 @@
-"""The story desk over a real SQLite store: the stories stage as the product runs it."""
+"""The story desk over a real store: the stories stage as the product runs it."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import ModuleType
-
-import pytest
 
 from primenews.domain import Article, Source
 from primenews.store import Store
@@ -24,14 +20,6 @@ WIRE_TEXT = (
     "groups said at least 1,800 others remained in custody across the country and called "
     "for their release before the end of the year."
 )
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 'desk.sqlite3'}")
-    opened.migrate()
-    yield opened
-    opened.close()
 
 
 def _save(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 
@@ -68,9 +67,7 @@ def test_own_reporting_same_outlet_or_later_articles_are_not_rewrites() -> None:
     assert find_rewrite_source(short, [original]) is None
 
 
-def test_the_desk_records_the_credit_on_the_story(tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'r.sqlite3'}")
-    store.migrate()
+def test_the_desk_records_the_credit_on_the_story(store: Store) -> None:
     desk = StoryDesk(store, clock=lambda: T0 + DAY)
     desk.start()
     ids = []
@@ -95,4 +92,3 @@ def test_the_desk_records_the_credit_on_the_story(tmp_path: Path) -> None:
 
     html = asyncio.run(page())
     assert f'rewritten from <a href="/article/{ids[0]}">bbc.test</a>' in html
-    store.close()

@@ -1,9 +1,9 @@
-"""Web fixtures: a real SQLite store in tmp_path, the app over it, an in-process client."""
+"""Web fixtures: the app over the test's real store (tests/conftest.py), an in-process client."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,18 +32,12 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, migrated_database_url: str) -> Settings:
+    """Settings naming the test's store (the ``store`` fixture opens the same database)."""
     config = tmp_path / "primenews.toml"
     config.write_text("")
-    return load_settings(config_file=config, environ={}, overrides={"data_dir": str(tmp_path)})
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 't.sqlite3'}")
-    opened.migrate()
-    yield opened
-    opened.close()
+    overrides = {"data_dir": str(tmp_path), "database": migrated_database_url}
+    return load_settings(config_file=config, environ={}, overrides=overrides)
 
 
 @pytest.fixture

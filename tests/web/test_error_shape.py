@@ -7,7 +7,7 @@ The shape (anchor: datasette's tests/test_error_shape.py) is::
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -89,10 +89,11 @@ async def test_method_not_allowed_says_what_is(client: httpx.AsyncClient) -> Non
 
 
 @pytest.fixture
-def broken_app(settings: Settings, tmp_path: Path) -> FastAPI:
+def broken_app(settings: Settings, new_database_url: Callable[[], str]) -> Iterator[FastAPI]:
     """An app over a store that was never migrated: every query fails inside the store."""
-    store = Store.open(f"sqlite:///{tmp_path / 'unmigrated.sqlite3'}")
-    return create_app(settings, store)
+    store = Store.open(new_database_url())
+    yield create_app(settings, store)
+    store.close()
 
 
 @pytest.fixture

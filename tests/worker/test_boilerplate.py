@@ -5,12 +5,8 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from html import escape
-from pathlib import Path
-
-import pytest
 
 from primenews import service
 from primenews.domain import Article, Page
@@ -24,14 +20,6 @@ from shared_data import SEED_DIR, SHARED_DATA, require_shared
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 BOX = "Sign up for our Morning Briefing newsletter: the day's five biggest stories, every weekday."
 TRUST = "Why you can trust Example News: our reporters follow a strict code of editorial standards."
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 'b.sqlite3'}")
-    opened.migrate()
-    yield opened
-    opened.close()
 
 
 def _bbc(count: int) -> list[dict[str, str]]:

@@ -36,14 +36,14 @@ said it was following the situation closely and called for calm on all sides.</p
 </article></body></html>"""
 
 
-def _settings(tmp_path: Path, **changes: object) -> Settings:
-    overrides = {"data_dir": str(tmp_path), **changes}
+def _settings(tmp_path: Path, database: str, **changes: object) -> Settings:
+    overrides = {"data_dir": str(tmp_path), "database": database, **changes}
     return load_settings(environ={}, overrides=overrides)
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return _settings(tmp_path)
+def settings(tmp_path: Path, migrated_database_url: str) -> Settings:
+    return _settings(tmp_path, migrated_database_url)
 
 
 @pytest.fixture
@@ -151,8 +151,8 @@ def test_a_failing_enrichment_keeps_the_article_and_records_why(
     assert stored.error is not None and "not a database" in stored.error
 
 
-def test_insights_can_be_switched_off(tmp_path: Path) -> None:
-    settings = _settings(tmp_path, insights_enabled=False)
+def test_insights_can_be_switched_off(tmp_path: Path, database_url: str) -> None:
+    settings = _settings(tmp_path, database_url, insights_enabled=False)
     store = service.open_store(settings)
     try:
         report = _ingest(store, service.extract_pool(settings, processes=0), [_seed_page()])

@@ -1,17 +1,20 @@
-"""The poller end to end: real HTTP on loopback, real extraction, a real SQLite file."""
+"""The poller end to end: real HTTP on loopback, real extraction, a real store."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from primenews import service
 from primenews.config import Settings, load_settings
 from primenews.domain import Source, SourceKind
 from primenews.store import Store
+from primenews.store.schema import sources
 from primenews.worker.poller import SourceReport
 from primenews.worker.poller import utc_now as NOW
 
@@ -21,11 +24,13 @@ from shared_data import SEED_DIR, require_shared
 SEED_PATH = "/world/venezuela-frees-103-detained-after-election"
 
 
-def _settings(tmp_path: Path) -> Settings:
+@pytest.fixture
+def settings(tmp_path: Path, migrated_database_url: str) -> Settings:
     return load_settings(
         environ={},
         overrides={
             "data_dir": str(tmp_path),
+            "database": migrated_database_url,
             "allow_private_networks": True,
             "fetch_per_host_delay_ms": 0,
             "fetch_per_host_concurrency": 8,
@@ -53,8 +58,8 @@ def _seed_page(site: PublisherServer) -> bytes:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    opened = service.open_store(_settings(tmp_path))
+def store(settings: Settings) -> Iterator[Store]:
+    opened = service.open_store(settings)
     yield opened
     opened.close()
 
@@ -63,8 +68,7 @@ def _poll(settings: Settings, store: Store) -> list[SourceReport]:
     return asyncio.run(service.poll_once(settings, store, processes=0))
 
 
-def test_feed_to_stored_article_with_conditional_refetch(tmp_path: Path, store: Store) -> None:
-    settings = _settings(tmp_path)
+def test_feed_to_stored_article_with_conditional_refetch(settings: Settings, store: Store) -> None:
     with PublisherServer() as site:
         site.add(SEED_PATH, _seed_page(site), headers={"Content-Type": "text/html; charset=utf-8"})
         tracked = site.url(SEED_PATH) + "?utm_source=rss&utm_medium=feed"
@@ -105,11 +109,10 @@ def test_feed_to_stored_article_with_conditional_refetch(tmp_path: Path, store: 
 
 async def _force_due(store: Store, source_id: int) -> None:
     with store.engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE sources SET next_due = NULL WHERE id = ?", (source_id,))
+        conn.execute(update(sources).where(sources.c.id == source_id).values(next_due=None))
 
 
-def test_one_bad_source_never_stops_the_others(tmp_path: Path, store: Store) -> None:
-    settings = _settings(tmp_path)
+def test_one_bad_source_never_stops_the_others(settings: Settings, store: Store) -> None:
     with PublisherServer() as site:
         site.add(SEED_PATH, _seed_page(site), headers={"Content-Type": "text/html"})
         site.add("/good.xml", _rss(site, [site.url(SEED_PATH)]))
@@ -161,9 +164,8 @@ def test_one_bad_source_never_stops_the_others(tmp_path: Path, store: Store) -> 
 
 
 def test_same_article_from_two_feeds_and_a_page_source_is_stored_once(
-    tmp_path: Path, store: Store
+    settings: Settings, store: Store
 ) -> None:
-    settings = _settings(tmp_path)
     with PublisherServer() as site:
         site.add(SEED_PATH, _seed_page(site), headers={"Content-Type": "text/html"})
         site.redirect("/short/abc", SEED_PATH)
@@ -179,8 +181,7 @@ def test_same_article_from_two_feeds_and_a_page_source_is_stored_once(
     assert store.list_revisions(article.id)[-1].revision == 1
 
 
-def test_changed_page_becomes_a_revision(tmp_path: Path, store: Store) -> None:
-    settings = _settings(tmp_path)
+def test_changed_page_becomes_a_revision(settings: Settings, store: Store) -> None:
     with PublisherServer() as site:
         page = _seed_page(site)
         changed = page.replace(b"freed 103 people", b"freed 107 people")
@@ -196,9 +197,8 @@ def test_changed_page_becomes_a_revision(tmp_path: Path, store: Store) -> None:
 
 
 def test_a_syndicated_copy_at_another_outlet_joins_the_story_as_a_copy(
-    tmp_path: Path, store: Store
+    settings: Settings, store: Store
 ) -> None:
-    settings = _settings(tmp_path)
     with PublisherServer() as wire, PublisherServer() as paper:
         wire.add(SEED_PATH, _seed_page(wire), headers={"Content-Type": "text/html"})
         wire.add("/feed.xml", _rss(wire, [wire.url(SEED_PATH)]))

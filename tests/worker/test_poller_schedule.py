@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,11 +20,13 @@ EMPTY_RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><
 TTL_RSS = EMPTY_RSS.replace(b"<title>T</title>", b"<title>T</title><ttl>120</ttl>")
 
 
-def _settings(tmp_path: Path) -> Settings:
+@pytest.fixture
+def settings(tmp_path: Path, migrated_database_url: str) -> Settings:
     return load_settings(
         environ={},
         overrides={
             "data_dir": str(tmp_path),
+            "database": migrated_database_url,
             "allow_private_networks": True,
             "fetch_per_host_delay_ms": 0,
             "fetch_retries": 0,
@@ -35,8 +38,8 @@ def _settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    opened = service.open_store(_settings(tmp_path))
+def store(settings: Settings) -> Iterator[Store]:
+    opened = service.open_store(settings)
     yield opened
     opened.close()
 
@@ -53,8 +56,7 @@ def _minutes_ahead(source: Source) -> float:
     return (source.next_due - datetime.now(UTC)) / timedelta(minutes=1)
 
 
-def test_ttl_cache_control_and_retry_after_are_honoured(tmp_path: Path, store: Store) -> None:
-    settings = _settings(tmp_path)
+def test_ttl_cache_control_and_retry_after_are_honoured(settings: Settings, store: Store) -> None:
     with PublisherServer() as site:
         site.add("/ttl.xml", TTL_RSS)
         site.add("/cached.xml", EMPTY_RSS, headers={"Cache-Control": "max-age=10800"})
@@ -71,8 +73,7 @@ def test_ttl_cache_control_and_retry_after_are_honoured(tmp_path: Path, store: S
     assert _minutes_ahead(sources["plain.xml"]) <= 30 * 1.25 * 1.1
 
 
-def test_failing_source_backs_off_then_recovers(tmp_path: Path, store: Store) -> None:
-    settings = _settings(tmp_path)
+def test_failing_source_backs_off_then_recovers(settings: Settings, store: Store) -> None:
     with PublisherServer() as site:
         site.add_sequence("/flaky.xml", [Route(status=500)] * 3 + [Route(EMPTY_RSS)])
         store.add_source(Source(url=site.url("/flaky.xml")), datetime.now(UTC))

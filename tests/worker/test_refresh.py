@@ -23,11 +23,13 @@ SEED_PATH = "/world/venezuela-frees-103-detained-after-election"
 CORRECTION = b"<p>Correction: An earlier version of this article said 103 people were freed.</p>"
 
 
-def _settings(tmp_path: Path) -> Settings:
+@pytest.fixture
+def settings(tmp_path: Path, migrated_database_url: str) -> Settings:
     return load_settings(
         environ={},
         overrides={
             "data_dir": str(tmp_path),
+            "database": migrated_database_url,
             "allow_private_networks": True,
             "fetch_per_host_delay_ms": 0,
             "fetch_retries": 0,
@@ -36,8 +38,8 @@ def _settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = service.open_store(_settings(tmp_path))
+def store(settings: Settings) -> Iterator[Store]:
+    opened = service.open_store(settings)
     yield opened
     opened.close()
 
@@ -52,9 +54,8 @@ def _feed(site: PublisherServer) -> bytes:
 
 
 def test_refresh_sends_a_conditional_get_then_stores_an_edit_as_a_revision(
-    tmp_path: Path, store: Store
+    settings: Settings, store: Store
 ) -> None:
-    settings = _settings(tmp_path)
     page = require_shared(SEED_DIR / "page.html").read_bytes()
     with PublisherServer() as site:
         page = page.replace(b"https://primenews.example", site.url("").rstrip("/").encode())

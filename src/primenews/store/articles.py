@@ -28,6 +28,7 @@ from primenews.store.schema import (
 )
 from primenews.store.sources import inserted_id
 
+LANGUAGE_LENGTH = 16  # schema.articles.language is String(16)
 MAX_ENTRY_ATTEMPTS = 3  # a page that failed this often is not fetched again
 # zlib level 1 shrinks HTML about 4x at a quarter of level 6's cost; this runs once per page.
 RAW_HTML_COMPRESSION = 1
@@ -251,7 +252,8 @@ def _article_values(article: Article) -> dict[str, Any]:
         "byline": article.byline,
         "published": article.published,
         "updated": article.updated,
-        "language": article.language,
+        # The page declares it, so it may be anything; the column holds a language tag.
+        "language": article.language[:LANGUAGE_LENGTH],
         "image": article.image,
         "site_name": article.site_name,
         "section": article.section,

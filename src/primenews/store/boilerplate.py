@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, or_, select, update
 
 from primenews.extract.boilerplate import MIN_ARTICLES, MIN_SHARE
 from primenews.store.schema import articles, site_paragraphs, sites
@@ -58,7 +58,12 @@ def recent_site_articles(conn: Connection, site: str, limit: int) -> list[SiteAr
     """The site's newest stored articles (by id), found by URL prefix on the URL index."""
     prefixes = [f"{scheme}://{www}{site}/" for scheme in ("https", "http") for www in ("", "www.")]
     # "/" + 1 is "0": every URL starting with the prefix sorts in [prefix, prefix minus / plus 0).
-    ranges = [and_(articles.c.url >= p, articles.c.url < p[:-1] + "0") for p in prefixes]
+    url: ColumnElement[str] = articles.c.url
+    if conn.dialect.name == "postgresql":
+        # Byte order, as SQLite compares: a linguistic collation (glibc en_US) skips "/"
+        # and would put the site's URLs outside the range.
+        url = url.collate("C")
+    ranges = [and_(url >= p, url < p[:-1] + "0") for p in prefixes]
     rows = conn.execute(
         select(articles.c.id, articles.c.url, articles.c.text, articles.c.html)
         .where(or_(*ranges))

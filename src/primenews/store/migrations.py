@@ -12,14 +12,19 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, func, select
 
 from primenews.store import schema
+from primenews.store.engine import POSTGRESQL, backend
 from primenews.store.search import create_search_index
 
 logger = logging.getLogger(__name__)
 
 Migration = Callable[[Connection], None]
+
+# PostgreSQL advisory lock key held while migrating, so that two processes
+# starting together (web and worker) apply each migration once.
+_MIGRATION_LOCK = 7_411_032_009
 
 _INITIAL_TABLES = (
     schema.sources,
@@ -100,10 +105,26 @@ def apply_migrations(engine: Engine) -> list[str]:
     Returns:
         The names of the migrations applied now (empty when up to date).
     """
-    schema.migrations.create(engine, checkfirst=True)
+    with engine.connect() as conn:
+        locked = backend(conn) == POSTGRESQL
+        if locked:
+            conn.execute(select(func.pg_advisory_lock(_MIGRATION_LOCK)))
+            conn.commit()
+        try:
+            return _apply(conn)
+        finally:
+            if locked:
+                conn.rollback()  # a failed migration leaves its transaction to end first
+                conn.execute(select(func.pg_advisory_unlock(_MIGRATION_LOCK)))
+                conn.commit()
+
+
+def _apply(conn: Connection) -> list[str]:
+    with conn.begin():
+        schema.migrations.create(conn, checkfirst=True)
     applied_now: list[str] = []
     for name, migrate in MIGRATIONS:
-        with engine.begin() as conn:
+        with conn.begin():
             done = conn.execute(
                 select(schema.migrations.c.name).where(schema.migrations.c.name == name)
             ).first()

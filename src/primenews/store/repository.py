@@ -4,7 +4,8 @@ Each method opens a short transaction and calls a plain SQL function from
 ``store.sources`` / ``store.articles``, so those stay testable on a bare
 connection. Writes are meant to come from one writer (the poller's main
 loop); readers (web handlers, run in FastAPI's thread pool) may be many.
-SQLite runs in WAL mode so readers never wait for the writer.
+SQLite runs in WAL mode so readers never wait for the writer; on PostgreSQL
+several pollers may share one database, and claim sources with row locks.
 """
 
 from __future__ import annotations
@@ -13,11 +14,9 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
-from pathlib import Path
-from typing import Any
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from primenews.domain import Article, FeedEntry, FetchOutcome, Source, StoredArticle, StoredStory
@@ -35,6 +34,7 @@ from primenews.store.articles import Revision, SaveResult
 from primenews.store.boilerplate import SiteArticle
 from primenews.store.checks import DueCheck
 from primenews.store.dead_letters import DeadLetter
+from primenews.store.engine import backend, make_engine, safe_url
 from primenews.store.insights import (
     ArticleInsights,
     EntitySort,
@@ -44,7 +44,7 @@ from primenews.store.insights import (
 )
 from primenews.store.migrations import apply_migrations
 from primenews.store.search import SearchPage, SearchQuery, search_articles
-from primenews.store.sources import PollState
+from primenews.store.sources import CLAIM_LEASE, PollState
 from primenews.store.stories import StoryArticle
 from primenews.store.users import UserStore
 from primenews.store.websub import Subscription
@@ -62,27 +62,6 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(normal.encode()).hexdigest()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for the URL; SQLite gets its folder created and WAL switched on."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-    event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; WAL keeps commits atomic
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
-
-
 class Store:
     """Sources, fetch log, entries, articles and revisions."""
 
@@ -92,10 +71,16 @@ class Store:
 
     @classmethod
     def open(cls, url: str) -> Store:
+        """A store over ``sqlite:///path`` or ``postgresql://…`` (psycopg 3)."""
         try:
             return cls(make_engine(url))
         except SQLAlchemyError as err:
-            raise StoreError(f"store: cannot open {url!r}: {err}") from err
+            raise StoreError(f"store: cannot open {safe_url(url)!r}: {err}") from err
+
+    @property
+    def backend(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return backend(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -128,6 +113,11 @@ class Store:
     def due_sources(self, now: datetime) -> list[Source]:
         with self.engine.connect() as conn:
             return source_sql.due_sources(conn, now)
+
+    def claim_due_sources(self, now: datetime, lease: timedelta = CLAIM_LEASE) -> list[Source]:
+        """The due sources, taken for this poller (see ``sources.claim_due_sources``)."""
+        with self.engine.begin() as conn:
+            return source_sql.claim_due_sources(conn, now, lease)
 
     def remove_source(self, source_id: int) -> bool:
         with self.engine.begin() as conn:

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, CursorResult, Row, delete, func, or_, select, update
 
 from primenews.domain import FetchOutcome, Source, SourceKind
 from primenews.errors import StoreError
+from primenews.store.engine import POSTGRESQL, backend
 from primenews.store.schema import articles, fetches, sources
+
+# How long a claimed source stays out of other pollers' reach. A poll ends by
+# recording its fetch (which sets the real next_due); a poller that dies
+# mid-poll leaves the source to be claimed again when the lease runs out.
+CLAIM_LEASE = timedelta(minutes=15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +97,36 @@ def list_sources(conn: Connection) -> list[Source]:
 
 def due_sources(conn: Connection, now: datetime) -> list[Source]:
     """Active sources whose next poll is due, the most overdue first."""
-    rows = conn.execute(
+    return [source_from_row(row) for row in conn.execute(_due(now))]
+
+
+def claim_due_sources(conn: Connection, now: datetime, lease: timedelta) -> list[Source]:
+    """The due sources, taken for this poller so that no other poller takes them too.
+
+    On PostgreSQL the due rows are locked with ``FOR UPDATE SKIP LOCKED`` (a
+    row another poller is claiming is skipped, not waited for) and their
+    ``next_due`` moved ``lease`` ahead in the same transaction. SQLite has a
+    single writer, so there the claim is the plain ``due_sources``.
+    """
+    if backend(conn) != POSTGRESQL:
+        return due_sources(conn, now)
+    rows = conn.execute(_due(now).with_for_update(skip_locked=True)).all()
+    if rows:
+        conn.execute(
+            update(sources)
+            .where(sources.c.id.in_([row.id for row in rows]))
+            .values(next_due=now + lease)
+        )
+    return [source_from_row(row) for row in rows]
+
+
+def _due(now: datetime) -> Any:
+    # NULLS FIRST spelled out: PostgreSQL sorts NULL last by default, SQLite first.
+    return (
         select(sources)
         .where(sources.c.active, or_(sources.c.next_due.is_(None), sources.c.next_due <= now))
-        .order_by(sources.c.next_due, sources.c.id)
+        .order_by(sources.c.next_due.asc().nulls_first(), sources.c.id)
     )
-    return [source_from_row(row) for row in rows]
 
 
 def remove_source(conn: Connection, source_id: int) -> bool:

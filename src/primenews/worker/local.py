@@ -29,8 +29,8 @@ from primenews.domain import Article, FeedEntry, ProcessedArticle
 from primenews.extract.article import ExtractOptions
 from primenews.insights.model import Insights
 from primenews.pipeline import insights_of, process_page
+from primenews.store.engine import make_engine
 from primenews.store.insights import StoreRegistry
-from primenews.store.repository import make_engine
 
 P = ParamSpec("P")
 T = TypeVar("T")

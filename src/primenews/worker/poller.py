@@ -115,7 +115,7 @@ class Poller:
         self, on_done: Callable[[SourceReport], None] | None = None
     ) -> list[SourceReport]:
         """Poll every source that is due now, all at once (the fetcher keeps it polite)."""
-        due = await self.writer.run(self.store.due_sources, self.clock())
+        due = await self.writer.run(self.store.claim_due_sources, self.clock())
         return await self.poll_sources(due, on_done)
 
     async def poll_sources(

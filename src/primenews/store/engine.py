@@ -1,0 +1,142 @@
+"""Engines for the two backends: a SQLite file in WAL mode, or PostgreSQL through psycopg 3.
+
+Everything else in ``store/`` is written once for both; what differs lives
+here (connection setup) or asks :func:`backend` (row locks for claiming work).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError
+
+from primenews.errors import StoreError
+
+SQLITE = "sqlite"
+POSTGRESQL = "postgresql"
+
+
+def database_url(url: str) -> URL:
+    """The URL parsed, with ``postgresql://`` (and ``postgres://``) meaning psycopg 3.
+
+    Raises:
+        StoreError: the URL is not one of ours.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as err:
+        raise StoreError(
+            f"store: {url!r} is not a database URL: use sqlite:///path or postgresql://…"
+        ) from err
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == POSTGRESQL and parsed.get_driver_name() != "psycopg":
+        raise StoreError(
+            f"store: PostgreSQL is reached through psycopg 3, not {parsed.get_driver_name()}: "
+            "use postgresql://… or postgresql+psycopg://…"
+        )
+    if parsed.get_backend_name() not in (SQLITE, POSTGRESQL):
+        raise StoreError(
+            f"store: unsupported database {parsed.get_backend_name()!r}: "
+            "use sqlite:///path or postgresql://…"
+        )
+    return parsed
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL for messages and logs: password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<not a URL>"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for the URL; SQLite gets its folder created and WAL switched on.
+
+    Raises:
+        StoreError: an unknown kind of URL, or psycopg missing for PostgreSQL.
+    """
+    parsed = database_url(url)
+    if parsed.get_backend_name() == POSTGRESQL:
+        engine = _postgresql_engine(parsed)
+    else:
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "connect", _close_when_dropped)
+    return engine
+
+
+def backend(conn: Connection | Engine) -> str:
+    """``"sqlite"`` or ``"postgresql"``."""
+    return conn.dialect.name
+
+
+def _close_when_dropped(dbapi_connection: Any, connection_record: Any) -> None:
+    # An engine nobody disposed (a worker's registry, a CLI command's store) still
+    # closes its connections when its pool is garbage-collected: psycopg would
+    # otherwise warn about each connection deleted while open.
+    weakref.finalize(connection_record, dbapi_connection.close)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; WAL keeps commits atomic
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _postgresql_engine(url: URL) -> Engine:
+    try:
+        # pre-ping: a long-running poller outlives server restarts and idle timeouts.
+        engine = create_engine(url, pool_pre_ping=True)
+    except ModuleNotFoundError as err:
+        raise StoreError(
+            f"store: {err}: install the PostgreSQL driver with pip install 'primenews[postgres]'"
+        ) from err
+    event.listen(engine, "before_cursor_execute", _without_nul, retval=True)
+    return engine
+
+
+def _without_nul(
+    _conn: Any,
+    _cursor: Any,
+    statement: str,
+    parameters: Any,
+    _context: Any,
+    executemany: bool,
+) -> tuple[str, Any]:
+    """Drop NUL characters from text parameters: PostgreSQL text cannot hold them.
+
+    Publishers do send them (broken encodings, binary junk in a title); SQLite
+    stores them as they are, PostgreSQL would refuse the whole article.
+    """
+    if executemany:
+        return statement, [_clean(params) for params in parameters]
+    return statement, _clean(parameters)
+
+
+def _clean(params: Any) -> Any:
+    if isinstance(params, Mapping):
+        if any(_has_nul(v) for v in params.values()):
+            return {k: _drop_nul(v) for k, v in params.items()}
+    elif isinstance(params, Sequence) and not isinstance(params, str | bytes):
+        if any(_has_nul(v) for v in params):
+            return [_drop_nul(v) for v in params]
+    return params
+
+
+def _has_nul(value: Any) -> bool:
+    return isinstance(value, str) and "\x00" in value
+
+
+def _drop_nul(value: Any) -> Any:
+    return value.replace("\x00", "") if isinstance(value, str) else value
