@@ -1,5 +1,9 @@
 """The queue path against the real Redis on 127.0.0.1:6379: two `primenews worker` processes.
 
+The workers' store is the test's database (``database_url``: a SQLite file,
+or a PostgreSQL schema when the suite runs with PRIMENEWS_TEST_DATABASE_URL);
+the single-process result it is compared with is always on SQLite.
+
 A loopback publisher serves the seed article and English pages of the Fundus
 corpus under three feeds. ``primenews poll --once`` with the queue must store
 the same articles, stories (as a partition of article URLs) and insights
@@ -239,9 +243,9 @@ def single_process(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def test_two_workers_store_what_one_process_stores(
-    tmp_path: Path, single_process: dict[str, Any]
+    tmp_path: Path, database_url: str, single_process: dict[str, Any]
 ) -> None:
-    database = f"sqlite:///{tmp_path / 'news.sqlite3'}"
+    database = database_url  # a SQLite file, or a PostgreSQL schema in the PostgreSQL run
     env = _env(database, tmp_path, f"test-{uuid.uuid4().hex}")
     with PublisherServer() as site:
         _add_sources(env, _serve(site))
@@ -297,9 +301,9 @@ def _count_articles(database: str) -> int:
 
 @pytest.mark.slow  # ~50 s on the loaded 2-core box: slow pages keep the tasks in flight
 def test_a_worker_killed_mid_poll_loses_and_duplicates_nothing(
-    tmp_path: Path, single_process: dict[str, Any]
+    tmp_path: Path, database_url: str, single_process: dict[str, Any]
 ) -> None:
-    database = f"sqlite:///{tmp_path / 'news.sqlite3'}"
+    database = database_url  # a SQLite file, or a PostgreSQL schema in the PostgreSQL run
     env = _env(database, tmp_path, f"test-{uuid.uuid4().hex}")
     with PublisherServer() as site:
         # Slow pages keep every task in the middle of its poll for a few seconds.
@@ -326,8 +330,8 @@ def test_a_worker_killed_mid_poll_loses_and_duplicates_nothing(
     assert _snapshot(database) == single_process
 
 
-def test_a_task_delivered_too_often_leaves_a_dead_letter(tmp_path: Path) -> None:
-    database = f"sqlite:///{tmp_path / 'news.sqlite3'}"
+def test_a_task_delivered_too_often_leaves_a_dead_letter(tmp_path: Path, database_url: str) -> None:
+    database = database_url  # a SQLite file, or a PostgreSQL schema in the PostgreSQL run
     env = _env(database, tmp_path, f"test-{uuid.uuid4().hex}")
     with PublisherServer() as site:
         _add_sources(env, _serve(site)[:1])
