@@ -152,7 +152,7 @@ def poll_source(self: _PollTask, source_id: int) -> dict[str, Any]:
     # A fresh filter per poll: another worker may have learnt this site's boilerplate.
     context.poller.boilerplate = BoilerplateFilter(context.store)
     report = context.loop.run_until_complete(context.poller.poll_source(source))
-    context.loop.run_until_complete(_enrich_missing(context, source_id))
+    context.loop.run_until_complete(_enrich_missing(context, source_id, report.article_ids))
     _forget_deliveries(self)
     return report_json(report)
 
@@ -171,27 +171,36 @@ def report_json(report: SourceReport) -> dict[str, Any]:
     }
 
 
-async def _enrich_missing(context: _WorkerContext, source_id: int) -> int:
-    """Insights for the source's recent articles that have none (an earlier attempt died).
+async def _enrich_missing(context: _WorkerContext, source_id: int, saved: list[int]) -> int:
+    """Insights for the source's recent articles that have none (an earlier attempt died),
+    and once more for the articles this poll saved whose insights failed to save.
 
-    Re-extracts from the stored page, so the insights read the same text the
-    poller would have handed over. Returns how many were enriched.
+    The second case is a race the in-process poller cannot have: two workers
+    saving the same new entity name at once, one of them refused by the
+    store's unique key; a second try finds the other's entity. Re-extracts
+    from the stored page, so the insights read the same text the poller
+    would have handed over. Returns how many were enriched.
     """
     poller, store = context.poller, context.store
     if not poller.extractor.insights:
         return 0
     since = poller.clock() - REPAIR_WINDOW
+    todo = await poller.writer.run(store.unenriched_articles, source_id, since)
+    for article_id in saved:
+        found = await poller.writer.run(store.get_article_insights, article_id)
+        if found is not None and found.error is not None and article_id not in todo:
+            todo.append(article_id)
     repaired = 0
-    for article_id in await poller.writer.run(store.unenriched_articles, source_id, since):
+    for article_id in todo:
         stored = await poller.writer.run(store.get_article, article_id)
         raw = await poller.writer.run(store.raw_html, article_id)
         if stored is None or raw is None:
             continue
         article = stored.article
         processed = await poller.extractor.process(raw, article.fetched_url or article.url)
-        saved = SaveResult(article_id=article_id, status=SaveStatus.NEW, revision=stored.revision)
+        result = SaveResult(article_id=article_id, status=SaveStatus.NEW, revision=stored.revision)
         await enrich_saved(
-            store, poller.writer, poller.extractor, processed.article, saved, poller.clock
+            store, poller.writer, poller.extractor, processed.article, result, poller.clock
         )
         repaired += 1
     if repaired:
