@@ -22,7 +22,7 @@ import click
 from primenews import __version__, catalog, service
 from primenews.config import SETTINGS, Settings, dump_settings, load_settings, settings_markdown
 from primenews.domain import Article, SourceKind
-from primenews.errors import ConfigError, ParseError, PrimeNewsError
+from primenews.errors import ConfigError, ParseError, PrimeNewsError, QueueError
 from primenews.insights.model import Insights
 from primenews.store import Store, make_engine
 from primenews.store.engine import safe_url
@@ -150,8 +150,33 @@ def poll(ctx: click.Context, once: bool) -> None:
         show_pos=True,
         item_show_func=lambda report: report.source.url[-40:] if report else None,
     ) as bar:
-        reports = asyncio.run(service.poll_once(settings, store, on_done=_advance(bar)))
+        try:
+            reports = asyncio.run(service.poll_once(settings, store, on_done=_advance(bar)))
+        except QueueError as err:
+            raise click.ClickException(str(err)) from err
     _echo_poll_summary(reports, time.perf_counter() - started)
+
+
+@main.command()
+@click.option(
+    "--pool",
+    type=click.Choice(["prefork", "solo"]),
+    default="prefork",
+    show_default=True,
+    help="prefork: worker_concurrency processes; solo: one task at a time in this process.",
+)
+@click.pass_context
+def worker(ctx: click.Context, pool: str) -> None:
+    """Run queue tasks (fetch, extract, enrich) for `poll` and `up`; needs queue_url."""
+    settings = _settings(ctx)
+    if not settings.queue_url:
+        raise click.ClickException(
+            "No queue: set PRIMENEWS_QUEUE_URL=redis://127.0.0.1:6379/0 (or --set queue_url=...)."
+        )
+    _open_store(settings).close()  # migrated before the first task arrives
+    from primenews.worker.queue import run_worker  # celery loads only for this command
+
+    sys.exit(run_worker(settings, service.poll_options(settings), pool=pool))
 
 
 @main.command()
@@ -266,12 +291,14 @@ def sources_list(ctx: click.Context, as_json: bool) -> None:
     settings = _settings(ctx)
     store = _open_store(settings)
     counts = store.article_counts_by_source()
+    dead = store.dead_letter_counts()
     subscriptions = {sub.source_id: sub for sub in store.list_subscriptions()}
     now = datetime.now(UTC)
     for source in store.list_sources():
         row = _jsonable(dataclasses.asdict(source))
         row["articles"] = counts.get(source.id or 0, 0)
         row["push"] = push_status(subscriptions.get(source.id or 0), settings.public_url, now)
+        row["dead_letters"] = dead.get(source.id or 0, 0)
         if as_json:
             click.echo(json.dumps(row, ensure_ascii=False))
             continue
@@ -281,6 +308,22 @@ def sources_list(ctx: click.Context, as_json: bool) -> None:
             f"{source.id}\t{source.kind}\t{source.url}\tlast={row['last_fetched'] or '-'}\t"
             f"status={status}\terrors={source.error_count}\tevery={interval}\t"
             f"next={row['next_due'] or '-'}\tarticles={row['articles']}\tpush={row['push']}"
+            + (f"\tdead_letters={row['dead_letters']}" if row["dead_letters"] else "")
+        )
+    _echo_dead_letters(store, as_json)
+
+
+def _echo_dead_letters(store: Store, as_json: bool) -> None:
+    """The newest queue tasks that gave up (docs/architecture.md, "Queue"), after the sources."""
+    letters = store.list_dead_letters(limit=20)
+    if as_json or not letters:
+        return
+    click.echo("Dead letters (queue tasks that gave up), newest first:", err=True)
+    for letter in letters:
+        click.echo(
+            f"  ! source {letter.source_id or '-'}\t{letter.failed_at:%Y-%m-%d %H:%M}\t"
+            f"{letter.task}\tattempts={letter.attempts}\t{letter.error}",
+            err=True,
         )
 
 

@@ -52,6 +52,18 @@ def _random_secret(value: str) -> str | None:
     return "empty, or a random string of at least 32 characters (not a placeholder)"
 
 
+def _queue_url(value: str) -> str | None:
+    if not value or value.startswith(("redis://", "rediss://", "redis+socket://")):
+        return None
+    return "empty (in-process), or a Redis URL such as redis://127.0.0.1:6379/0"
+
+
+def _queue_name(value: str) -> str | None:
+    if value and all(c.isalnum() or c in "-_." for c in value):
+        return None
+    return "letters, digits, '-', '_' and '.'"
+
+
 def _public_url(value: str) -> str | None:
     if not value or value.startswith(("http://", "https://")):
         return None
@@ -187,6 +199,29 @@ SETTINGS: tuple[Setting, ...] = (
         _between(0, 256),
     ),
     Setting(
+        "queue_url",
+        str,
+        "",
+        "Celery broker (redis://host:6379/0) that `poll` and `up` hand fetching, extraction "
+        "and insights to, run by `primenews worker` processes; empty means in-process.",
+        _queue_url,
+        secret=True,
+    ),
+    Setting(
+        "queue_name",
+        str,
+        "primenews",
+        "Queue the poll tasks go to; the workers and the poller of one store use the same one.",
+        _queue_name,
+    ),
+    Setting(
+        "worker_concurrency",
+        int,
+        0,
+        "Tasks one `primenews worker` runs at once (prefork processes); 0 means one per core.",
+        _between(0, 256),
+    ),
+    Setting(
         "insights_enabled",
         bool,
         True,
@@ -269,6 +304,9 @@ class Settings:
     allow_private_networks: bool
     fetch_allowlist: str
     extract_workers: int
+    queue_url: str
+    queue_name: str
+    worker_concurrency: int
     insights_enabled: bool
     max_entries_per_source: int
     session_max_age_hours: float

@@ -9,7 +9,8 @@
      │    └── HTTPStatusError       a 4xx/5xx answer
      ├── ParseError             a feed, sitemap, OPML or archive we cannot read
      ├── ExtractError           a page with no article in it
-     └── StoreError             the database refused
+     ├── StoreError             the database refused
+     └── QueueError             the task queue (Redis) cannot be reached
 
 The shell catches a stage's own family, records the message against the
 source and goes on; anything else is a bug, logged with its traceback.
@@ -76,3 +77,7 @@ class ExtractError(PrimeNewsError):
 
 class StoreError(PrimeNewsError):
     """The store could not do what was asked."""
+
+
+class QueueError(PrimeNewsError):
+    """The task queue named by ``queue_url`` cannot be reached."""

@@ -12,6 +12,7 @@ import signal
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import httpx
 import uvicorn
@@ -19,7 +20,7 @@ import uvicorn
 from primenews import catalog
 from primenews.config import Settings
 from primenews.domain import Page, Source
-from primenews.errors import ExtractError
+from primenews.errors import ExtractError, QueueError
 from primenews.ingest.fetch import Fetcher, FetchOptions
 from primenews.ingest.netsafety import SafeTransport
 from primenews.ingest.schedule import ScheduleOptions
@@ -33,9 +34,13 @@ from primenews.worker.poller import Poller, PollOptions, SourceReport, place_in_
 from primenews.worker.refresher import RefreshReport, refresh_articles
 from primenews.worker.websub import WebSubManager, WebSubOptions, maintain_forever
 
+if TYPE_CHECKING:
+    from celery import Celery
+
 logger = logging.getLogger(__name__)
 
 IDLE_WAIT_SECONDS = 60.0  # longest sleep of the poll loop; a new source wakes it earlier
+QUEUE_RETRY_SECONDS = 30.0  # wait after the queue could not be reached
 
 
 def open_store(settings: Settings) -> Store:
@@ -63,6 +68,27 @@ def extract_pool(settings: Settings, processes: int | None = None) -> ExtractPoo
         insights=settings.insights_enabled,
         registry_url=settings.database_url,
     )
+
+
+def queue_app(settings: Settings) -> Celery | None:
+    """The Celery app on ``queue_url``, or None when polling runs in-process."""
+    if not settings.queue_url:
+        return None
+    from primenews.worker.queue import configure_queue  # celery loads only when used
+
+    return configure_queue(settings, poll_options(settings))
+
+
+async def poll_due(
+    settings: Settings, poller: Poller, on_done: Callable[[SourceReport], None] | None = None
+) -> list[SourceReport]:
+    """Poll the due sources in-process, or through the queue when ``queue_url`` is set."""
+    queue = queue_app(settings)
+    if queue is None:
+        return await poller.poll_due(on_done)
+    from primenews.worker.dispatch import dispatch_due
+
+    return await dispatch_due(poller, queue, on_done)
 
 
 @contextlib.asynccontextmanager
@@ -107,7 +133,7 @@ async def poll_once(
 ) -> list[SourceReport]:
     """Poll every due source once and return what each poll did."""
     async with running_poller(settings, store, processes=processes) as poller:
-        return await poller.poll_due(on_done)
+        return await poll_due(settings, poller, on_done)
 
 
 async def refresh_once(
@@ -118,11 +144,20 @@ async def refresh_once(
         return await refresh_articles(poller, everything=True)
 
 
-async def poll_forever(poller: Poller, stop: asyncio.Event, wake: asyncio.Event) -> None:
-    """Poll due sources and re-check due articles until ``stop`` is set; sleep until due."""
+async def poll_forever(
+    poller: Poller, stop: asyncio.Event, wake: asyncio.Event, settings: Settings | None = None
+) -> None:
+    """Poll due sources and re-check due articles until ``stop`` is set; sleep until due.
+
+    With ``settings.queue_url`` set the polls go to the queue's workers.
+    """
     while not stop.is_set():
         wake.clear()
-        reports = await poller.poll_due()
+        try:
+            reports = await (poller.poll_due() if settings is None else poll_due(settings, poller))
+        except QueueError as err:  # Redis down: keep serving, try again later
+            logger.error("%s (trying again in %.0f s)", err, QUEUE_RETRY_SECONDS)
+            reports = None
         if reports:
             logger.info(
                 "polled %d sources: %d new articles",
@@ -132,7 +167,7 @@ async def poll_forever(poller: Poller, stop: asyncio.Event, wake: asyncio.Event)
         refreshed = await refresh_articles(poller)
         if refreshed.revised:
             logger.info("re-checked %d articles: %d revised", refreshed.checked, refreshed.revised)
-        delay = _seconds_to_next_due(poller.store)
+        delay = QUEUE_RETRY_SECONDS if reports is None else _seconds_to_next_due(poller.store)
         waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())}
         _, pending = await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
@@ -209,7 +244,9 @@ async def run_up(settings: Settings, *, poll: bool = True, serve: bool = True) -
                 )
             )
             web = asyncio.create_task(server.serve()) if serve else None
-            polling = asyncio.create_task(poll_forever(poller, stop, wake)) if poll else None
+            polling = (
+                asyncio.create_task(poll_forever(poller, stop, wake, settings)) if poll else None
+            )
             if manager is not None and poll:
                 leases = asyncio.create_task(maintain_forever(manager, stop))
             else:

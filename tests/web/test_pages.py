@@ -11,6 +11,7 @@ import pytest
 
 from primenews.domain import FetchOutcome, Source
 from primenews.store import PollState, Store
+from primenews.store.dead_letters import DeadLetter
 from primenews.web.headers import CONTENT_SECURITY_POLICY
 
 pytestmark = pytest.mark.anyio
@@ -308,6 +309,34 @@ async def test_stylesheet_is_served(client: httpx.AsyncClient) -> None:
     response = await client.get("/static/style.css")
     assert response.headers["content-type"].startswith("text/css")
     assert "prefers-color-scheme: dark" in response.text
+
+
+async def test_sources_page_lists_queue_dead_letters(
+    client: httpx.AsyncClient, store: Store, make_source: MakeSource
+) -> None:
+    source = make_source(url="https://dying.example/feed", title="Dying Feed")
+    assert source.id is not None
+    assert "Queue tasks that gave up" not in (await client.get("/sources")).text
+    letter = DeadLetter(
+        task_id="t-1",
+        task="primenews.poll_source",
+        source_id=source.id,
+        error="delivered 11 times: the worker <b>kept dying</b>",
+        attempts=11,
+        failed_at=NOW,
+    )
+    store.record_dead_letter(letter)
+    response = await client.get("/sources")
+    page = assert_page_structure(response.text)
+    assert "Queue tasks that gave up" in page.text
+    assert (
+        "2026-11-28 12:00 UTC Dying Feed primenews.poll_source 11 "
+        "delivered 11 times: the worker <b>kept dying</b>" in page.text
+    )
+    assert "<b>kept" not in response.text  # the error is text, escaped
+    assert store.dead_letter_counts() == {source.id: 1}
+    store.remove_source(source.id)  # its dead letters go with it
+    assert store.list_dead_letters() == []
 
 
 async def test_sources_page_says_push_is_off_without_public_url(

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Row, and_, delete, exists, func, or_, select,
 from primenews.domain import Article, FeedEntry, StoredArticle
 from primenews.errors import StoreError
 from primenews.store.schema import (
+    article_insights,
     article_revisions,
     article_sections,
     article_urls,
@@ -436,6 +437,33 @@ def raw_html(conn: Connection, article_id: int, revision: int | None = None) -> 
 
 def count_articles(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(articles)).scalar_one())
+
+
+def article_ids_after(conn: Connection, after_id: int) -> list[int]:
+    """Ids of the articles stored after ``after_id``, in id (= first-seen) order."""
+    rows = conn.execute(
+        select(articles.c.id).where(articles.c.id > after_id).order_by(articles.c.id)
+    )
+    return [int(row.id) for row in rows]
+
+
+def last_article_id(conn: Connection) -> int:
+    """The highest article id so far (0 for an empty store)."""
+    return int(conn.execute(select(func.coalesce(func.max(articles.c.id), 0))).scalar_one())
+
+
+def unenriched_articles(
+    conn: Connection, source_id: int, since: datetime, limit: int = 200
+) -> list[int]:
+    """Articles of a source first seen since ``since`` with no insights row (nor a failure)."""
+    has_insights = exists().where(article_insights.c.article_id == articles.c.id)
+    rows = conn.execute(
+        select(articles.c.id)
+        .where(articles.c.source_id == source_id, articles.c.first_seen >= since, ~has_insights)
+        .order_by(articles.c.id)
+        .limit(limit)
+    )
+    return [int(row.id) for row in rows]
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:

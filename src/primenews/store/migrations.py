@@ -80,6 +80,10 @@ def _websub(conn: Connection) -> None:
     schema.websub_subscriptions.create(conn)
 
 
+def _dead_letters(conn: Connection) -> None:
+    schema.dead_letters.create(conn)
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("0001_initial", _initial),
     ("0002_article_sections", _article_sections),
@@ -91,6 +95,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("0008_site_boilerplate", _site_boilerplate),
     ("0009_rewrites", _rewrites),
     ("0010_websub", _websub),
+    ("0011_dead_letters", _dead_letters),
 )
 
 

@@ -25,6 +25,7 @@ from primenews.insights.model import EntityKind, Insights
 from primenews.store import articles as article_sql
 from primenews.store import boilerplate as boilerplate_sql
 from primenews.store import checks as check_sql
+from primenews.store import dead_letters as dead_letter_sql
 from primenews.store import insights as insight_sql
 from primenews.store import sources as source_sql
 from primenews.store import stories as story_sql
@@ -32,6 +33,7 @@ from primenews.store import websub as websub_sql
 from primenews.store.articles import Revision, SaveResult
 from primenews.store.boilerplate import SiteArticle
 from primenews.store.checks import DueCheck
+from primenews.store.dead_letters import DeadLetter
 from primenews.store.engine import backend, make_engine, safe_url
 from primenews.store.insights import (
     ArticleInsights,
@@ -217,6 +219,18 @@ class Store:
         with self.engine.connect() as conn:
             return article_sql.raw_html(conn, article_id, revision)
 
+    def article_ids_after(self, after_id: int) -> list[int]:
+        with self.engine.connect() as conn:
+            return article_sql.article_ids_after(conn, after_id)
+
+    def last_article_id(self) -> int:
+        with self.engine.connect() as conn:
+            return article_sql.last_article_id(conn)
+
+    def unenriched_articles(self, source_id: int, since: datetime, limit: int = 200) -> list[int]:
+        with self.engine.connect() as conn:
+            return article_sql.unenriched_articles(conn, source_id, since, limit)
+
     def count_articles(self) -> int:
         with self.engine.connect() as conn:
             return article_sql.count_articles(conn)
@@ -386,6 +400,20 @@ class Store:
         """Articles matching a reader's query (see ``store.search``)."""
         with self.engine.connect() as conn:
             return search_articles(conn, query)
+
+    # Dead letters (queue tasks that kept failing)
+
+    def record_dead_letter(self, letter: DeadLetter) -> int:
+        with self.engine.begin() as conn:
+            return dead_letter_sql.record_dead_letter(conn, letter)
+
+    def list_dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        with self.engine.connect() as conn:
+            return dead_letter_sql.list_dead_letters(conn, limit)
+
+    def dead_letter_counts(self) -> dict[int, int]:
+        with self.engine.connect() as conn:
+            return dead_letter_sql.dead_letter_counts(conn)
 
     # Insights
 

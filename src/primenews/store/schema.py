@@ -383,6 +383,21 @@ api_tokens = Table(
     Index("ix_api_tokens_user", "user_id"),
 )
 
+# Queue tasks that kept failing (retries spent, or delivered too often because their
+# worker kept dying): what, for which source, why, so an operator can look and re-poll.
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("task_id", String(64), nullable=False),
+    Column("task", String(100), nullable=False),
+    Column("source_id", Id, ForeignKey("sources.id", ondelete="CASCADE")),
+    Column("error", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("failed_at", UTCDateTime, nullable=False),
+    Index("ix_dead_letters_source", "source_id", "failed_at"),
+)
+
 # WebSub subscriptions (worker.websub): one per source whose feed advertises a hub.
 # ``requested_at`` is the last (re)subscription request; a hub's verification is
 # accepted while it is newer than ``verified_at``.

@@ -170,6 +170,7 @@ def sources_page(
         "admin": session,
         "sources": sources,
         "counts": store.article_counts_by_source(),
+        "dead_letters": store.list_dead_letters(limit=50),
         "push": {
             source.id: push_status(subscriptions.get(source.id or 0), settings.public_url, now)
             for source in sources

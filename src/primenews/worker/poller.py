@@ -61,6 +61,7 @@ class SourceReport:
     failed_pages: int = 0
     elapsed_ms: float = 0.0
     retry_after_seconds: float | None = None  # a refusal's Retry-After
+    article_ids: list[int] = field(default_factory=list)  # new and revised, for a remote desk
 
 
 class PushHooks(Protocol):
@@ -231,6 +232,8 @@ class Poller:
             report.new += 1
         elif result.status is SaveStatus.REVISED:
             report.revised += 1
+        if result.status is not SaveStatus.UNCHANGED:
+            report.article_ids.append(result.article_id)
         if result.status is SaveStatus.NEW:  # keep the validators for a conditional re-fetch
             await self.writer.run(
                 self.store.record_check,
