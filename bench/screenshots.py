@@ -18,8 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser.site import seeded_site  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
+
+from browser.site import seeded_site  # noqa: E402
 
 WIDTHS = {"phone": (390, 844), "desktop": (1280, 900)}
 PAGES = ("front", "section", "story", "article", "entity", "search-results", "sources")
