@@ -288,7 +288,9 @@ def test_per_host_delay_spaces_request_starts(publisher: PublisherServer) -> Non
 
     asyncio.run(warm_then_burst())
     starts = [request.at for request in publisher.requests_to("/feed")][1:]
-    assert all(later - earlier >= 0.15 for earlier, later in zip(starts, starts[1:], strict=False))
+    # Three starts 200 ms apart span 400 ms. The server notes arrivals, which a busy
+    # machine can delay and bunch one by one, but never bring forward: check the span.
+    assert len(starts) == 3 and starts[-1] - starts[0] >= 0.3
 
 
 def _fetch_tls(site: PublisherServer, url: str) -> Page:
