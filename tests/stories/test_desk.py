@@ -169,3 +169,17 @@ def test_a_copy_that_is_revised_keeps_its_own_new_text(store: Store) -> None:
     assert revised is not None
     assert (revised.article.text, revised.duplicate_of) == (edited, None)
     assert revised.story_id == store.get_article(first).story_id  # type: ignore[union-attr]
+
+
+def test_an_article_in_chinese_gets_a_story(store: Store) -> None:
+    # wordfreq needs extra tokenizers for Chinese; without them the IDF prior is simply absent.
+    sources: dict[str, int] = {}
+    text = (
+        "新华社北京11月28日电 国家主席习近平28日在北京会见来访的外国领导人，"
+        "双方就双边关系深入交换意见。"
+    )
+    doc = StoryDoc("a", "习近平会见外国领导人", text, "https://xinhua.test/a", "xinhua", T0, "zh")
+    article_id = _save(store, doc, sources)
+    StoryDesk(store, clock=lambda: T0 + timedelta(hours=1)).record([article_id])
+    stored = store.get_article(article_id)
+    assert stored is not None and stored.story_id is not None

@@ -115,7 +115,10 @@ def background_share(word: str, language: str = "en") -> float:
     """
     if language not in _wordfreq_languages():
         return 0.0
-    frequency = word_frequency(word, language)
+    try:
+        frequency = word_frequency(word, language)
+    except ImportError:  # Chinese, Japanese, Korean need wordfreq[cjk]'s tokenizers: no prior
+        return 0.0
     return 1.0 - math.exp(-250.0 * frequency)
 
 
