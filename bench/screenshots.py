@@ -5,7 +5,9 @@
 Builds the same seeded site as the browser tests (tests/browser/site.py: a
 WARC of real pages ingested, a loopback feed polled), then opens each page
 type in Debian's Chromium (Playwright, no browser download) and saves the
-visible first screen (light scheme) at each width as PNG.
+visible first screen (light scheme) at each width as PNG, and prints what
+each page transfers (HTML + CSS + JS, images excluded; the server does not
+compress, so the bodies' bytes are what is sent).
 """
 
 from __future__ import annotations
@@ -36,16 +38,30 @@ def main() -> None:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium")
             for label, (width, height) in WIDTHS.items():
                 context = browser.new_context(viewport={"width": width, "height": height})
-                page = context.new_page()
-                page.route("**/*", lambda route: route.continue_()
-                           if "127.0.0.1" in route.request.url else route.abort())  # fmt: skip
+                context.route("**/*", lambda route: route.continue_()
+                              if "127.0.0.1" in route.request.url else route.abort())  # fmt: skip
                 for name in PAGES:
+                    page = context.new_page()
+                    sizes: dict[str, int] = {}
+                    page.on("response", lambda response, sizes=sizes: _count(response, sizes))
                     page.goto(site.url(site.pages[name]), wait_until="load")
                     path = args.out / f"{name}-{label}.png"
                     page.screenshot(path=str(path))
-                    print(f"{path.relative_to(ROOT)}  {width}x{height}")
+                    kb = sum(sizes.values()) / 1024
+                    print(f"{path.relative_to(ROOT)}  {width}x{height}  {kb:.1f} KB (HTML+CSS+JS)")
+                    page.close()
                 context.close()
             browser.close()
+
+
+def _count(response: object, sizes: dict[str, int]) -> None:
+    """Bytes of a document, stylesheet or script response (images are not counted)."""
+    kind = response.request.resource_type  # type: ignore[attr-defined]
+    if kind in ("document", "stylesheet", "script"):
+        try:
+            sizes[response.url] = len(response.body())  # type: ignore[attr-defined]
+        except Exception:  # a response without a body (a redirect)
+            sizes[response.url] = 0
 
 
 if __name__ == "__main__":
