@@ -389,3 +389,16 @@ def test_classify_reads_json_lines_and_reports_bad_ones() -> None:
     assert set(first["scores"]) >= main_four
     assert "error" in bad and "error" in not_object
     assert "line 2" in result.stderr
+
+
+def test_classify_reads_null_fields_as_empty_and_one_category_as_one() -> None:
+    lines = [
+        json.dumps({"title": None, "text": "Bayern Munich beat Dortmund 3-1 in the Bundesliga."}),
+        json.dumps({"title": "None", "text": None}),
+        json.dumps({"title": "", "text": "", "url": "https://x.test/a", "categories": "Business"}),
+    ]
+    result = CliRunner().invoke(main, ["classify"], input="\n".join(lines) + "\n")
+    assert result.exit_code == 0
+    football, _, category = (json.loads(line) for line in result.stdout.splitlines())
+    assert "sport" in football["sections"]
+    assert "business" in category["sections"]  # the publisher's category, not letters B, u, s …

@@ -517,17 +517,27 @@ def classify() -> None:
             item = json.loads(line)
             if not isinstance(item, dict):
                 raise ValueError("not a JSON object")
+            categories = item.get("categories") or ()
+            if isinstance(categories, str):  # one category given as a string, not letters
+                categories = (categories,)
             hints = SectionHints(
-                url=str(item.get("url", "")),
-                categories=tuple(str(c) for c in item.get("categories", ())),
-                section=str(item.get("section", "")),
+                url=_text_field(item, "url"),
+                categories=tuple(str(c) for c in categories),
+                section=_text_field(item, "section"),
             )
-            result = classify_sections(str(item.get("title", "")), str(item.get("text", "")), hints)
+            title, text = _text_field(item, "title"), _text_field(item, "text")
+            result = classify_sections(title, text, hints)
         except (ValueError, TypeError) as err:
             click.echo(f'line {number}: {err}; expected {{"title": …, "text": …}}', err=True)
             click.echo(json.dumps({"error": str(err)}))
             continue
         click.echo(json.dumps({"sections": list(result.labels), "scores": result.scores}))
+
+
+def _text_field(item: dict[str, Any], name: str) -> str:
+    """A JSON field as text: missing or null is empty (never the word "None")."""
+    value = item.get(name)
+    return "" if value is None else str(value)
 
 
 @main.command("train-sections")
