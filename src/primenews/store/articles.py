@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Row, and_, delete, exists, func, or_, select, update
 
@@ -29,6 +29,8 @@ from primenews.store.schema import (
 from primenews.store.sources import inserted_id
 
 LANGUAGE_LENGTH = 16  # schema.articles.language is String(16)
+T = TypeVar("T")
+
 MAX_ENTRY_ATTEMPTS = 3  # a page that failed this often is not fetched again
 # zlib level 1 shrinks HTML about 4x at a quarter of level 6's cost; this runs once per page.
 RAW_HTML_COMPRESSION = 1
@@ -72,7 +74,7 @@ def pending_entries(
         return []
     keys = [entry_key(entry) for entry in candidates]
     done: set[str] = set()
-    for chunk in _chunks(keys, 500):
+    for chunk in chunks(keys, 500):
         rows = conn.execute(
             select(entries.c.key).where(
                 entries.c.source_id == source_id,
@@ -133,7 +135,7 @@ def article_id_for_urls(conn: Connection, urls: Iterable[str]) -> int | None:
 def known_urls(conn: Connection, urls: Iterable[str]) -> set[str]:
     """Those of the URLs that already led to a stored article."""
     found: set[str] = set()
-    for chunk in _chunks(list(dict.fromkeys(urls)), 500):
+    for chunk in chunks(list(dict.fromkeys(urls)), 500):
         rows = conn.execute(select(article_urls.c.url).where(article_urls.c.url.in_(chunk)))
         found.update(row.url for row in rows)
     return found
@@ -466,6 +468,7 @@ def unenriched_articles(
     return [int(row.id) for row in rows]
 
 
-def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+def chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
+    """``items`` in slices of ``size``: IN lists stay under the databases' parameter limits."""
     for start in range(0, len(items), size):
         yield items[start : start + size]

@@ -18,7 +18,13 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, Row, and_, delete, exists, func, or_, select, update
 
 from primenews.domain import StoredStory
-from primenews.store.articles import ORIGINAL, WITH_ORIGINAL, decode_cursor, encode_cursor
+from primenews.store.articles import (
+    ORIGINAL,
+    WITH_ORIGINAL,
+    chunks,
+    decode_cursor,
+    encode_cursor,
+)
 from primenews.store.schema import (
     article_entities,
     article_sections,
@@ -266,7 +272,7 @@ def _member_views(conn: Connection, story_id: int) -> list[MemberView]:
 
 def _article_sections(conn: Connection, article_ids: Sequence[int]) -> dict[int, dict[str, float]]:
     found: dict[int, dict[str, float]] = {}
-    for chunk in _chunks(article_ids, 500):
+    for chunk in chunks(article_ids, 500):
         rows = conn.execute(
             select(article_sections).where(article_sections.c.article_id.in_(chunk))
         )
@@ -442,7 +448,7 @@ def ranking_members(
         )
     ]
     members: dict[int, list[StoryMember]] = {story_id: [] for story_id in ids}
-    for chunk in _chunks(ids, 500):
+    for chunk in chunks(ids, 500):
         rows = conn.execute(
             select(
                 story_members.c.story_id, articles.c.title, articles.c.sort_time, *_OUTLET_COLUMNS
@@ -549,7 +555,7 @@ def _in_section(section: str) -> Any:
 
 def _stored_stories(conn: Connection, rows: Sequence[Row[Any]]) -> list[StoredStory]:
     labels: dict[int, list[str]] = {}
-    for chunk in _chunks([row.id for row in rows], 500):
+    for chunk in chunks([row.id for row in rows], 500):
         for label in conn.execute(
             select(story_sections)
             .where(story_sections.c.story_id.in_(chunk))
@@ -574,8 +580,3 @@ def _stored_stories(conn: Connection, rows: Sequence[Row[Any]]) -> list[StoredSt
         )
         for row in rows
     ]
-
-
-def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

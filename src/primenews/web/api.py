@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
-from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from primenews.domain import Source, SourceKind
@@ -27,6 +26,7 @@ from primenews.web.deps import (
     SourceHook,
     SourceHookDep,
     StoreDep,
+    to_surviving_story,
 )
 from primenews.web.errors import ERROR_RESPONSES
 from primenews.web.schemas import (
@@ -138,10 +138,8 @@ def get_story(request: Request, store: StoreDep, story_id: IdPath) -> Response |
     if story is None:
         raise HTTPException(404, f"No story with id {story_id}")
     if story.merged_into is not None:
-        live = store.resolve_story(story_id)
-        if live is None:
-            raise HTTPException(404, f"Story {story_id} was merged into one that is gone")
-        return RedirectResponse(str(request.url_for("api_story", story_id=live)), 308)
+        gone = f"Story {story_id} was merged into one that is gone"
+        return to_surviving_story(request, store, story_id, "api_story", gone)
     members = store.story_articles(story_id)
     view = story_view(store, members)
     return story_detail_from(story, members, store.related_stories(story), request, view)

@@ -8,6 +8,7 @@ from typing import Annotated, cast
 
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
 from starlette.templating import Jinja2Templates
 
 from primenews.domain import Source
@@ -37,6 +38,17 @@ def get_source_hook(request: Request) -> SourceHook | None:
 def get_rankings(request: Request) -> Rankings:
     """The ranked-stories cache built by ``create_app``."""
     return cast(Rankings, request.app.state.rankings)
+
+
+def to_surviving_story(
+    request: Request, store: Store, story_id: int, route: str, gone: str
+) -> RedirectResponse:
+    """A 308 to the story a merged one now lives in (``route`` names the page or API
+    route); 404 with ``gone`` when that chain ends nowhere."""
+    live = store.resolve_story(story_id)
+    if live is None:
+        raise HTTPException(404, gone)
+    return RedirectResponse(str(request.url_for(route, story_id=live)), 308)
 
 
 def checked_cursor(

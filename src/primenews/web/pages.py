@@ -12,7 +12,7 @@ from typing import Annotated, Any, cast
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 from starlette.templating import Jinja2Templates
 
@@ -24,7 +24,14 @@ from primenews.store.insights import ArticleInsights
 from primenews.store.stories import StoryArticle
 from primenews.web.auth import OptionalSessionDep
 from primenews.web.charts import agreement_svg, outlet_colours, timeline_svg
-from primenews.web.deps import SECTIONS, CursorDep, RankingsDep, StoreDep, TemplatesDep
+from primenews.web.deps import (
+    SECTIONS,
+    CursorDep,
+    RankingsDep,
+    StoreDep,
+    TemplatesDep,
+    to_surviving_story,
+)
 from primenews.web.pagecache import PageCache
 from primenews.web.ranking import Rankings
 from primenews.web.sanitize import sanitize_html, text_paragraphs
@@ -188,10 +195,8 @@ def story_page(
     if story is None:
         raise HTTPException(404, "There is no story with this address.")
     if story.merged_into is not None:
-        live = store.resolve_story(story_id)
-        if live is None:
-            raise HTTPException(404, "This story was merged into one that is gone.")
-        return RedirectResponse(str(request.url_for("story_page", story_id=live)), 308)
+        gone = "This story was merged into one that is gone."
+        return to_surviving_story(request, store, story_id, "story_page", gone)
     members = store.story_articles(story_id)
     view = story_view(store, members)
     by_hour = hourly_by_outlet(members)
