@@ -29,7 +29,7 @@ from primenews.worker.boilerplate import BoilerplateFilter
 from primenews.worker.desk import StoryDesk
 from primenews.worker.enrichment import enrich_saved
 from primenews.worker.live import EventSink
-from primenews.worker.local import ExtractPool, StoreWriter, worker_count
+from primenews.worker.local import ExtractPool, StoreWriter, utc_now, worker_count
 from primenews.worker.poller import Poller, PollOptions, SourceReport, place_in_story
 from primenews.worker.refresher import RefreshReport, refresh_articles
 from primenews.worker.websub import WebSubManager, WebSubOptions, maintain_forever
@@ -344,7 +344,7 @@ async def ingest_pages(
                 await writer.run(boilerplate.learn, processed.article)
             if desk is not None and result.status is not SaveStatus.UNCHANGED:
                 await place_in_story(writer, desk, result.article_id)
-            await enrich_saved(store, writer, extractor, processed.article, result, _utc_now)
+            await enrich_saved(store, writer, extractor, processed.article, result, utc_now)
         except ExtractError as err:
             report.failed += 1
             report.errors.append(f"{page.url}: {err}")
@@ -371,10 +371,6 @@ async def ingest_pages(
     finally:
         writer.close()
     return report
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _count(report: IngestReport, status: SaveStatus) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from primenews.errors import StoreError
 from primenews.store import Store
@@ -25,16 +25,13 @@ from primenews.stories.dedup import DedupKind
 from primenews.stories.rewrites import find_rewrite_source
 from primenews.stories.tracker import Observation, StoryTracker, TrackerOptions
 from primenews.worker.live import EventSink, StoryAnnouncer
+from primenews.worker.local import utc_now
 
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
 REPLAY_BATCH = 500  # articles recorded per transaction during a replay
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class StoryDesk:

@@ -22,6 +22,7 @@ import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from datetime import UTC, datetime
 from functools import partial
 from typing import ParamSpec, TypeVar
 
@@ -34,6 +35,11 @@ from primenews.store.insights import StoreRegistry
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+
+def utc_now() -> datetime:
+    """The clock the workers use unless a test passes its own."""
+    return datetime.now(UTC)
 
 
 def worker_count(configured: int) -> int:

@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 from primenews.domain import Feed, FeedEntry, FetchOutcome, Page, Source, SourceKind
@@ -27,7 +27,7 @@ from primenews.worker.boilerplate import BoilerplateFilter
 from primenews.worker.desk import StoryDesk
 from primenews.worker.enrichment import enrich_saved
 from primenews.worker.live import ARTICLE_STORED, EventSink, LiveEvent
-from primenews.worker.local import ExtractPool, StoreWriter
+from primenews.worker.local import ExtractPool, StoreWriter, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +36,6 @@ Clock = Callable[[], datetime]
 # Pages fetched but not yet stored, per extract worker: enough to hide fetch and
 # store latency, few enough that a poll of thousands of entries stays small in memory.
 IN_FLIGHT_PER_WORKER = 8
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)

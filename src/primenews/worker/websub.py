@@ -32,16 +32,13 @@ from primenews.ingest.websub import (
     subscription_form,
 )
 from primenews.store import PushState, Subscription
+from primenews.worker.local import utc_now
 from primenews.worker.poller import Poller, SourceReport
 
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 CALLBACK_PATH = "/websub/"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def callback_url(public_url: str, subscription_id: int) -> str:
