@@ -275,3 +275,12 @@ async def test_docs_page_allows_only_its_own_scripts(client: httpx.AsyncClient) 
     policy = response.headers["content-security-policy"]
     assert "'sha256-" in policy and "unsafe-inline" not in policy.split("style-src")[0]
     assert "/api/openapi.json" in response.text
+    assert "cdn" not in policy and "http" not in response.text.split("<body>")[0]
+
+
+async def test_docs_page_assets_are_served_from_this_host(client: httpx.AsyncClient) -> None:
+    page = (await client.get("/api/docs")).text
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        assert f"/static/api-docs/{asset}" in page
+        response = await client.get(f"/static/api-docs/{asset}")
+        assert response.status_code == 200 and len(response.content) > 10_000

@@ -91,5 +91,7 @@ def create_app(
     app.include_router(auth.router)  # before pages: /login must not reach /{section}
     app.include_router(admin.router)
     app.include_router(pages.router)
+    # Before /static, which would otherwise take these paths.
+    app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS_DIR), name="api_docs_assets")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
