@@ -33,7 +33,7 @@ def _click_through(browser: Any, site: Site) -> None:
     with opened(browser, site.url("/"), javascript=False) as (page, _response, _log):
         # Our one script is the live-update enhancement, loaded from our own origin.
         sources = page.locator("script").evaluate_all("els => els.map(e => e.src)")
-        assert all(src.endswith("/static/live.js") for src in sources), sources
+        assert all(re.search(r"/static/live\.[0-9a-f]{12}\.js$", src) for src in sources), sources
         page.locator("main a", has_text="Full coverage").first.click()
         page.wait_for_url(re.compile(r"/story/\d+$"))
         story_url = page.url

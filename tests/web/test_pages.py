@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,6 +14,7 @@ import pytest
 from primenews.domain import FetchOutcome, Source
 from primenews.store import PollState, Store
 from primenews.store.dead_letters import DeadLetter
+from primenews.web.assets import asset_url
 from primenews.web.headers import CONTENT_SECURITY_POLICY
 
 pytestmark = pytest.mark.anyio
@@ -50,7 +53,7 @@ class PageScan(HTMLParser):
         return [value for t, name, value in self.attributes if t == tag and name == attribute]
 
 
-LIVE_SCRIPT = '<script src="/static/live.js" defer></script>'
+LIVE_SCRIPT = f'<script src="{asset_url("live.js")}" defer></script>'
 
 
 def assert_no_executable_content(html: str) -> PageScan:
@@ -309,6 +312,27 @@ async def test_stylesheet_is_served(client: httpx.AsyncClient) -> None:
     response = await client.get("/static/style.css")
     assert response.headers["content-type"].startswith("text/css")
     assert "prefers-color-scheme: dark" in response.text
+    assert response.headers["cache-control"] == "no-cache"  # plain name: revalidated (ETag)
+
+
+async def test_pages_link_fingerprinted_assets_kept_for_a_year(client: httpx.AsyncClient) -> None:
+    html = (await client.get("/")).text
+    links = re.findall(r'(?:href|src)="(/static/[^"]+)"', html)
+    assert {Path(link).suffix for link in links} >= {".css", ".js", ".svg"}
+    for link in links:
+        assert re.fullmatch(r"/static/[a-z-]+\.[0-9a-f]{12}\.[a-z]+", link), link
+        response = await client.get(link)
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+        plain = await client.get(re.sub(r"\.[0-9a-f]{12}\.", ".", link))
+        assert plain.content == response.content
+
+
+async def test_an_outdated_fingerprint_gets_todays_file_not_kept(client: httpx.AsyncClient) -> None:
+    response = await client.get("/static/style.000000000000.css")
+    assert response.status_code == 200 and "prefers-color-scheme" in response.text
+    assert response.headers["cache-control"] == "no-cache"
+    assert (await client.get("/static/nothing.000000000000.css")).status_code == 404
 
 
 async def test_sources_page_lists_queue_dead_letters(

@@ -7,7 +7,6 @@ reads no settings and opens nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
@@ -29,6 +28,7 @@ from primenews.web import (
     search,
     websub,
 )
+from primenews.web.assets import STATIC_DIR, STATIC_URL, FingerprintedStaticFiles
 from primenews.web.errors import install_error_handlers
 from primenews.web.events import Broadcaster
 from primenews.web.headers import SecurityHeadersMiddleware
@@ -38,8 +38,6 @@ from primenews.web.templating import build_templates
 
 if TYPE_CHECKING:
     from primenews.worker.websub import WebSubManager
-
-STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(
@@ -93,5 +91,5 @@ def create_app(
     app.include_router(pages.router)
     # Before /static, which would otherwise take these paths.
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS_DIR), name="api_docs_assets")
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount(STATIC_URL, FingerprintedStaticFiles(directory=STATIC_DIR), name="static")
     return app

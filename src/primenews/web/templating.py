@@ -8,6 +8,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.templating import Jinja2Templates
 
+from primenews.web.assets import asset_url
 from primenews.web.sanitize import is_web_url, snippet
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -26,6 +27,7 @@ def build_templates() -> Jinja2Templates:
     env.filters["web_url"] = web_url
     env.filters["snippet"] = snippet
     env.filters["minutes"] = minutes
+    env.globals["asset_url"] = asset_url
     return Jinja2Templates(env=env)
 
 
