@@ -19,6 +19,7 @@ from primenews.domain import Source
 from primenews.store import Store
 from primenews.web import (
     admin,
+    alerts,
     api,
     auth,
     docs,
@@ -90,6 +91,8 @@ def create_app(
     app.include_router(entities.page_router)
     app.include_router(auth.router)  # before pages: /login must not reach /{section}
     app.include_router(admin.router)
+    app.include_router(alerts.page_router)  # before pages: /alerts must not reach /{section}
+    app.include_router(alerts.api_router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
