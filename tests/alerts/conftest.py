@@ -7,8 +7,8 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -193,7 +193,9 @@ def make_article(store: Store, source: Source) -> MakeArticle:
 
 
 @pytest.fixture
-async def web(alert_settings: Settings, store: Store, quick_hasher: PasswordHasher) -> AsyncIterator[httpx.AsyncClient]:
+async def web(
+    alert_settings: Settings, store: Store, quick_hasher: PasswordHasher
+) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(alert_settings, store)
     app.state.auth.hasher = quick_hasher
     transport = httpx.ASGITransport(app=app)

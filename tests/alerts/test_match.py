@@ -40,7 +40,8 @@ def alert(**changes: object) -> Alert:
         "id": 5, "user_id": 1, "name": "Storm <b>watch</b>", "rule": AlertRule("storm"),
         "frequency": Frequency.DAILY, "email": "ana@example.org", "webhook_url": None,
         "webhook_secret": "s3cret", "unsubscribe_key": "k" * 40, "email_enabled": True,
-        "scanned_through": 0, "last_sent_at": None, "last_error": None, "created_at": NOW,
+        "scanned_through": 0, "email_sent_at": None, "webhook_sent_at": None,
+        "email_error": None, "webhook_error": None, "scan_error": None, "created_at": NOW,
     }  # fmt: skip
     values.update(changes)
     return Alert(**values)  # type: ignore[arg-type]

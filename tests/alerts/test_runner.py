@@ -59,13 +59,17 @@ async def test_saved_search_mails_each_new_match_once(
     assert message["To"] == "ana@example.org" and message["From"] == "alerts@news.example"
     assert "Storm reaches the coast" in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert f"https://news.example/article/{hit}" in message.get_body(("html",)).get_content()  # type: ignore[union-attr]
-    assert message["List-Unsubscribe"].strip().startswith("<https://news.example/alerts/unsubscribe/")
+    assert (
+        message["List-Unsubscribe"].strip().startswith("<https://news.example/alerts/unsubscribe/")
+    )
     again = await service.run_alerts(alert_settings, store)
     assert (again.matched, again.sent) == (0, 0) and len(smtp_server.mailbox.messages) == 1
     make_article(title="Second storm forms")
     await service.run_alerts(alert_settings, store)
     assert len(smtp_server.mailbox.messages) == 2
-    assert "Second storm forms" in smtp_server.mailbox.messages[1].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert (
+        "Second storm forms" in smtp_server.mailbox.messages[1].get_body(("plain",)).get_content()
+    )  # type: ignore[union-attr]
     [log, _] = store.alerts.deliveries(alert_id)
     assert (log.channel, log.status, log.articles, log.attempts) == (Channel.EMAIL, "sent", 1, 1)
 
@@ -191,7 +195,7 @@ async def test_hourly_alert_waits_for_its_hour_and_unsubscribed_mail_stops(
     with store.engine.begin() as conn:  # an hour later
         from primenews.store.schema import alerts
 
-        conn.execute(alerts.update().values(last_sent_at=NOW - timedelta(hours=2)))
+        conn.execute(alerts.update().values(email_sent_at=NOW - timedelta(hours=2)))
     assert (await service.run_alerts(alert_settings, store)).sent == 0
     assert len(smtp_server.mailbox.messages) == 1
 

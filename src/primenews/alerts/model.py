@@ -58,9 +58,27 @@ class Alert:
     unsubscribe_key: str
     email_enabled: bool
     scanned_through: int  # the highest article id already matched against the rule
-    last_sent_at: datetime | None
-    last_error: str | None
+    email_sent_at: datetime | None  # the last successful delivery on each channel
+    webhook_sent_at: datetime | None
+    email_error: str | None  # the last failure on each channel, None after a success
+    webhook_error: str | None
+    scan_error: str | None  # why the rule could not be matched, if it could not
     created_at: datetime
+
+    def sent_at(self, channel: Channel) -> datetime | None:
+        return self.email_sent_at if channel is Channel.EMAIL else self.webhook_sent_at
+
+    def error(self, channel: Channel) -> str | None:
+        return self.email_error if channel is Channel.EMAIL else self.webhook_error
+
+    @property
+    def last_sent_at(self) -> datetime | None:
+        return max(filter(None, (self.email_sent_at, self.webhook_sent_at)), default=None)
+
+    @property
+    def last_error(self) -> str | None:
+        """The problem to show: matching first, then each channel's."""
+        return self.scan_error or self.email_error or self.webhook_error
 
     @property
     def channels(self) -> tuple[Channel, ...]:

@@ -64,7 +64,8 @@ async def run_due(
         report.matched += await asyncio.to_thread(scan_alert, store, alert, now())
     for alert in await asyncio.to_thread(store.alerts.list_alerts):
         for channel in alert.channels:
-            if not (alert.last_error or is_due(alert.frequency, alert.last_sent_at, now())):
+            # A failed channel is retried on the next run, whatever its frequency.
+            if not (alert.error(channel) or is_due(alert.frequency, alert.sent_at(channel), now())):
                 continue
             await _deliver(store, client, options, alert, channel, now, report)
     return report

@@ -76,8 +76,11 @@ def _alert(row: Row[Any]) -> Alert:
         unsubscribe_key=row.unsubscribe_key,
         email_enabled=bool(row.email_enabled),
         scanned_through=int(row.scanned_through),
-        last_sent_at=row.last_sent_at,
-        last_error=row.last_error,
+        email_sent_at=row.email_sent_at,
+        webhook_sent_at=row.webhook_sent_at,
+        email_error=row.email_error,
+        webhook_error=row.webhook_error,
+        scan_error=row.scan_error,
         created_at=row.created_at,
     )
 
@@ -260,7 +263,7 @@ def record_matches(
 
 
 def record_scan_error(conn: Connection, alert_id: int, error: str | None) -> None:
-    conn.execute(update(alerts).where(alerts.c.id == alert_id).values(last_error=error))
+    conn.execute(update(alerts).where(alerts.c.id == alert_id).values(scan_error=error))
 
 
 # Delivery
@@ -308,7 +311,7 @@ def mark_sent(
 
 
 def record_delivery(conn: Connection, delivery: Delivery) -> int:
-    """Log one delivery; the alert's ``last_sent_at``/``last_error`` follow it."""
+    """Log one delivery; the alert's ``<channel>_sent_at``/``<channel>_error`` follow it."""
     row = conn.execute(
         alert_deliveries.insert()
         .values(
@@ -323,9 +326,10 @@ def record_delivery(conn: Connection, delivery: Delivery) -> int:
         )
         .returning(alert_deliveries.c.id)
     ).one()
-    state: dict[str, Any] = {"last_error": delivery.last_error}
+    channel = delivery.channel.value
+    state: dict[str, Any] = {f"{channel}_error": delivery.last_error}
     if delivery.status == "sent":
-        state["last_sent_at"] = delivery.finished_at
+        state[f"{channel}_sent_at"] = delivery.finished_at
     conn.execute(update(alerts).where(alerts.c.id == delivery.alert_id).values(**state))
     _trim_log(conn, delivery.alert_id)
     return int(row.id)

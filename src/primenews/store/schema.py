@@ -447,8 +447,11 @@ alerts = Table(
     Column("unsubscribe_key", String(128), nullable=False),
     Column("email_enabled", Boolean, nullable=False, default=True),
     Column("scanned_through", BigInteger, nullable=False, default=0),
-    Column("last_sent_at", UTCDateTime),
-    Column("last_error", Text),
+    Column("email_sent_at", UTCDateTime),  # the last successful delivery per channel
+    Column("webhook_sent_at", UTCDateTime),
+    Column("email_error", Text),  # the last failure per channel (NULL after a success)
+    Column("webhook_error", Text),
+    Column("scan_error", Text),  # why matching failed (e.g. no full-text search)
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_alerts_user", "user_id"),
 )
