@@ -60,8 +60,9 @@ async def run_due(
     """Scan every alert, then deliver every due one (see the module docstring)."""
     report = RunReport()
     alerts = await asyncio.to_thread(store.alerts.list_alerts)
+    batches: dict[int, list[Candidate]] = {}  # alerts with the same mark share their reads
     for alert in alerts:
-        report.matched += await asyncio.to_thread(scan_alert, store, alert, now())
+        report.matched += await asyncio.to_thread(scan_alert, store, alert, now(), batches)
     for alert in await asyncio.to_thread(store.alerts.list_alerts):
         for channel in alert.channels:
             # A failed channel is retried on the next run, whatever its frequency.
@@ -71,12 +72,20 @@ async def run_due(
     return report
 
 
-def scan_alert(store: Store, alert: Alert, now: datetime) -> int:
-    """Match the articles stored since the alert last looked; returns the new matches."""
+def scan_alert(
+    store: Store, alert: Alert, now: datetime, batches: dict[int, list[Candidate]] | None = None
+) -> int:
+    """Match the articles stored since the alert last looked; returns the new matches.
+
+    ``batches`` caches candidate reads by their starting id across alerts of one run.
+    """
     after, found = alert.scanned_through, 0
+    cache = {} if batches is None else batches
     try:
         for _ in range(MAX_SCAN_BATCHES):
-            batch = store.alerts.candidates_after(after)
+            if after not in cache:
+                cache[after] = store.alerts.candidates_after(after)
+            batch = cache[after]
             if not batch:
                 break
             through = batch[-1].article_id
