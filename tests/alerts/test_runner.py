@@ -8,6 +8,8 @@ import json
 from datetime import timedelta
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from primenews import service
 from primenews.alerts.model import AlertRule, Channel, Frequency
@@ -18,7 +20,7 @@ from primenews.store import Store
 from primenews.store.alerts import AlertFields
 from primenews.store.users import User
 
-from .conftest import NOW, MakeArticle, Receiver, SmtpServer, free_port
+from .conftest import NOW, Mailbox, MakeArticle, Receiver, SmtpServer, free_port
 
 pytestmark = pytest.mark.anyio
 SEARCH_IS_SQLITE_ONLY = pytest.mark.sqlite_only("full-text search is SQLite FTS5 for now (issue 9)")
@@ -230,3 +232,47 @@ async def test_saved_search_without_search_support_records_why(
     else:  # PostgreSQL: no full-text search yet; nothing is skipped, the mark stays
         assert "full-text search" in (alert.last_error or "")
         assert alert.scanned_through < store.last_article_id()
+
+
+def _check_login(
+    server: object, session: object, envelope: object, mechanism: str, auth_data: object
+) -> AuthResult:
+    ok = isinstance(auth_data, LoginPassword) and auth_data.password == b"right password"
+    return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
+
+
+async def test_smtp_login_is_used_and_a_wrong_password_is_a_logged_failure(
+    alert_settings: Settings, store: Store, owner: User, make_article: MakeArticle,
+) -> None:  # fmt: skip
+    mailbox, port = Mailbox(), free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port, auth_require_tls=False,
+                            authenticator=_check_login)  # fmt: skip
+    controller.start()
+    try:
+        settings = alert_settings.replace(smtp_port=port, smtp_user="news",
+                                          smtp_password="wrong")  # fmt: skip
+        alert_id = _add(store, owner, AlertRule(entity_ids=(_name(store, make_article(), "L"),)),
+                        email="ana@example.org")  # fmt: skip
+        _name(store, make_article(), "L")
+        refused = await service.run_alerts(settings, store)
+        assert refused.failed == 1 and "535" in refused.errors[0], refused.errors
+        assert "wrong" not in refused.errors[0], "the password stays out of the log"
+        right = await service.run_alerts(settings.replace(smtp_password="right password"), store)
+        assert right.sent == 1 and len(mailbox.messages) == 1
+    finally:
+        controller.stop()
+    assert [d.status for d in store.alerts.deliveries(alert_id)] == ["sent", "failed"]
+
+
+async def test_webhook_receiver_down_is_retried_then_logged(
+    alert_settings: Settings, store: Store, owner: User, make_article: MakeArticle,
+) -> None:  # fmt: skip
+    url = f"http://127.0.0.1:{free_port()}/hook"  # nothing listens there
+    alert_id = _add(store, owner, AlertRule(entity_ids=(_name(store, make_article(), "D"),)),
+                    webhook_url=url)  # fmt: skip
+    _name(store, make_article(), "D")
+    report = await service.run_alerts(alert_settings, store)
+    assert report.failed == 1
+    [log] = store.alerts.deliveries(alert_id)
+    assert log.attempts == 3 and "ConnectError" in (log.last_error or ""), log.last_error
+    assert store.alerts.count_owed(alert_id, Channel.WEBHOOK) == 1
