@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -276,3 +276,22 @@ async def test_webhook_receiver_down_is_retried_then_logged(
     [log] = store.alerts.deliveries(alert_id)
     assert log.attempts == 3 and "ConnectError" in (log.last_error or ""), log.last_error
     assert store.alerts.count_owed(alert_id, Channel.WEBHOOK) == 1
+
+
+async def test_an_alert_another_runner_holds_is_left_alone(
+    alert_settings: Settings, store: Store, owner: User, make_article: MakeArticle,
+    receiver: Receiver,
+) -> None:  # fmt: skip
+    alert_id = _add(store, owner, AlertRule(entity_ids=(_name(store, make_article(), "C"),)),
+                    webhook_url=receiver.url)  # fmt: skip
+    _name(store, make_article(), "C")
+    now = datetime.now(UTC)
+    assert store.alerts.claim(alert_id, now, now + timedelta(minutes=15))
+    assert not store.alerts.claim(alert_id, now, now + timedelta(minutes=15)), "held"
+    held = await service.run_alerts(alert_settings, store)
+    assert (held.matched, held.sent) == (0, 0) and receiver.calls == []
+    assert store.alerts.claim(alert_id, now + timedelta(minutes=16), now), "a dead runner's lapses"
+    store.alerts.release(alert_id)
+    free = await service.run_alerts(alert_settings, store)
+    assert (free.matched, free.sent) == (1, 1) and len(receiver.calls) == 1
+    assert store.alerts.claim(alert_id, now, now + timedelta(minutes=1)), "released after the run"

@@ -17,7 +17,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 
@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 
 MAX_PER_DELIVERY = 100  # articles in one digest or webhook call; the rest go next time
 MAX_SCAN_BATCHES = 20  # per alert and run: a long-idle alert catches up over a few runs
+# How long a runner holds an alert: longer than its slowest delivery (SMTP timeout, or a
+# webhook's retries), so a runner that died frees it again after this.
+CLAIM = timedelta(minutes=15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,17 +62,35 @@ async def run_due(
 ) -> RunReport:
     """Scan every alert, then deliver every due one (see the module docstring)."""
     report = RunReport()
-    alerts = await asyncio.to_thread(store.alerts.list_alerts)
     batches: dict[int, list[Candidate]] = {}  # alerts with the same mark share their reads
-    for alert in alerts:
-        report.matched += await asyncio.to_thread(scan_alert, store, alert, now(), batches)
-    for alert in await asyncio.to_thread(store.alerts.list_alerts):
-        for channel in alert.channels:
-            # A failed channel is retried on the next run, whatever its frequency.
-            if not (alert.error(channel) or is_due(alert.frequency, alert.sent_at(channel), now())):
-                continue
-            await _deliver(store, client, options, alert, channel, now, report)
+    for listed in await asyncio.to_thread(store.alerts.list_alerts):
+        started = now()
+        if not await asyncio.to_thread(store.alerts.claim, listed.id, started, started + CLAIM):
+            continue  # another runner (the service, or `alerts run-due`) has it now
+        try:
+            await _run_alert(store, client, options, listed.id, now, report, batches)
+        finally:
+            await asyncio.to_thread(store.alerts.release, listed.id)
     return report
+
+
+async def _run_alert(
+    store: Store,
+    client: httpx.AsyncClient,
+    options: DeliveryOptions,
+    alert_id: int,
+    now: Callable[[], datetime],
+    report: RunReport,
+    batches: dict[int, list[Candidate]],
+) -> None:
+    alert = await asyncio.to_thread(store.alerts.get, alert_id)  # as it is now it is ours
+    if alert is None:
+        return
+    report.matched += await asyncio.to_thread(scan_alert, store, alert, now(), batches)
+    for channel in alert.channels:
+        # A failed channel is retried on the next run, whatever its frequency.
+        if alert.error(channel) or is_due(alert.frequency, alert.sent_at(channel), now()):
+            await _deliver(store, client, options, alert, channel, now, report)
 
 
 def scan_alert(
@@ -93,6 +114,8 @@ def scan_alert(
                 alert.id, _matching(store, alert, batch, after, through), through, now
             )
             after = through
+        if alert.scan_error:
+            store.alerts.record_scan_error(alert.id, None)  # matching works again
     except StoreError as err:  # e.g. saved searches on a database without search yet
         logger.warning("alert %d: cannot match: %s", alert.id, err, extra={"alert_id": alert.id})
         store.alerts.record_scan_error(alert.id, str(err))

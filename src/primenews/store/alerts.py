@@ -266,6 +266,30 @@ def record_scan_error(conn: Connection, alert_id: int, error: str | None) -> Non
     conn.execute(update(alerts).where(alerts.c.id == alert_id).values(scan_error=error))
 
 
+# Runs: one runner per alert at a time
+
+
+def claim_alert(conn: Connection, alert_id: int, now: datetime, until: datetime) -> bool:
+    """Take the alert for one runner until ``until``; False when another runner holds it.
+
+    One conditional UPDATE, atomic on SQLite and PostgreSQL alike, so the service's
+    loop and a ``primenews alerts run-due`` never deliver the same owed articles twice.
+    """
+    taken = conn.execute(
+        update(alerts)
+        .where(
+            alerts.c.id == alert_id,
+            (alerts.c.claimed_until.is_(None)) | (alerts.c.claimed_until < now),
+        )
+        .values(claimed_until=until)
+    ).rowcount
+    return taken > 0
+
+
+def release_alert(conn: Connection, alert_id: int) -> None:
+    conn.execute(update(alerts).where(alerts.c.id == alert_id).values(claimed_until=None))
+
+
 # Delivery
 
 
@@ -428,6 +452,14 @@ class AlertStore:
     def record_scan_error(self, alert_id: int, error: str | None) -> None:
         with self.engine.begin() as conn:
             record_scan_error(conn, alert_id, error)
+
+    def claim(self, alert_id: int, now: datetime, until: datetime) -> bool:
+        with self.engine.begin() as conn:
+            return claim_alert(conn, alert_id, now, until)
+
+    def release(self, alert_id: int) -> None:
+        with self.engine.begin() as conn:
+            release_alert(conn, alert_id)
 
     def owed_articles(self, alert_id: int, channel: Channel, limit: int) -> list[StoredArticle]:
         with self.engine.connect() as conn:

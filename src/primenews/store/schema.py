@@ -452,6 +452,7 @@ alerts = Table(
     Column("email_error", Text),  # the last failure per channel (NULL after a success)
     Column("webhook_error", Text),
     Column("scan_error", Text),  # why matching failed (e.g. no full-text search)
+    Column("claimed_until", UTCDateTime),  # a runner is matching/delivering it until then
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_alerts_user", "user_id"),
 )
