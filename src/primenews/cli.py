@@ -808,3 +808,131 @@ def restore(ctx: click.Context, path: str, force: bool) -> None:
     click.echo(
         f"Restored {facts.articles} articles and {facts.sources} sources from {path}{migrated}."
     )
+
+
+@main.group()
+def alerts() -> None:
+    """Saved searches and entity watchlists, delivered by e-mail digest and webhook."""
+
+
+@alerts.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per alert.")
+@click.pass_context
+def alerts_list(ctx: click.Context, as_json: bool) -> None:
+    """Show every alert: owner, what it matches, where it goes, what it still owes."""
+    from primenews.alerts.model import Channel
+
+    store = _open_store(_settings(ctx))
+    owners = {user.id: user.name for user in store.users.list_users()}
+    for alert in store.alerts.list_alerts():
+        owed = {ch.value: store.alerts.count_owed(alert.id, ch) for ch in Channel}
+        row = {
+            "id": alert.id,
+            "owner": owners.get(alert.user_id, "?"),
+            "name": alert.name,
+            "query": alert.rule.query,
+            "entities": list(alert.rule.entity_ids),
+            "frequency": alert.frequency.value,
+            "email": alert.email,
+            "email_enabled": alert.email_enabled,
+            "webhook_url": alert.webhook_url,
+            "owed": owed,
+            "last_error": alert.last_error,
+        }
+        if as_json:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            to = ", ".join(filter(None, (alert.email, alert.webhook_url)))
+            click.echo(
+                f"{alert.id}\t{row['owner']}\t{alert.name}\t{alert.frequency}\t{to}"
+                f"\towed={owed}" + (f"\terror={alert.last_error}" if alert.last_error else "")
+            )
+
+
+@alerts.command("add")
+@click.option("--user", "user_name", required=True, help="The account that owns the alert.")
+@click.option("--query", default="", help="Words to search for, in /search syntax.")
+@click.option(
+    "--entity", "entity_ids", multiple=True, type=int, help="An entity id to watch (repeatable)."
+)
+@click.option("--section", default="", help="Only articles of this section.")
+@click.option("--source", default="", help="Only articles of this source id.")
+@click.option("--since", default="", help="Only articles dated on or after YYYY-MM-DD.")
+@click.option("--frequency", default="daily", type=click.Choice(["immediate", "hourly", "daily"]))
+@click.option("--email", default="", help="Send digests to this address.")
+@click.option("--webhook", "webhook_url", default="", help="POST signed JSON to this URL.")
+@click.option("--name", default="", help="A name for the alert (default: the query).")
+@click.pass_context
+def alerts_add(
+    ctx: click.Context,
+    user_name: str,
+    query: str,
+    entity_ids: tuple[int, ...],
+    section: str,
+    source: str,
+    since: str,
+    frequency: str,
+    email: str,
+    webhook_url: str,
+    name: str,
+) -> None:
+    """Create an alert for USER; it matches articles stored from now on."""
+    from primenews.alerts.validate import AlertInputError, checked_alert, rule_from_strings
+    from primenews.ingest.fetch import FetchOptions
+    from primenews.web.deps import SECTIONS
+
+    settings = _settings(ctx)
+    store = _open_store(settings)
+    owner = next((u for u in store.users.list_users() if u.name == user_name), None)
+    if owner is None:
+        raise click.ClickException(f"No user {user_name!r}: see `primenews users list`.")
+    rule, unread = rule_from_strings(
+        query=query,
+        section=section,
+        source=source,
+        entities=" ".join(map(str, entity_ids)),
+        since=since,
+    )
+    try:
+        fields = checked_alert(
+            name=name,
+            rule=rule,
+            frequency=frequency,
+            email=email,
+            webhook_url=webhook_url,
+            sections=SECTIONS,
+            known_entities=store.alerts.existing_entities(rule.entity_ids),
+            policy=FetchOptions.from_settings(settings).policy,
+            read_problems=unread,
+        )
+    except AlertInputError as err:
+        raise click.ClickException("\n".join(err.problems)) from err
+    alert = store.alerts.create(owner.id, fields, datetime.now(UTC))
+    click.echo(f"Added alert {alert.id} ({alert.name}, {alert.frequency}).")
+
+
+@alerts.command("remove")
+@click.argument("alert_id", type=int)
+@click.pass_context
+def alerts_remove(ctx: click.Context, alert_id: int) -> None:
+    """Delete an alert with its matches and delivery log."""
+    if not _open_store(_settings(ctx)).alerts.remove(alert_id):
+        raise click.ClickException(f"No alert {alert_id}: see `primenews alerts list`.")
+    click.echo(f"Removed alert {alert_id}.")
+
+
+@alerts.command("run-due")
+@click.pass_context
+def alerts_run_due(ctx: click.Context) -> None:
+    """Match new articles against every alert and deliver what the due ones owe, once."""
+    settings = _settings(ctx)
+    store = _open_store(settings)
+    report = asyncio.run(service.run_alerts(settings, store))
+    click.echo(
+        f"{report.matched} new matches; {report.sent} deliveries sent "
+        f"({report.articles} articles), {report.failed} failed."
+    )
+    for error in report.errors:
+        click.echo(f"  {error}", err=True)
+    if report.failed:
+        sys.exit(1)

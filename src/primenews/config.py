@@ -70,6 +70,12 @@ def _public_url(value: str) -> str | None:
     return "empty, or an http(s) URL"
 
 
+def _email(value: str) -> str | None:
+    if "@" in value and not any(c in value for c in " \r\n<>,;"):
+        return None
+    return "one plain address such as news@example.org"
+
+
 def _default_data_dir() -> str:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return str(Path(base) / "primenews")
@@ -275,6 +281,49 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "log_level", str, "INFO", "Logging level.", _one_of("DEBUG", "INFO", "WARNING", "ERROR")
     ),
+    # Alerts (alerts/): e-mail digests over SMTP, signed webhooks.
+    Setting(
+        "smtp_host",
+        str,
+        "",
+        "SMTP server that sends alert digests; empty means no e-mail (digests stay owed).",
+    ),
+    Setting("smtp_port", int, 25, "Port of the SMTP server.", _between(1, 65535)),
+    Setting("smtp_user", str, "", "User name for SMTP AUTH; empty means no login."),
+    Setting("smtp_password", str, "", "Password for SMTP AUTH.", secret=True),
+    Setting(
+        "smtp_from", str, "primenews@localhost", "Sender address (From) of alert e-mails.", _email
+    ),
+    Setting(
+        "smtp_starttls",
+        bool,
+        False,
+        "Upgrade the SMTP connection with STARTTLS before logging in (needed by most relays).",
+    ),
+    Setting(
+        "smtp_timeout_seconds", float, 30.0, "Timeout of each SMTP operation.", _between(1, 600)
+    ),
+    Setting(
+        "alert_webhook_retries",
+        int,
+        3,
+        "Retries of a webhook call after a non-2xx answer, a timeout or a refused connection.",
+        _between(0, 10),
+    ),
+    Setting(
+        "alert_webhook_backoff_seconds",
+        float,
+        1.0,
+        "Wait before the first webhook retry; doubled for each next one.",
+        _between(0, 600),
+    ),
+    Setting(
+        "alert_webhook_timeout_seconds",
+        float,
+        10.0,
+        "Timeout of one webhook call.",
+        _between(0.1, 300),
+    ),
 )
 
 SETTINGS_BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
@@ -315,6 +364,16 @@ class Settings:
     write_requests_per_minute: int
     signing_key: str
     log_level: str
+    smtp_host: str
+    smtp_port: int
+    smtp_user: str
+    smtp_password: str
+    smtp_from: str
+    smtp_starttls: bool
+    smtp_timeout_seconds: float
+    alert_webhook_retries: int
+    alert_webhook_backoff_seconds: float
+    alert_webhook_timeout_seconds: float
 
     @property
     def database_url(self) -> str:

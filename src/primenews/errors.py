@@ -10,7 +10,8 @@
      ├── ParseError             a feed, sitemap, OPML or archive we cannot read
      ├── ExtractError           a page with no article in it
      ├── StoreError             the database refused
-     └── QueueError             the task queue (Redis) cannot be reached
+     ├── QueueError             the task queue (Redis) cannot be reached
+     └── DeliveryError          an alert's e-mail or webhook could not be delivered
 
 The shell catches a stage's own family, records the message against the
 source and goes on; anything else is a bug, logged with its traceback.
@@ -81,3 +82,11 @@ class StoreError(PrimeNewsError):
 
 class QueueError(PrimeNewsError):
     """The task queue named by ``queue_url`` cannot be reached."""
+
+
+class DeliveryError(PrimeNewsError):
+    """An alert's digest or webhook did not get through (SMTP refused, webhook failed)."""
+
+    def __init__(self, message: str, *, attempts: int = 1) -> None:
+        super().__init__(message)
+        self.attempts = attempts

@@ -18,6 +18,10 @@ import httpx
 import uvicorn
 
 from primenews import catalog
+from primenews.alerts.digest import Links
+from primenews.alerts.mail import MailOptions
+from primenews.alerts.runner import DeliveryOptions, RunReport, run_due
+from primenews.alerts.webhooks import WebhookOptions
 from primenews.config import Settings
 from primenews.domain import Page, Source
 from primenews.errors import ExtractError, QueueError
@@ -167,6 +171,8 @@ async def poll_forever(
         refreshed = await refresh_articles(poller)
         if refreshed.revised:
             logger.info("re-checked %d articles: %d revised", refreshed.checked, refreshed.revised)
+        if settings is not None:
+            await alerts_after_round(settings, poller.store)
         delay = QUEUE_RETRY_SECONDS if reports is None else _seconds_to_next_due(poller.store)
         waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())}
         _, pending = await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
@@ -380,3 +386,58 @@ def _count(report: IngestReport, status: SaveStatus) -> None:
         report.revised += 1
     else:
         report.unchanged += 1
+
+
+# Alerts (alerts/): matched and delivered after each poll round and by `primenews alerts run-due`.
+
+
+def alert_options(settings: Settings) -> DeliveryOptions:
+    """Where digests link to, the SMTP server, and how webhooks are retried."""
+    site = settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
+    return DeliveryOptions(
+        links=Links(site),
+        mail=MailOptions(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            user=settings.smtp_user,
+            password=settings.smtp_password,
+            sender=settings.smtp_from,
+            starttls=settings.smtp_starttls,
+            timeout_seconds=settings.smtp_timeout_seconds,
+        ),
+        webhook=WebhookOptions(
+            retries=settings.alert_webhook_retries,
+            backoff_seconds=settings.alert_webhook_backoff_seconds,
+            timeout_seconds=settings.alert_webhook_timeout_seconds,
+            user_agent=settings.user_agent,
+        ),
+    )
+
+
+def webhook_client(settings: Settings) -> httpx.AsyncClient:
+    """An HTTP client for webhooks with the fetcher's address rules (no private addresses
+    unless ``allow_private_networks`` or ``fetch_allowlist`` allow them), no redirects."""
+    policy = FetchOptions.from_settings(settings).policy
+    return httpx.AsyncClient(
+        transport=SafeTransport(policy), follow_redirects=False, trust_env=False
+    )
+
+
+async def run_alerts(settings: Settings, store: Store) -> RunReport:
+    """Match new articles against every alert and deliver what the due ones owe."""
+    async with webhook_client(settings) as client:
+        return await run_due(store, client, alert_options(settings), utc_now)
+
+
+async def alerts_after_round(settings: Settings, store: Store) -> None:
+    """``run_alerts`` for the poll loop: a failure is logged, the loop goes on."""
+    try:
+        report = await run_alerts(settings, store)
+    except Exception:  # the poll loop must survive a bug here; the traceback goes to the log
+        logger.exception("alerts: run failed")
+        return
+    if report.sent or report.failed:
+        logger.info(
+            "alerts: %d matched, %d deliveries sent (%d articles), %d failed",
+            report.matched, report.sent, report.articles, report.failed,
+        )  # fmt: skip

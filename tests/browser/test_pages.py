@@ -42,7 +42,7 @@ PAGE_TYPES = (
     "login",
     "not-found",
 )
-ADMIN_PAGES = ("/sources", "/tokens")  # as an admin sees them: forms to add and remove
+ADMIN_PAGES = ("/sources", "/tokens", "/alerts", "/alerts/new")  # as an admin sees them: forms
 VARIANTS = (
     ("phone", "light"),
     ("desktop", "light"),
@@ -83,7 +83,7 @@ def _check_admin_pages(browser: Any, site: Site, axe_source: str) -> list[str]:
             response = page.goto(site.url(path))
             assert response.status == 200, path
             assert page.get_by_role("button", name="Log out").count() == 1, "logged in"
-            name = "admin-" + path.strip("/")
+            name = "admin-" + path.strip("/").replace("/", "-")
             failures.extend(f"{path}: {f}" for f in _check_views(page, name, axe_source))
         failures.extend(problems(page, log))
     return failures

@@ -55,8 +55,9 @@ def api_routes(routes: Sequence[BaseRoute]) -> Iterator[APIRoute]:
 
 
 # POST routes that are not forms: WebSub hubs deliver content signed with the
-# subscription's secret (HMAC, checked in web/websub.py; its own tests refuse bad ones).
-SIGNED_NOT_SESSION = ("/websub/",)
+# subscription's secret (HMAC, checked in web/websub.py; its own tests refuse bad ones);
+# an alert e-mail's unsubscribe link carries its own signed token (tests/alerts/test_web.py).
+SIGNED_NOT_SESSION = ("/websub/", "/alerts/unsubscribe/")
 
 
 def form_posts(app: FastAPI) -> list[str]:

@@ -84,6 +84,11 @@ def _dead_letters(conn: Connection) -> None:
     schema.dead_letters.create(conn)
 
 
+def _alerts(conn: Connection) -> None:
+    for table in (schema.alerts, schema.alert_matches, schema.alert_deliveries):
+        table.create(conn)
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("0001_initial", _initial),
     ("0002_article_sections", _article_sections),
@@ -96,6 +101,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("0009_rewrites", _rewrites),
     ("0010_websub", _websub),
     ("0011_dead_letters", _dead_letters),
+    ("0012_alerts", _alerts),
 )
 
 

@@ -30,6 +30,7 @@ from primenews.store import insights as insight_sql
 from primenews.store import sources as source_sql
 from primenews.store import stories as story_sql
 from primenews.store import websub as websub_sql
+from primenews.store.alerts import AlertStore
 from primenews.store.articles import Revision, SaveResult
 from primenews.store.boilerplate import SiteArticle
 from primenews.store.checks import DueCheck
@@ -68,6 +69,7 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.users = UserStore(engine)  # accounts, sessions, API tokens (store/users.py)
+        self.alerts = AlertStore(engine)  # saved searches and watchlists (store/alerts.py)
 
     @classmethod
     def open(cls, url: str) -> Store:

@@ -424,3 +424,60 @@ websub_subscriptions = Table(
     Column("pushes", Integer, nullable=False, default=0),
     Column("last_error", Text),
 )
+
+# Alerts (alerts/): a user's saved search or entity watchlist, delivered by e-mail and/or
+# webhook. ``scanned_through`` is the highest article id already matched against the alert;
+# ``alert_matches`` keeps every match with, per channel, when it was delivered (NULL: still
+# owed), so a failed delivery is retried and a delivered article is never sent again.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("query", Text, nullable=False, default=""),  # /search syntax; empty for a watchlist
+    Column("section", String(40)),
+    Column("source_id", Id),  # no foreign key: a removed source leaves the alert matching nothing
+    Column("entity_ids", Text, nullable=False, default="[]"),  # JSON list of entity ids
+    Column("since", UTCDateTime),  # only articles sorted at or after this time
+    Column("frequency", String(16), nullable=False),  # immediate, hourly, daily
+    Column("email", String(320)),
+    Column("webhook_url", Text),
+    Column("webhook_secret", String(128), nullable=False),
+    Column("unsubscribe_key", String(128), nullable=False),
+    Column("email_enabled", Boolean, nullable=False, default=True),
+    Column("scanned_through", BigInteger, nullable=False, default=0),
+    Column("email_sent_at", UTCDateTime),  # the last successful delivery per channel
+    Column("webhook_sent_at", UTCDateTime),
+    Column("email_error", Text),  # the last failure per channel (NULL after a success)
+    Column("webhook_error", Text),
+    Column("scan_error", Text),  # why matching failed (e.g. no full-text search)
+    Column("claimed_until", UTCDateTime),  # a runner is matching/delivering it until then
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_alerts_user", "user_id"),
+)
+
+alert_matches = Table(
+    "alert_matches",
+    metadata,
+    Column("alert_id", Id, ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True),
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("matched_at", UTCDateTime, nullable=False),
+    Column("email_sent_at", UTCDateTime),
+    Column("webhook_sent_at", UTCDateTime),
+)
+
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("alert_id", Id, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+    Column("channel", String(16), nullable=False),  # email, webhook
+    Column("status", String(16), nullable=False),  # sent, failed
+    Column("attempts", Integer, nullable=False),
+    Column("articles", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=False),
+    Index("ix_alert_deliveries_alert", "alert_id", "started_at"),
+)

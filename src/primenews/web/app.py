@@ -18,6 +18,7 @@ from primenews.domain import Source
 from primenews.store import Store
 from primenews.web import (
     admin,
+    alerts,
     api,
     auth,
     docs,
@@ -88,6 +89,8 @@ def create_app(
     app.include_router(entities.page_router)
     app.include_router(auth.router)  # before pages: /login must not reach /{section}
     app.include_router(admin.router)
+    app.include_router(alerts.page_router)  # before pages: /alerts must not reach /{section}
+    app.include_router(alerts.api_router)
     app.include_router(pages.router)
     # Before /static, which would otherwise take these paths.
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS_DIR), name="api_docs_assets")

@@ -7,6 +7,7 @@ The scheme, one address per list and format (``{fmt}`` is ``atom``, ``rss`` or `
     /feeds/story/{id}.{fmt}             one story's coverage, article by article
     /feeds/section/{name}.{fmt}         a section page (world, politics, …)
     /feeds/source/{id}.{fmt}            one source's articles
+    /feeds/entity/{id}.{fmt}            the newest articles naming one person, organisation, place
     /feeds/search.{fmt}?q=…             a saved search, newest first (section=, source= too)
 
 Each answer carries a strong ``ETag`` (a hash of the bytes) and
@@ -103,6 +104,21 @@ def source_feed(
     page = f"{request.url_for('front_page')}?source={source_id}"
     meta = _meta(request, f"{SITE}: {source.title or source.url}", page)
     return feed_response(request, meta, _items(request, articles), _format(fmt))
+
+
+@router.get("/feeds/entity/{entity_id}.{fmt}", name="feed_entity")
+def entity_feed(
+    request: Request, store: StoreDep, entity_id: Annotated[int, Path(ge=1)], fmt: str
+) -> Response:
+    """The newest articles that name one entity: follow a person, organisation or place."""
+    feed_format = _format(fmt)
+    entity = store.get_entity(entity_id)
+    if entity is None:
+        raise HTTPException(404, f"There is no entity {entity_id}.")
+    articles = store.entity_articles(entity_id, FEED_SIZE)
+    page = str(request.url_for("entity_page", entity_id=entity_id))
+    meta = _meta(request, f"{SITE}: {entity.name}", page)
+    return feed_response(request, meta, _items(request, articles), feed_format)
 
 
 @router.get("/feeds/search.{fmt}", name="feed_search")
@@ -237,6 +253,8 @@ def feed_links(request: Request) -> list[dict[str, str]]:
         own.append((name.capitalize(), f"/feeds/section/{name}", ""))
     elif path.startswith("/story/") and path.removeprefix("/story/").isdigit():
         own.append(("This story", f"/feeds/story/{path.removeprefix('/story/')}", ""))
+    elif path.startswith("/entity/") and path.removeprefix("/entity/").isdigit():
+        own.append(("This entity", f"/feeds/entity/{path.removeprefix('/entity/')}", ""))
     elif path == "/" and not params:
         own.append(("Top stories", "/feeds/stories", ""))
     elif path == "/search" and params.get("q", "").strip():
