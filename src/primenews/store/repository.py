@@ -278,6 +278,10 @@ class Store:
         with self.engine.connect() as conn:
             return story_sql.rewrite_candidates(conn, article_id)
 
+    def story_ids_by_keys(self, keys: Sequence[str]) -> list[int]:
+        with self.engine.connect() as conn:
+            return story_sql.story_ids_by_keys(conn, keys)
+
     def record_rewrite(self, article_id: int, match: RewriteMatch | None) -> None:
         with self.engine.begin() as conn:
             story_sql.record_rewrite(conn, article_id, match)
