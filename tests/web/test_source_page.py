@@ -111,8 +111,8 @@ async def test_source_page_shows_its_record_and_is_linked(
     wire, _, quiet, ids = _setup(store, make_source, make_article)
     html = (await client.get(f"/source/{wire.id}")).text
     assert "<h1>Wire Service</h1>" in html
-    assert "in 1 of 1 shared stories (100%)" in html
-    assert "1 of 2 latest fetches" in html and "connect timeout" in html
+    assert "in 1 of 1 shared story (100%)" in html
+    assert "1 of 2 recent fetches" in html and "connect timeout" in html
     assert f'href="/feeds/source/{wire.id}.atom"' in html
     assert f'href="/article/{ids["first"]}"' in html
     assert "Agrees with the consensus on" in html or "differ" in html

@@ -97,6 +97,10 @@ _MODIFIER_TAGS = frozenset({"JJ", "JJR", "JJS", "HYPH", "VBN"}) | _NOUN_TAGS
 _AUXILIARIES = frozenset({"were", "was", "had", "have", "has", "been", "are", "is", "being", "be"})
 _RELATIVE = frozenset({"last", "next", "this", "previous", "past", "coming"})
 _TIME_NOUNS = frozenset({"year", "week", "month", "day", "decade", "quarter", "season", "time"})
+# Participles spelt like the verb's present or a noun: the tagger calls them either.
+_BARE_PARTICIPLES = frozenset(
+    {"cut", "hit", "hurt", "set", "put", "shut", "spread", "cost", "quit", "split", "shed"}
+)
 _OF_DETERMINERS = frozenset({"its", "the", "their", "his", "her", "our", "these", "those", "them"})
 
 
@@ -257,7 +261,7 @@ def _counted(following: list[Token], previous: Figure | None) -> _Counted:
     while i < len(following) and (
         following[i].tag in _MODIFIER_TAGS or _name_before_noun(following, i)
     ):
-        if following[i].tag == "VBN" and any(t.tag in _NOUN_TAGS for t in run):
+        if _is_participle(following, i) and any(t.tag in _NOUN_TAGS for t in run):
             break  # "people imprisoned": the participle says what happened to them
         run.append(following[i])
         i += 1
@@ -273,6 +277,15 @@ def _counted(following: list[Token], previous: Figure | None) -> _Counted:
     noun = run[head].text if run[head].tag.startswith("NNP") else run[head].text.lower()
     what = _participle(following[i:])
     return _Counted(noun, f"{phrase} {what}".strip() if what else phrase)
+
+
+def _is_participle(following: list[Token], i: int) -> bool:
+    """A past participle, also one spelt like its noun or present ("majority cut to 14")."""
+    token = following[i]
+    if token.tag == "VBN":
+        return True
+    after = following[i + 1].tag if i + 1 < len(following) else ""
+    return token.text.lower() in _BARE_PARTICIPLES and after not in _NOUN_TAGS  # "tax cut plans"
 
 
 def _participle_after_number(following: list[Token], i: int) -> list[Token]:
@@ -296,5 +309,5 @@ def _participle(rest: list[Token]) -> str:
     for token in rest[:4]:
         if token.text.lower() in _AUXILIARIES or token.tag == "RB":
             continue
-        return token.text if token.tag == "VBN" else ""
+        return token.text if token.tag == "VBN" or token.text.lower() in _BARE_PARTICIPLES else ""
     return ""

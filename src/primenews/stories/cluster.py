@@ -9,8 +9,8 @@ The match score is
 where ``evidence`` sums the normalised IDF of the signature keys (names,
 numbers, links) the document shares with the story. A document in a language
 the story has never seen cannot be compared by text; it joins on evidence
-alone (``evidence ≥ cross_language_evidence``, and a shared name or link among it:
-numbers alone join unrelated stories). :meth:`StoryIndex.merge_converged`
+alone (``evidence ≥ cross_language_evidence``, and a shared name, link or slug
+word among it: numbers alone join unrelated stories). :meth:`StoryIndex.merge_converged`
 later merges two concurrent stories when the smaller one's articles would, on
 average, have joined the larger (``cos(centroids) × coherence ≥ merge_threshold``).
 Stories that are not concurrent are never merged, whatever names they share.
@@ -284,8 +284,8 @@ class StoryIndex:
         """(score, text similarity, joined across languages) of ``doc`` against ``story``.
 
         ``signature`` is the normalised IDF mass of the ``keys`` distinctive
-        signature keys the two share; ``named``: one of them is a name, a link
-        or a live blog (not only numbers or URL words).
+        signature keys the two share; ``named``: one of them is a name, a link,
+        a live blog or a slug word (not only numbers).
         """
         bonus = self.options.evidence_weight * min(signature, 1.0)
         if story.languages and doc.language not in story.languages:
@@ -326,8 +326,9 @@ class StoryIndex:
 
 # A shared outbound link or live-blog folder says "same event" more surely than a name.
 _KEY_WEIGHTS = {"l": 2.0, "p": 2.0}
-# Keys that name the event (a name, a link, a live blog); numbers and URL words do not.
-_NAMING_KEYS = frozenset("nlp")
+# Keys that name the event: a name, a link, a live blog, a word of the URL's slug (Hindi
+# outlets slug their articles in Latin script: "kharge", "pitbull"). Numbers alone do not.
+_NAMING_KEYS = frozenset("nlpu")
 
 
 def _evidence(
