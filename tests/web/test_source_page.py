@@ -120,6 +120,8 @@ async def test_source_page_shows_its_record_and_is_linked(
     assert "No story shared with another outlet yet" in quiet_html
     assert "%" not in quiet_html.split("Its record in stories")[1].split("Fetch health")[0]
     assert (await client.get("/source/9999")).status_code == 404
+    assert (await client.get("/source/99999999999999999999")).status_code == 404
+    assert (await client.get(f"/source/{wire.id}?cursor=garbage")).status_code == 400
     sources = (await client.get("/sources")).text
     assert f'href="/source/{wire.id}"' in sources
     story_id = store.get_article(ids["first"]).story_id  # type: ignore[union-attr]

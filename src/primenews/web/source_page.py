@@ -43,7 +43,7 @@ from primenews.worker.websub import push_status
 api_router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 page_router = APIRouter(include_in_schema=False)
 
-IdPath = Annotated[int, Path(ge=1)]
+IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 PAGE_SIZE = 20
 RECENT_STORIES = 10
 RECENT_FETCHES = 20
@@ -112,7 +112,8 @@ def figure_record(store: Store, source_id: int) -> FigureRecord:
 
 
 def overview(request: Request, store: Store, source_id: int) -> Overview:
-    source = store.get_source(source_id)
+    # Ids beyond a 64-bit integer are no source, not a database error.
+    source = store.get_source(source_id) if source_id < 2**63 else None
     if source is None:
         raise HTTPException(404, f"No source with id {source_id}")
     cache = getattr(request.app.state, "source_figures", None)
