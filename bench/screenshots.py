@@ -25,7 +25,16 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from browser.site import seeded_site  # noqa: E402
 
 WIDTHS = {"phone": (390, 844), "desktop": (1280, 900)}
-PAGES = ("front", "section", "story", "article", "entity", "search-results", "sources")
+PAGES = (
+    "front",
+    "section",
+    "story",
+    "article",
+    "entity",
+    "search-results",
+    "sources",
+    "source-page",
+)
 
 
 def main() -> None:

@@ -130,6 +130,7 @@ def page_paths(store: Store) -> dict[str, str]:
         "article": f"/article/{seed.id}",
         "article-de": f"/article/{german.id}",
         "source": f"/?source={feed.id}",
+        "source-page": f"/source/{feed.id}",
         "sources": "/sources",
         "entity": f"/entity/{entities[0].id}",
         "search": "/search",

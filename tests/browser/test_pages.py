@@ -35,6 +35,7 @@ PAGE_TYPES = (
     "article",
     "article-de",
     "source",
+    "source-page",
     "sources",
     "entity",
     "search",

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from primenews.insights.corroborate import FigureReport, corroborate, measure_of
+from primenews.insights.corroborate import (
+    Agreement,
+    FigureReport,
+    agreement_of,
+    corroborate,
+    measure_of,
+)
 from primenews.insights.model import Figure, Qualifier
 
 
@@ -68,3 +74,21 @@ def test_different_measures_units_and_single_outlets_stay_apart() -> None:
     assert (check.unit, check.conflicts) == ("USD", ())
     assert measure_of(_figure(3, "regional leaders detained")) == "arrested"
     assert measure_of(_figure(3, "people")) == ""
+
+
+def test_an_outlets_agreement_counts_each_measure_once() -> None:
+    reports = [
+        FigureReport(1, "Wire", _figure(103, "people freed")),
+        FigureReport(2, "Daily", _figure(103, "prisoners released")),
+        FigureReport(3, "Blog", _figure(107, "people freed")),
+        FigureReport(4, "Blog", _figure(103, "people freed")),  # its second article agrees
+        FigureReport(1, "Wire", _figure(12, "soldiers killed")),
+        FigureReport(3, "Blog", _figure(15, "soldiers killed")),
+        FigureReport(2, "Daily", _figure(12, "soldiers killed")),
+        FigureReport(3, "Blog", _figure(9, "schools closed")),  # only Blog: no consensus
+    ]
+    checks = corroborate(reports)
+    assert agreement_of(checks, [3, 4]) == Agreement(1, 2, agrees=1, approximate=0, differs=1)
+    assert agreement_of(checks, [1]) == Agreement(1, 2, agrees=2)
+    assert agreement_of(checks, [99]) == Agreement()
+    assert Agreement(1, 2, 1, 0, 1).add(Agreement(1, 2, 2)) == Agreement(2, 4, 3, 0, 1)

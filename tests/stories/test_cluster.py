@@ -249,3 +249,23 @@ def test_public_surface_is_listed() -> None:
     modules = {"aggregate", "cluster", "dedup", "documents", "evaluate", "features", "rank",
                "rewrites", "storyset", "text", "tracker"}  # fmt: skip
     assert set(primenews.stories.__all__) == exported - modules
+
+
+def test_numbers_alone_do_not_join_stories_across_languages(doc: MakeDoc) -> None:
+    """Seen live: an Italian weather story and a Spanish Antarctica story sharing numbers."""
+    index = StoryIndex()
+    italian = doc(
+        "it1", "Maltempo, allerta arancione: fino a 120 millimetri di pioggia e raffiche a 85",
+        "La protezione civile prevede 120 millimetri di pioggia in 24 ore e venti a 85 km/h "
+        "su Liguria e Toscana; scuole chiuse a Genova.",
+        language="it", outlet="ansa",
+    )  # fmt: skip
+    assert index.assign(italian).is_new
+    spanish = doc(
+        "es1", "La base antártica registra 120 días de hielo y vientos de 85 km/h",
+        "Los científicos de la base en la Antártida midieron 120 días seguidos de hielo y "
+        "rachas de 85 km/h durante 24 horas, según el instituto polar.",
+        language="es", hours=1, outlet="elpais",
+    )  # fmt: skip
+    joined = index.assign(spanish)
+    assert joined.is_new, joined.evidence

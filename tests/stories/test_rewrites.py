@@ -10,6 +10,7 @@ import httpx
 from primenews.config import load_settings
 from primenews.domain import Article
 from primenews.store import Store
+from primenews.stories.cluster import Assignment, Evidence, Merge
 from primenews.stories.rewrites import RewriteCandidate, find_rewrite_source
 from primenews.web.app import create_app
 from primenews.worker.desk import StoryDesk
@@ -92,3 +93,33 @@ def test_the_desk_records_the_credit_on_the_story(store: Store) -> None:
 
     html = asyncio.run(page())
     assert f'rewritten from <a href="/article/{ids[0]}">bbc.test</a>' in html
+
+
+def test_a_merge_checks_rewrites_between_the_two_stories(store: Store) -> None:
+    """The rewrite sat in a story of its own; once merged into the original's, it is credited."""
+    desk = StoryDesk(store, clock=lambda: T0 + DAY)
+    desk.start()
+    ids = []
+    for n, (site, text) in enumerate((("bbc.test", ORIGINAL), ("paper.test", REWRITE))):
+        article = Article(url=f"https://{site}/timewarner", title="TimeWarner profits jump 76%",
+                          text=text, published=T0 + timedelta(hours=n))  # fmt: skip
+        ids.append(store.save_article(article, source_id=None, raw_html=b"",
+                                      fetched_at=T0 + DAY).article_id)  # fmt: skip
+    desk.record([ids[0]])
+    original_key = desk.tracker.index.resolve(str(ids[0]))
+    assign = desk.tracker.index.assign
+    # The stories stage opens a story of its own for the rewrite (as for a late, reworded copy).
+    desk.tracker.index.assign = lambda doc: Assignment(  # type: ignore[method-assign]
+        doc.id, "apart", True, 0.0, Evidence()
+    )
+    desk.record([ids[1]])
+    desk.tracker.index.assign = assign  # type: ignore[method-assign]
+    apart = store.get_article(ids[1]).story_id  # type: ignore[union-attr]
+    story = store.get_article(ids[0]).story_id  # type: ignore[union-attr]
+    assert apart != story
+    assert {m.article_id: m.rewrite_of for m in store.story_articles(apart or 0)} == {ids[1]: None}
+
+    desk.tracker.merge_pass = lambda: [Merge("apart", original_key, 0.9)]  # type: ignore[method-assign]
+    desk.merge_pass()
+    members = {m.article_id: m.rewrite_of for m in store.story_articles(story or 0)}
+    assert members == {ids[0]: None, ids[1]: ids[0]}

@@ -26,7 +26,15 @@ from dataclasses import dataclass
 
 from primenews.insights.model import Figure, Qualifier
 
-__all__ = ["FigureCheck", "FigureReport", "FigureVariant", "corroborate", "measure_of"]
+__all__ = [
+    "Agreement",
+    "FigureCheck",
+    "FigureReport",
+    "FigureVariant",
+    "agreement_of",
+    "corroborate",
+    "measure_of",
+]
 
 # Rounding a figure may hide: "$7.86bn" and "$7.9bn" are the same report.
 ROUNDING = 0.01
@@ -247,3 +255,47 @@ def _label(measure: str, group: Sequence[FigureReport]) -> str:
 
 def _outlets_of(check: FigureCheck) -> set[str]:
     return {outlet for variant in check.variants for outlet in variant.outlets}
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    """How one outlet's figures compare with the consensus of the stories it is in."""
+
+    stories: int = 0  # stories in which it gave at least one compared figure
+    figures: int = 0  # compared figures (measures) it gave
+    agrees: int = 0
+    approximate: int = 0  # hedged and near the consensus ("nearly 4,000" beside 3,768)
+    differs: int = 0
+
+    def add(self, other: Agreement) -> Agreement:
+        return Agreement(
+            self.stories + other.stories,
+            self.figures + other.figures,
+            self.agrees + other.agrees,
+            self.approximate + other.approximate,
+            self.differs + other.differs,
+        )
+
+
+def agreement_of(checks: Iterable[FigureCheck], article_ids: Iterable[int]) -> Agreement:
+    """How the articles ``article_ids`` (one outlet's, in one story) fare in ``checks``.
+
+    Each measure counts once: as agreeing if any of the articles agrees with
+    the consensus, else approximate, else differing. A measure only the
+    outlet gives has no consensus and is not counted (``corroborate`` keeps
+    measures two outlets give).
+    """
+    mine = set(article_ids)
+    rank = {"agrees": 0, "approximate": 1, "differs": 2}
+    kinds = []
+    for check in checks:
+        found = [v.kind for v in check.variants if mine.intersection(v.article_ids)]
+        if found:
+            kinds.append(min(found, key=rank.__getitem__))
+    return Agreement(
+        stories=1 if kinds else 0,
+        figures=len(kinds),
+        agrees=kinds.count("agrees"),
+        approximate=kinds.count("approximate"),
+        differs=kinds.count("differs"),
+    )

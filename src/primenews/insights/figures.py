@@ -8,12 +8,19 @@ happened to them ("… had been detained" → "regional leaders detained"). A
 number followed only by a participle ("nearly 200 injured") borrows the noun
 of the figure before it in the same sentence ("28 people were killed").
 
+Proper names may sit between the number and what it counts ("68 unreleased
+Nirvana tracks"); a past-tense tag right after a number is read as the
+participle it almost always is ("55 unreleased tracks": the tagger's guess
+flips with the number).
+
 Dates ("July 28"), years ("in 2024"), times ("3.30pm"), ordinals ("28th")
-and numbers inside names ("G20", "Covid-19") are not figures.
+and numbers inside names ("G20", "Covid-19", "Windows 10", a scorer's minute
+"Dunne 75") are not figures.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -90,6 +97,10 @@ _MODIFIER_TAGS = frozenset({"JJ", "JJR", "JJS", "HYPH", "VBN"}) | _NOUN_TAGS
 _AUXILIARIES = frozenset({"were", "was", "had", "have", "has", "been", "are", "is", "being", "be"})
 _RELATIVE = frozenset({"last", "next", "this", "previous", "past", "coming"})
 _TIME_NOUNS = frozenset({"year", "week", "month", "day", "decade", "quarter", "season", "time"})
+# Participles spelt like the verb's present or a noun: the tagger calls them either.
+_BARE_PARTICIPLES = frozenset(
+    {"cut", "hit", "hurt", "set", "put", "shut", "spread", "cost", "quit", "split", "shed"}
+)
 _OF_DETERMINERS = frozenset({"its", "the", "their", "his", "her", "our", "these", "those", "them"})
 
 
@@ -135,6 +146,8 @@ def _is_figure(match: re.Match[str], text: str, tokens: Sequence[Token]) -> bool
     )
     if _DATE_BEFORE.search(before) or _DATE_AFTER.match(after) or _SERIES_AFTER.match(after):
         return False
+    if _after_name(match, text, tokens):
+        return False
     number = match.group("num")
     if (
         number
@@ -151,6 +164,23 @@ def _is_figure(match: re.Match[str], text: str, tokens: Sequence[Token]) -> bool
         following = tokens_from(tokens, match.end())
         return bool(following) and following[0].tag in ("NN", "NNS") and following[0].text != "of"
     return True
+
+
+def _after_name(match: re.Match[str], text: str, tokens: Sequence[Token]) -> bool:
+    """A bare number right after a proper name is part of it ("Windows 10", "Rooney 68")."""
+    if match.group("cur") or match.group("pct") or not match.group("num"):
+        return False  # "Labour 35%" is a poll figure
+    index = bisect.bisect_left(tokens, match.start(), key=lambda t: t.start)
+    if index == 0 or index > len(tokens):
+        return False
+    before = tokens[index - 1]
+    if before.tag != "NNP" or before.start + len(before.text) + 1 != match.start():
+        return False  # only a name directly before, one space apart
+    if text[match.start() - 1] != " ":
+        return False
+    # The first word of a sentence is tagged NNP for its capital alone.
+    sentence_start = before.start == 0 or text[: before.start].rstrip()[-1:] in (".", "!", "?")
+    return not sentence_start
 
 
 def _value(match: re.Match[str]) -> float:
@@ -226,9 +256,12 @@ def _counted(following: list[Token], previous: Figure | None) -> _Counted:
         and (following[1].text.lower() in _OF_DETERMINERS or following[1].tag in _NOUN_TAGS)
     ):
         i = 2 if following[1].text.lower() in _OF_DETERMINERS else 1
+    following = _participle_after_number(following, i)
     run: list[Token] = []
-    while i < len(following) and following[i].tag in _MODIFIER_TAGS:
-        if following[i].tag == "VBN" and any(t.tag in _NOUN_TAGS for t in run):
+    while i < len(following) and (
+        following[i].tag in _MODIFIER_TAGS or _name_before_noun(following, i)
+    ):
+        if _is_participle(following, i) and any(t.tag in _NOUN_TAGS for t in run):
             break  # "people imprisoned": the participle says what happened to them
         run.append(following[i])
         i += 1
@@ -246,10 +279,35 @@ def _counted(following: list[Token], previous: Figure | None) -> _Counted:
     return _Counted(noun, f"{phrase} {what}".strip() if what else phrase)
 
 
+def _is_participle(following: list[Token], i: int) -> bool:
+    """A past participle, also one spelt like its noun or present ("majority cut to 14")."""
+    token = following[i]
+    if token.tag == "VBN":
+        return True
+    after = following[i + 1].tag if i + 1 < len(following) else ""
+    return token.text.lower() in _BARE_PARTICIPLES and after not in _NOUN_TAGS  # "tax cut plans"
+
+
+def _participle_after_number(following: list[Token], i: int) -> list[Token]:
+    """ "55 unreleased tracks": a past tense right after the number is a participle."""
+    if i < len(following) and following[i].tag == "VBD" and following[i].text.endswith("ed"):
+        return [*following[:i], Token(following[i].text, following[i].start, "VBN"),
+                *following[i + 1 :]]  # fmt: skip
+    return following
+
+
+def _name_before_noun(following: list[Token], i: int) -> bool:
+    """A proper name that only modifies the counted noun after it ("Nirvana tracks")."""
+    j = i
+    while j < len(following) and following[j].tag == "NNP":
+        j += 1
+    return j > i and j < len(following) and following[j].tag in ("NN", "NNS")
+
+
 def _participle(rest: list[Token]) -> str:
     """ "were killed" → "killed"; "had been detained" → "detained"; else ""."""
     for token in rest[:4]:
         if token.text.lower() in _AUXILIARIES or token.tag == "RB":
             continue
-        return token.text if token.tag == "VBN" else ""
+        return token.text if token.tag == "VBN" or token.text.lower() in _BARE_PARTICIPLES else ""
     return ""

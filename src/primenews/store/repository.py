@@ -27,6 +27,7 @@ from primenews.store import boilerplate as boilerplate_sql
 from primenews.store import checks as check_sql
 from primenews.store import dead_letters as dead_letter_sql
 from primenews.store import insights as insight_sql
+from primenews.store import source_stats as source_stats_sql
 from primenews.store import sources as source_sql
 from primenews.store import stories as story_sql
 from primenews.store import websub as websub_sql
@@ -45,6 +46,7 @@ from primenews.store.insights import (
 )
 from primenews.store.migrations import apply_migrations
 from primenews.store.search import SearchPage, SearchQuery, search_articles
+from primenews.store.source_stats import SourceRecord, StoryOutlets
 from primenews.store.sources import CLAIM_LEASE, PollState
 from primenews.store.stories import StoryArticle
 from primenews.store.users import UserStore
@@ -279,6 +281,10 @@ class Store:
     ) -> tuple[RewriteCandidate | None, list[RewriteCandidate]]:
         with self.engine.connect() as conn:
             return story_sql.rewrite_candidates(conn, article_id)
+
+    def story_ids_by_keys(self, keys: Sequence[str]) -> list[int]:
+        with self.engine.connect() as conn:
+            return story_sql.story_ids_by_keys(conn, keys)
 
     def record_rewrite(self, article_id: int, match: RewriteMatch | None) -> None:
         with self.engine.begin() as conn:
@@ -517,3 +523,19 @@ class Store:
     def record_push(self, subscription_id: int, now: datetime) -> None:
         with self.engine.begin() as conn:
             websub_sql.record_push(conn, subscription_id, now)
+
+    # A source's record (web.source_page)
+
+    def source_record(self, source_id: int) -> SourceRecord:
+        with self.engine.connect() as conn:
+            return source_stats_sql.source_record(conn, source_id)
+
+    def source_stories(
+        self, source_id: int, limit: int = 20, *, shared_only: bool = False
+    ) -> list[StoredStory]:
+        with self.engine.connect() as conn:
+            return source_stats_sql.source_stories(conn, source_id, limit, shared_only=shared_only)
+
+    def shared_story_members(self, story_ids: Sequence[int]) -> list[StoryOutlets]:
+        with self.engine.connect() as conn:
+            return source_stats_sql.shared_story_members(conn, story_ids)

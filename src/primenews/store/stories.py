@@ -292,6 +292,16 @@ def _story_id(conn: Connection, key: str, now: datetime, *, create: bool) -> int
     )
 
 
+def story_ids_by_keys(conn: Connection, keys: Sequence[str]) -> list[int]:
+    """The ids of the live (not merged) stories with these keys."""
+    if not keys:
+        return []
+    rows = conn.execute(
+        select(stories.c.id).where(stories.c.key.in_(list(keys)), stories.c.merged_into.is_(None))
+    )
+    return sorted(int(row.id) for row in rows)
+
+
 def rewrite_candidates(
     conn: Connection, article_id: int, limit: int = 40
 ) -> tuple[RewriteCandidate | None, list[RewriteCandidate]]:

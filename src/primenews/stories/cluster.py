@@ -9,7 +9,8 @@ The match score is
 where ``evidence`` sums the normalised IDF of the signature keys (names,
 numbers, links) the document shares with the story. A document in a language
 the story has never seen cannot be compared by text; it joins on evidence
-alone (``evidence ≥ cross_language_evidence``). :meth:`StoryIndex.merge_converged`
+alone (``evidence ≥ cross_language_evidence``, and a shared name, link or slug
+word among it: numbers alone join unrelated stories). :meth:`StoryIndex.merge_converged`
 later merges two concurrent stories when the smaller one's articles would, on
 average, have joined the larger (``cos(centroids) × coherence ≥ merge_threshold``).
 Stories that are not concurrent are never merged, whatever names they share.
@@ -227,7 +228,8 @@ class StoryIndex:
             if story.last < when - window or story.first > when + window:
                 continue
             signature = mass / scale
-            score, text, cross = self._score(doc, features, story, signature, shared)
+            named = any(k in story.signature for k in keys if k[0] in _NAMING_KEYS)
+            score, text, cross = self._score(doc, features, story, signature, shared, named)
             score *= 0.5 ** (max(0.0, when - story.last) / half_life)
             if score > best_score:
                 best, best_score, best_parts = story, score, (text, signature, cross)
@@ -271,18 +273,27 @@ class StoryIndex:
         return [(story, *shared.get(story.key, (0, 0.0))) for _, story in chosen]
 
     def _score(
-        self, doc: StoryDoc, features: DocFeatures, story: Story, signature: float, keys: int
+        self,
+        doc: StoryDoc,
+        features: DocFeatures,
+        story: Story,
+        signature: float,
+        keys: int,
+        named: bool = True,
     ) -> tuple[float, float, bool]:
         """(score, text similarity, joined across languages) of ``doc`` against ``story``.
 
         ``signature`` is the normalised IDF mass of the ``keys`` distinctive
-        signature keys the two share.
+        signature keys the two share; ``named``: one of them is a name, a link,
+        a live blog or a slug word (not only numbers).
         """
         bonus = self.options.evidence_weight * min(signature, 1.0)
         if story.languages and doc.language not in story.languages:
             # No text to compare: evidence alone decides, and a joining document
             # scores just above the threshold so same-language matches win ties.
-            if keys < 2 or signature < self.options.cross_language_evidence:
+            # Numbers alone are no such evidence: an Italian weather report and a
+            # Spanish Antarctica story can share "2" and "30"; a name says "same event".
+            if keys < 2 or signature < self.options.cross_language_evidence or not named:
                 return 0.0, 0.0, True
             return self.options.join_threshold + bonus, 0.0, True
         text, overlap = story.dot(features.vector)
@@ -315,6 +326,9 @@ class StoryIndex:
 
 # A shared outbound link or live-blog folder says "same event" more surely than a name.
 _KEY_WEIGHTS = {"l": 2.0, "p": 2.0}
+# Keys that name the event: a name, a link, a live blog, a word of the URL's slug (Hindi
+# outlets slug their articles in Latin script: "kharge", "pitbull"). Numbers alone do not.
+_NAMING_KEYS = frozenset("nlpu")
 
 
 def _evidence(

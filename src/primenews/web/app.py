@@ -27,6 +27,7 @@ from primenews.web import (
     feed_routes,
     pages,
     search,
+    source_page,
     websub,
 )
 from primenews.web.assets import STATIC_DIR, STATIC_URL, FingerprintedStaticFiles
@@ -81,12 +82,14 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware)  # added last: wraps error answers too
     app.include_router(api.router)
     app.include_router(entities.api_router)
+    app.include_router(source_page.api_router)
     app.include_router(events.router)
     app.include_router(websub.router)
     app.include_router(docs.router)
     app.include_router(feed_routes.router)
     app.include_router(search.router)  # before pages: its /{section} would take /search
     app.include_router(entities.page_router)
+    app.include_router(source_page.page_router)
     app.include_router(auth.router)  # before pages: /login must not reach /{section}
     app.include_router(admin.router)
     app.include_router(alerts.page_router)  # before pages: /alerts must not reach /{section}

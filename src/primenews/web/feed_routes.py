@@ -248,6 +248,8 @@ def feed_links(request: Request) -> list[dict[str, str]]:
     own: list[tuple[str, str, str]] = []  # (title, path without extension, query)
     if path == "/" and params.get("source", "").isdigit():
         own.append(("This source", f"/feeds/source/{params['source']}", ""))
+    elif path.startswith("/source/") and path.removeprefix("/source/").isdigit():
+        own.append(("This source", f"/feeds/source/{path.removeprefix('/source/')}", ""))
     elif path.strip("/") in SECTIONS:
         name = path.strip("/")
         own.append((name.capitalize(), f"/feeds/section/{name}", ""))

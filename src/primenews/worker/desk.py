@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 REPLAY_BATCH = 500  # articles recorded per transaction during a replay
+# After a merge, the earliest originals of the merged story re-checked for rewrites: the
+# two stories' articles were never compared, and a story's early reports are what is retold.
+MERGE_RECHECK = 80
 
 
 class StoryDesk:
@@ -89,6 +92,8 @@ class StoryDesk:
         for observation in observations:
             if _may_be_rewrite(observation):
                 self._credit_original(int(observation.doc_id))
+        merged = {merge.into for o in observations for merge in o.merges}
+        self._recheck_rewrites(merged)
         self._announce(changed)
         return changed
 
@@ -106,11 +111,32 @@ class StoryDesk:
         if mine is not None:
             self.store.record_rewrite(article_id, find_rewrite_source(mine, earlier))
 
+    def _recheck_rewrites(self, merged_keys: set[str]) -> None:
+        """Check rewrites among the members of stories that a merge just joined.
+
+        Before the merge, an article was only compared with its own story's
+        earlier articles; the other story's may be what it retells.
+        """
+        if not merged_keys:
+            return
+        try:
+            story_ids = self.store.story_ids_by_keys(sorted(merged_keys))
+            for story_id in story_ids:
+                members = [m for m in self.store.story_articles(story_id)
+                           if m.duplicate_of is None]  # fmt: skip
+                members.sort(key=lambda m: (m.published, m.article_id))
+                for member in members[1:MERGE_RECHECK]:  # the first can retell no one
+                    self._credit_original(member.article_id)
+        except StoreError:  # the merge is recorded; the next article or merge checks again
+            logger.exception("stories: could not re-check rewrites after a merge")
+
     def merge_pass(self) -> set[int]:
         """Merge the stories that have converged; run it after each round of polling."""
         if not self.started:
             return set()
-        changed = self._record([], self.tracker.merge_pass())
+        merges = self.tracker.merge_pass()
+        changed = self._record([], merges)
+        self._recheck_rewrites({merge.into for merge in merges})
         self._announce(changed)
         return changed
 
