@@ -94,7 +94,9 @@ def insert_new(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]
 
 def insert_new_row(conn: Connection, table: Table, values: Mapping[str, Any]) -> bool:
     """``insert_new`` of one row: whether it was inserted (False: the key was taken)."""
-    return bool(conn.execute(_skipping_conflicts(conn, table), dict(values)).rowcount)
+    # RETURNING, not rowcount: psycopg reports -1 for a skipped row.
+    statement = _skipping_conflicts(conn, table).values(dict(values))
+    return conn.execute(statement.returning(*table.primary_key.columns)).first() is not None
 
 
 def _skipping_conflicts(conn: Connection, table: Table) -> Any:

@@ -340,7 +340,7 @@ PG_WEIGHTS = "{0.1, 0.4, 0.2, 1.0}"
 _PG_TITLE_OPTIONS = f"HighlightAll=true, StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}"
 _PG_SNIPPET_OPTIONS = (
     f"StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}, MaxFragments=1,"
-    f" MaxWords={SNIPPET_TOKENS}, MinWords={SNIPPET_TOKENS // 2}"
+    f" MaxWords={SNIPPET_TOKENS}, MinWords={SNIPPET_TOKENS // 2}, ShortWord=0"
 )
 
 # Not in schema.metadata: made by its migration alone, and never copied by migrate-store
@@ -607,19 +607,30 @@ _FROM_PG_ANGLES = str.maketrans(_PG_ANGLES, "<>")
 
 
 def _elided(snippet: str | None, whole: str) -> str:
-    """``snippet`` with "…" where it cuts words off, as SQLite's ``snippet()`` writes it."""
+    """``snippet`` with "…" where it cuts words off, as SQLite's ``snippet()`` writes it.
+
+    ts_headline cuts at words: the punctuation around its ends is put back ("grew.").
+    """
     fragment = (snippet or "").translate(_FROM_PG_ANGLES).strip()
     plain = fragment.replace(MARK_OPEN, "").replace(MARK_CLOSE, "")
     if not plain:
         return ""
-    start = whole.find(plain)
-    if start < 0:  # not found as given (a marker of the article's own): mark both ends
+    found = whole.find(plain)
+    if found < 0:  # not found as given (a marker of the article's own): mark both ends
         return f"…{fragment}…"
+    start, end = found, found + len(plain)
+    if before := _PUNCTUATION_BEFORE.search(whole, max(0, start - 20), start):
+        start = before.start()
+    if after := _PUNCTUATION_AFTER.match(whole, end):
+        end = after.end()
+    fragment = whole[start:found] + fragment + whole[found + len(plain) : end]
     head = "…" if _WORDY.search(whole, 0, start) else ""
-    tail = "…" if _WORDY.search(whole, start + len(plain)) else ""
+    tail = "…" if _WORDY.search(whole, end) else ""
     return head + fragment + tail
 
 
+_PUNCTUATION_BEFORE = re.compile(r"[^\w\s]+$")
+_PUNCTUATION_AFTER = re.compile(r"[^\w\s]+")
 _WORDY = re.compile(r"\w")
 
 
