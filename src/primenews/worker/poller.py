@@ -305,9 +305,12 @@ class Poller:
             headers=dict(page.headers) if page else None,
             retry_after_seconds=report.retry_after_seconds,
         )
+        # From the poll's start: the time spent storing and enriching its articles does not
+        # stretch the cycle (a slow poll is followed by the next one at once, not an interval on).
         next_due, interval = next_poll(
-            source.poll_interval_minutes, result, self.clock(), self.options.schedule, self.rng
+            source.poll_interval_minutes, result, started_at, self.options.schedule, self.rng
         )
+        next_due = max(next_due, self.clock())
         if self.push is not None and source.id is not None and ok:
             next_due = await self.writer.run(self.push.poll_again_at, source.id, next_due)
         state = PollState(
