@@ -337,6 +337,10 @@ PG_INDEXED_CHARS = 250_000
 # ts_rank_cd's weights for {D, C, B, A}: title (A) 5x the text (B), source title (C) 2x,
 # as BM25_WEIGHTS on SQLite.
 PG_WEIGHTS = "{0.1, 0.4, 0.2, 1.0}"
+# Ranking reads each match's whole tsvector (~80 µs a match on the busy dev box, against
+# FTS5's ~3 µs): relevance ranks the newest 1,000 matches, not 10,000 (docs/benchmarks.md).
+PG_RANK_WINDOW = 1_000
+PG_RECENT_PROBE = 500  # newest articles tested first for a page of newest matches
 _PG_TITLE_OPTIONS = f"HighlightAll=true, StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}"
 _PG_SNIPPET_OPTIONS = (
     f"StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}, MaxFragments=1,"
@@ -454,11 +458,16 @@ def _postgresql_search(conn: Connection, query: SearchQuery, rank_window: int) -
     position = _Position.decode(query.cursor, query.order)
     if tsquery is None or position.offset > MAX_OFFSET:
         return SearchPage([], None)
+    # Matches come from the GIN index: the planner, which does not count the cost of
+    # reading each article's (TOASTed) tsvector, would rather scan them all for a common
+    # word (1.8 s at 100,000 articles, against 0.13 s). For this transaction only.
+    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
     matches = _pg_search.c.document.op("@@")(tsquery)
     if query.order is SearchOrder.RECENT:
         rows = _pg_newest_ids(conn, query, position, matches, limit)
     else:
-        rows = _pg_ranked_ids(conn, query, position, matches, tsquery, limit, rank_window)
+        window = min(rank_window, PG_RANK_WINDOW)
+        rows = _pg_ranked_ids(conn, query, position, matches, tsquery, limit, window)
     ids = [int(row.id) for row in rows[:limit]]
     return _page(conn, query, position, rows, limit, _pg_marks(conn, tsquery, ids))
 
@@ -551,10 +560,13 @@ def _pg_newest_ids(
     matches: ColumnElement[bool],
     limit: int,
 ) -> list[Row[Any]]:
-    where: list[ColumnElement[bool]] = [
-        articles.c.id.in_(select(_pg_search.c.article_id).where(matches)),
-        *_pg_article_filters(query),
-    ]
+    """Newest matches first: among the newest articles when they hold a page, else all.
+
+    A common word fills a page from the few hundred newest articles (each one's
+    tsvector tested); a rare one is gathered from the GIN index first. Either
+    plan alone is slow for the other kind of word (1.5 s at 100,000 articles).
+    """
+    where: list[ColumnElement[bool]] = [*_pg_article_filters(query)]
     if query.section is not None:
         where.append(_in_section(articles.c.id, query.section))
     if position.sort_time is not None:
@@ -567,10 +579,29 @@ def _pg_newest_ids(
                 ),
             )
         )
+    newest = (
+        select(articles.c.id, articles.c.sort_time)
+        .where(*where)
+        .order_by(articles.c.sort_time.desc(), articles.c.id.desc())
+        .limit(PG_RECENT_PROBE)
+        .subquery()
+    )
+    rows = list(
+        conn.execute(
+            select(newest.c.id, newest.c.sort_time, null().label("score"))
+            .join(_pg_search, _pg_search.c.article_id == newest.c.id)
+            .where(matches)
+            .order_by(newest.c.sort_time.desc(), newest.c.id.desc())
+            .limit(limit + 1)
+        )
+    )
+    if len(rows) > limit:
+        return rows
+    found = select(_pg_search.c.article_id).where(matches).cte("found").prefix_with("MATERIALIZED")
     return list(
         conn.execute(
             select(articles.c.id, articles.c.sort_time, null().label("score"))
-            .where(*where)
+            .where(articles.c.id.in_(select(found.c.article_id)), *where)
             .order_by(articles.c.sort_time.desc(), articles.c.id.desc())
             .limit(limit + 1)
         )
