@@ -215,6 +215,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle's algorithm the body waits for
+    # the client's delayed ACK, 40 ms a page on loopback that no real publisher adds.
+    disable_nagle_algorithm = True
     server: _Server
     timeout = 10  # an idle keep-alive connection is dropped after this
 

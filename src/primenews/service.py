@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 IDLE_WAIT_SECONDS = 60.0  # longest sleep of the poll loop; a new source wakes it earlier
+DUE_MARGIN_SECONDS = 0.01  # wake this long after a source is due, so it is due when claimed
 QUEUE_RETRY_SECONDS = 30.0  # wait after the queue could not be reached
 
 
@@ -185,7 +186,11 @@ def _seconds_to_next_due(store: Store) -> float:
     dues = [source.next_due for source in store.list_sources() if source.next_due]
     if not dues:
         return IDLE_WAIT_SECONDS
-    return min(IDLE_WAIT_SECONDS, max(1.0, (min(dues) - now).total_seconds()))
+    wait = (min(dues) - now).total_seconds()
+    if wait <= 0:  # due already but not claimed (another process has it): look again soon
+        return 1.0
+    # Wake when the first source is due, not up to a second after (a poll's latency).
+    return min(IDLE_WAIT_SECONDS, wait + DUE_MARGIN_SECONDS)
 
 
 class _Server(uvicorn.Server):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from primenews.domain import Article
+from primenews.domain import Article, Source
 from primenews.errors import StoreError
 from primenews.insights.canonical import entity_key, normalise_name
 from primenews.insights.enrich import enrich
@@ -22,6 +24,8 @@ from primenews.insights.model import (
     Quote,
 )
 from primenews.store import Store
+from primenews.store.insights import save_insights
+from primenews.store.sources import add_source
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 CARACAS = Place("Caracas", "city", "VE", "Venezuela", 10.5, -66.9, 3_000_000, 3646738)
@@ -251,3 +255,62 @@ def test_a_place_gets_its_coordinates_once_an_article_has_them(store: Store) -> 
     placed = _entity("Caracas", EntityKind.PLACE, place=CARACAS)
     store.save_insights(second, revision, _insights(placed), NOW)
     assert store.list_entities()[0][0].place == CARACAS
+
+
+def test_two_writers_meeting_the_same_new_entities_both_save(store: Store) -> None:
+    # Two queue workers enrich two articles naming the same new people at once: the
+    # second's INSERT meets the first's uncommitted keys, waits, then links to them
+    # (before the upsert it failed on the unique entities_key_key).
+    if store.backend != "postgresql":
+        pytest.skip("concurrent writers are PostgreSQL's; SQLite lets one write at a time")
+    first, second = _save(store, 1), _save(store, 2)
+    people = (
+        _entity("María Corina Machado", EntityKind.PERSON),
+        _entity("Edmundo González", EntityKind.PERSON, aliases=("González",)),
+    )
+    holding, errors = threading.Event(), list[BaseException]()
+
+    def first_writer() -> None:
+        try:
+            with store.engine.begin() as conn:
+                assert save_insights(conn, *first, _insights(*people), NOW)
+                holding.set()
+                time.sleep(0.5)  # still uncommitted while the second writer inserts
+        except BaseException as err:  # reported by the test's thread below
+            errors.append(err)
+            holding.set()
+
+    thread = threading.Thread(target=first_writer)
+    thread.start()
+    assert holding.wait(10)
+    with store.engine.begin() as conn:
+        assert save_insights(conn, *second, _insights(*reversed(people)), NOW)
+    thread.join()
+    assert errors == []
+    listed, _ = store.list_entities()
+    assert sorted((e.name, e.article_count) for e in listed) == [
+        ("Edmundo González", 2),
+        ("María Corina Machado", 2),
+    ]
+
+
+def test_two_writers_adding_the_same_source_get_one(store: Store) -> None:
+    if store.backend != "postgresql":
+        pytest.skip("concurrent writers are PostgreSQL's; SQLite lets one write at a time")
+    source = Source(url="https://n.example/feed", title="N")
+    holding, added = threading.Event(), list[tuple[int | None, bool]]()
+
+    def first_writer() -> None:
+        with store.engine.begin() as conn:
+            stored, new = add_source(conn, source, NOW)
+            added.append((stored.id, new))
+            holding.set()
+            time.sleep(0.5)
+
+    thread = threading.Thread(target=first_writer)
+    thread.start()
+    assert holding.wait(10)
+    with store.engine.begin() as conn:
+        stored, new = add_source(conn, source, NOW)
+    thread.join()
+    assert added == [(stored.id, True)] and not new

@@ -1,6 +1,6 @@
-"""Full-text search on a real SQLite file: the index follows the articles, hostile queries.
+"""Full-text search on a real database: the index follows the articles, hostile queries.
 
-FTS5 is SQLite's; on PostgreSQL search says it is not supported yet (tests/store/test_store.py).
+The same tests run on SQLite (FTS5) and PostgreSQL (tsvector + GIN): both find the same.
 """
 
 from __future__ import annotations
@@ -9,18 +9,16 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, update
 
 from primenews.domain import Article, Source
 from primenews.errors import StoreError
 from primenews.store import SearchNotSupportedError, SearchOrder, SearchQuery, Store
+from primenews.store.schema import sources
 from primenews.store.search import MAX_OFFSET, _Position, search_articles
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 URL = "https://n.example/a"
-
-
-pytestmark = pytest.mark.sqlite_only("full-text search is SQLite FTS5 for now (issue 9)")
 
 
 def _save(
@@ -64,7 +62,7 @@ def test_index_follows_revisions_and_source_titles(store: Store) -> None:
     assert _ids(store, "senators") == [article_id]
     assert _ids(store, "parliament") == []
     with store.engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE sources SET title = 'Evening Post' WHERE id = ?", (source.id,))
+        conn.execute(update(sources).where(sources.c.id == source.id).values(title="Evening Post"))
     assert _ids(store, "herald") == []
     assert _ids(store, "evening post") == [article_id]
     assert store.remove_source(source.id or 0)
@@ -77,11 +75,23 @@ def test_migration_backfills_articles_saved_before_it(database_url: str) -> None
     store.migrate()
     _save(store, "https://n.example/old", "Old flood story", "Rivers rose.")
     with store.engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE article_search")
-        for trigger in ("insert", "update", "delete", "source_title"):
-            conn.exec_driver_sql(f"DROP TRIGGER article_search_{trigger}")
-        conn.exec_driver_sql("DELETE FROM schema_migrations WHERE name = '0006_search'")
-    assert store.migrate() == ["0006_search"]
+        if store.backend == "postgresql":
+            migration = "0013_search_postgresql"
+            for statement in (
+                "DROP TABLE article_search",
+                "DROP FUNCTION article_search_index, article_search_source_title CASCADE",
+                "DROP FUNCTION article_search_document",
+                "DROP TEXT SEARCH CONFIGURATION primenews_search",
+                "DROP TEXT SEARCH DICTIONARY primenews_stem",
+            ):
+                conn.exec_driver_sql(statement)
+        else:
+            migration = "0006_search"
+            conn.exec_driver_sql("DROP TABLE article_search")
+            for trigger in ("insert", "update", "delete", "source_title"):
+                conn.exec_driver_sql(f"DROP TRIGGER article_search_{trigger}")
+        conn.exec_driver_sql(f"DELETE FROM schema_migrations WHERE name = '{migration}'")
+    assert store.migrate() == [migration]
     assert len(_ids(store, "flood")) == 1
     store.close()
 
@@ -166,11 +176,11 @@ def test_prefix_and_exclusion_find_what_they_say(store: Store) -> None:
     assert _ids(store, "election -drill") == [first]
 
 
-def test_other_databases_say_search_is_not_supported_yet() -> None:
+def test_other_databases_say_search_is_not_supported() -> None:
     engine = create_engine("sqlite://")
     with engine.connect() as conn:
-        conn.dialect.name = "postgresql"  # what search_articles dispatches on
-        with pytest.raises(SearchNotSupportedError, match="not supported on postgresql"):
+        conn.dialect.name = "mysql"  # what search_articles dispatches on
+        with pytest.raises(SearchNotSupportedError, match="not supported on mysql"):
             search_articles(conn, SearchQuery(text="x"))
 
 

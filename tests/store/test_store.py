@@ -10,7 +10,6 @@ from primenews.errors import StoreError
 from primenews.store import (
     PollState,
     SaveStatus,
-    SearchNotSupportedError,
     SearchQuery,
     Store,
     content_hash,
@@ -204,16 +203,12 @@ def test_sections_are_stored_filtered_and_replaced_on_revision(store: Store) -> 
     assert len(store.list_articles(section="business")[0]) == 2
 
 
-def test_search_answers_on_sqlite_and_says_not_yet_on_postgresql(store: Store) -> None:
+def test_search_answers_on_both_backends(store: Store) -> None:
     saved = store.save_article(
         _article(title="Volcano erupts"), source_id=None, raw_html=b"", fetched_at=NOW
     )
-    query = SearchQuery(text="volcano")
-    if store.backend == "postgresql":
-        with pytest.raises(SearchNotSupportedError, match="not supported on postgresql"):
-            store.search(query)
-    else:
-        assert [hit.article.id for hit in store.search(query).hits] == [saved.article_id]
+    [hit] = store.search(SearchQuery(text="volcano")).hits
+    assert hit.article.id == saved.article_id and hit.title_html == "<mark>Volcano</mark> erupts"
 
 
 def test_publisher_junk_fits_both_backends(store: Store) -> None:

@@ -16,7 +16,6 @@ from primenews.ingest.feeds import parse_feed
 from primenews.web.feeds import FeedFormat, FeedItem, FeedMeta, write_feed
 
 pytestmark = pytest.mark.anyio
-SEARCH_IS_SQLITE_ONLY = pytest.mark.sqlite_only("full-text search is SQLite FTS5 for now (issue 9)")
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)  # the fixtures' clock (conftest.py)
 MakeSource = Callable[..., Source]
@@ -104,7 +103,6 @@ async def test_json_feed_has_the_required_fields(
     }  # fmt: skip
 
 
-@SEARCH_IS_SQLITE_ONLY
 async def test_section_source_and_search_feeds(
     client: httpx.AsyncClient, make_source: MakeSource, make_article: MakeArticle
 ) -> None:
@@ -133,7 +131,7 @@ async def test_section_source_and_search_feeds(
         ("/feeds/source/999.atom", 404),
         ("/feeds/source/0.atom", 422),
         ("/feeds/search.atom", 400),
-        pytest.param("/feeds/search.rss?q=%22NEAR(", 200, marks=SEARCH_IS_SQLITE_ONLY),
+        ("/feeds/search.rss?q=%22NEAR(", 200),
     ],
 )
 async def test_bad_feed_addresses(client: httpx.AsyncClient, path: str, status: int) -> None:
@@ -163,7 +161,6 @@ async def test_conditional_get(client: httpx.AsyncClient, make_article: MakeArti
     assert later.status_code == 200
 
 
-@SEARCH_IS_SQLITE_ONLY
 async def test_pages_announce_their_feeds(
     client: httpx.AsyncClient, make_source: MakeSource
 ) -> None:

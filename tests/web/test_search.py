@@ -12,10 +12,7 @@ import pytest
 
 from primenews.domain import Source
 
-pytestmark = [
-    pytest.mark.anyio,
-    pytest.mark.sqlite_only("full-text search is SQLite FTS5 for now (issue 9)"),
-]
+pytestmark = pytest.mark.anyio
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)  # the fixtures' clock (conftest.py)
 MakeSource = Callable[..., Source]

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Row, and_, delete, exists, func, or_, select,
 
 from primenews.domain import Article, FeedEntry, StoredArticle
 from primenews.errors import StoreError
+from primenews.store.engine import insert_new
 from primenews.store.schema import (
     article_insights,
     article_revisions,
@@ -268,9 +269,9 @@ def _article_values(article: Article) -> dict[str, Any]:
 def _add_urls(conn: Connection, article_id: int, urls: Iterable[str]) -> None:
     wanted = [url for url in dict.fromkeys(urls) if url]
     known = known_urls(conn, wanted)
-    for url in wanted:
-        if url not in known:
-            conn.execute(article_urls.insert().values(url=url, article_id=article_id))
+    # A URL another writer just gave to its article stays with that one.
+    fresh = [{"url": url, "article_id": article_id} for url in wanted if url not in known]
+    insert_new(conn, article_urls, fresh)
 
 
 # An exact copy of another article's text keeps no text of its own (stories

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Connection, and_, or_, select, update
 
 from primenews.extract.boilerplate import MIN_ARTICLES, MIN_SHARE
+from primenews.store.engine import insert_new, insert_new_row
 from primenews.store.schema import articles, site_paragraphs, sites
 
 
@@ -34,11 +35,15 @@ def site_boilerplate(conn: Connection, site: str) -> set[str]:
 
 def learn_paragraphs(conn: Connection, site: str, keys: Sequence[str], now: datetime) -> None:
     """Count one more article of ``site`` carrying each of ``keys``."""
+    # Another writer may meet the same new site or paragraph meanwhile: rows are made
+    # with no count first (skipped when there), then counted, so neither count is lost.
     counted = conn.execute(
         update(sites).where(sites.c.site == site).values(articles=sites.c.articles + 1)
     )
-    if not counted.rowcount:
-        conn.execute(sites.insert().values(site=site, articles=1))
+    if not counted.rowcount and not insert_new_row(conn, sites, {"site": site, "articles": 1}):
+        conn.execute(
+            update(sites).where(sites.c.site == site).values(articles=sites.c.articles + 1)
+        )
     for start in range(0, len(keys), 500):
         chunk = list(keys[start : start + 500])
         where = and_(site_paragraphs.c.site == site, site_paragraphs.c.key.in_(chunk))
@@ -48,9 +53,15 @@ def learn_paragraphs(conn: Connection, site: str, keys: Sequence[str], now: date
         known = {row.key for row in conn.execute(select(site_paragraphs.c.key).where(where))}
         fresh = [key for key in chunk if key not in known]
         if fresh:
+            insert_new(
+                conn,
+                site_paragraphs,
+                [{"site": site, "key": k, "articles": 0, "first_seen": now} for k in fresh],
+            )
             conn.execute(
-                site_paragraphs.insert(),
-                [{"site": site, "key": k, "articles": 1, "first_seen": now} for k in fresh],
+                update(site_paragraphs)
+                .where(site_paragraphs.c.site == site, site_paragraphs.c.key.in_(fresh))
+                .values(articles=site_paragraphs.c.articles + 1)
             )
 
 

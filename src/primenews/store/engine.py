@@ -11,7 +11,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
+from sqlalchemy import URL, Connection, Engine, Table, create_engine, event, make_url
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import ArgumentError
 
 from primenews.errors import StoreError
@@ -76,6 +78,30 @@ def make_engine(url: str) -> Engine:
 def backend(conn: Connection | Engine) -> str:
     """``"sqlite"`` or ``"postgresql"``."""
     return conn.dialect.name
+
+
+def insert_new(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows``, skipping each whose key (primary or unique) is already stored.
+
+    ``INSERT … ON CONFLICT DO NOTHING`` on both backends: where two writers add
+    the same new key at once (two queue workers meeting one new entity), the
+    second waits for the first to commit and skips its row instead of failing on
+    the unique index. Read the rows back afterwards for their ids.
+    """
+    if rows:
+        conn.execute(_skipping_conflicts(conn, table), [dict(row) for row in rows])
+
+
+def insert_new_row(conn: Connection, table: Table, values: Mapping[str, Any]) -> bool:
+    """``insert_new`` of one row: whether it was inserted (False: the key was taken)."""
+    # RETURNING, not rowcount: psycopg reports -1 for a skipped row.
+    statement = _skipping_conflicts(conn, table).values(dict(values))
+    return conn.execute(statement.returning(*table.primary_key.columns)).first() is not None
+
+
+def _skipping_conflicts(conn: Connection, table: Table) -> Any:
+    insert = postgresql_insert if backend(conn) == POSTGRESQL else sqlite_insert
+    return insert(table).on_conflict_do_nothing()
 
 
 def _close_when_dropped(dbapi_connection: Any, connection_record: Any) -> None:

@@ -52,6 +52,7 @@ from primenews.store.articles import (
     sections_of,
     stored_article_from_row,
 )
+from primenews.store.engine import insert_new
 from primenews.store.schema import (
     UTCDateTime,
     article_entities,
@@ -241,7 +242,8 @@ def _entity_ids(
         new = {e.key: e for e in missing if e.key not in stored}
         new_keys = set(new)
         if new:
-            conn.execute(entities.insert(), [_new_entity(e, seen) for e in new.values()])
+            # Sorted: two writers adding overlapping keys take the index's locks in one order.
+            insert_new(conn, entities, [_new_entity(new[key], seen) for key in sorted(new)])
             rows = conn.execute(
                 select(entities.c.id, entities.c.key).where(entities.c.key.in_(list(new)))
             )
@@ -338,7 +340,7 @@ def _add_aliases(
     taken = _alias_owners(conn, [(EntityKind(kind), key) for kind, key in wanted])
     new = [values for spelling, values in wanted.items() if spelling not in taken]
     if new:
-        conn.execute(entity_aliases.insert(), new)
+        insert_new(conn, entity_aliases, sorted(new, key=lambda v: (v["kind"], v["name_key"])))
 
 
 def _link(

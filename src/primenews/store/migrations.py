@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from primenews.store import schema
 from primenews.store.engine import POSTGRESQL, backend
-from primenews.store.search import create_search_index
+from primenews.store.search import create_postgresql_search_index, create_search_index
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +102,8 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("0010_websub", _websub),
     ("0011_dead_letters", _dead_letters),
     ("0012_alerts", _alerts),
+    # tsvector table, GIN index and triggers on PostgreSQL; nothing on SQLite (0006 did it).
+    ("0013_search_postgresql", create_postgresql_search_index),
 )
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, CursorResult, Row, delete, func, or_, select,
 
 from primenews.domain import FetchOutcome, Source, SourceKind
 from primenews.errors import StoreError
-from primenews.store.engine import POSTGRESQL, backend
+from primenews.store.engine import POSTGRESQL, backend, insert_new_row
 from primenews.store.schema import articles, fetches, sources
 
 # How long a claimed source stays out of other pollers' reach. A poll ends by
@@ -55,21 +55,24 @@ def add_source(conn: Connection, source: Source, now: datetime) -> tuple[Source,
     existing = source_by_url(conn, source.url)
     if existing is not None:
         return existing, False
-    result = conn.execute(
-        sources.insert().values(
-            url=source.url,
-            kind=source.kind.value,
-            title=source.title,
-            site_url=source.site_url,
-            created_at=now,
-            active=True,
-            next_due=now,
-            error_count=0,
-        )
+    # Another writer may add the same URL meanwhile: then that one is the source.
+    new = insert_new_row(
+        conn,
+        sources,
+        {
+            "url": source.url,
+            "kind": source.kind.value,
+            "title": source.title,
+            "site_url": source.site_url,
+            "created_at": now,
+            "active": True,
+            "next_due": now,
+            "error_count": 0,
+        },
     )
-    stored = get_source(conn, inserted_id(result))
+    stored = source_by_url(conn, source.url)
     assert stored is not None
-    return stored, True
+    return stored, new
 
 
 def inserted_id(result: CursorResult[Any]) -> int:

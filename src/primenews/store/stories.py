@@ -25,6 +25,7 @@ from primenews.store.articles import (
     decode_cursor,
     encode_cursor,
 )
+from primenews.store.engine import insert_new_row
 from primenews.store.schema import (
     article_entities,
     article_sections,
@@ -37,7 +38,6 @@ from primenews.store.schema import (
     story_members,
     story_sections,
 )
-from primenews.store.sources import inserted_id
 from primenews.stories.aggregate import MemberView, story_facts
 from primenews.stories.cluster import Merge
 from primenews.stories.dedup import DedupKind
@@ -285,11 +285,10 @@ def _story_id(conn: Connection, key: str, now: datetime, *, create: bool) -> int
     found = conn.execute(select(stories.c.id).where(stories.c.key == key)).scalar()
     if found is not None or not create:
         return found
-    return inserted_id(
-        conn.execute(
-            stories.insert().values(key=key, first_seen=now, last_seen=now, updated_at=now)
-        )
-    )
+    # Another writer may make the same story meanwhile: then it is that one.
+    insert_new_row(conn, stories, {"key": key, "first_seen": now, "last_seen": now,
+                                   "updated_at": now})  # fmt: skip
+    return int(conn.execute(select(stories.c.id).where(stories.c.key == key)).scalar_one())
 
 
 def story_ids_by_keys(conn: Connection, keys: Sequence[str]) -> list[int]:

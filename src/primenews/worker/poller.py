@@ -243,11 +243,13 @@ class Poller:
             )
         if self.desk is not None and result.status is not SaveStatus.UNCHANGED:
             await place_in_story(self.writer, self.desk, result.article_id)
+        # Announced once in its story, before insights: spaCy takes 0.1-1 s an article,
+        # and live pages show the article, not its insights.
+        if self.events is not None and result.status is SaveStatus.NEW:
+            await self.writer.run(self._announce_article, result.article_id)
         await enrich_saved(
             self.store, self.writer, self.extractor, processed.article, result, self.clock
         )
-        if self.events is not None and result.status is SaveStatus.NEW:
-            await self.writer.run(self._announce_article, result.article_id)
 
     def _announce_article(self, article_id: int) -> None:
         """Tell live pages about a new article (in the writer's thread, after its story)."""
@@ -303,9 +305,12 @@ class Poller:
             headers=dict(page.headers) if page else None,
             retry_after_seconds=report.retry_after_seconds,
         )
+        # From the poll's start: the time spent storing and enriching its articles does not
+        # stretch the cycle (a slow poll is followed by the next one at once, not an interval on).
         next_due, interval = next_poll(
-            source.poll_interval_minutes, result, self.clock(), self.options.schedule, self.rng
+            source.poll_interval_minutes, result, started_at, self.options.schedule, self.rng
         )
+        next_due = max(next_due, self.clock())
         if self.push is not None and source.id is not None and ok:
             next_due = await self.writer.run(self.push.poll_again_at, source.id, next_due)
         state = PollState(
