@@ -23,7 +23,6 @@ from primenews.store.users import User
 from .conftest import NOW, Mailbox, MakeArticle, Receiver, SmtpServer, free_port
 
 pytestmark = pytest.mark.anyio
-SEARCH_IS_SQLITE_ONLY = pytest.mark.sqlite_only("full-text search is SQLite FTS5 for now (issue 9)")
 
 
 def _name(store: Store, article_id: int, name: str) -> int:
@@ -46,7 +45,6 @@ def _add(store: Store, owner: User, rule: AlertRule, **where: object) -> int:
     return store.alerts.create(owner.id, fields, NOW).id
 
 
-@SEARCH_IS_SQLITE_ONLY
 async def test_saved_search_mails_each_new_match_once(
     alert_settings: Settings, store: Store, owner: User, make_article: MakeArticle,
     smtp_server: SmtpServer,
@@ -157,7 +155,6 @@ async def test_webhook_to_a_private_address_is_refused_without_the_allowlist(
     assert log.attempts == 1 and "refused" in (log.last_error or ""), log.last_error
 
 
-@SEARCH_IS_SQLITE_ONLY
 async def test_smtp_down_keeps_the_digest_owed_until_it_is_back(
     alert_settings: Settings, store: Store, owner: User, make_article: MakeArticle,
     smtp_server: SmtpServer,
@@ -180,7 +177,6 @@ async def test_smtp_down_keeps_the_digest_owed_until_it_is_back(
     assert [d.status for d in store.alerts.deliveries(alert_id)] == ["sent", "failed", "failed"]
 
 
-@SEARCH_IS_SQLITE_ONLY
 async def test_hourly_alert_waits_for_its_hour_and_unsubscribed_mail_stops(
     alert_settings: Settings, store: Store, owner: User, make_article: MakeArticle,
     smtp_server: SmtpServer,
@@ -217,21 +213,6 @@ async def test_deleted_entity_matches_nothing_and_breaks_nothing(
     assert (report.matched, report.sent, report.failed) == (0, 0, 0)
     alert = store.alerts.get(alert_id)
     assert alert is not None and alert.scanned_through == store.last_article_id()
-
-
-async def test_saved_search_without_search_support_records_why(
-    alert_settings: Settings, store: Store, owner: User, make_article: MakeArticle,
-) -> None:  # fmt: skip
-    alert_id = _add(store, owner, AlertRule("storm"), email="ana@example.org")
-    make_article(title="Storm")
-    await service.run_alerts(alert_settings, store)
-    alert = store.alerts.get(alert_id)
-    assert alert is not None
-    if store.backend == "sqlite":
-        assert alert.last_error is None
-    else:  # PostgreSQL: no full-text search yet; nothing is skipped, the mark stays
-        assert "full-text search" in (alert.last_error or "")
-        assert alert.scanned_through < store.last_article_id()
 
 
 def _check_login(

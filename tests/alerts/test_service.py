@@ -7,8 +7,6 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 from primenews import service
 from primenews.alerts.model import AlertRule, Frequency
 from primenews.config import Settings, load_settings
@@ -24,7 +22,6 @@ from shared_data import SEED_DIR, require_shared
 SEED_PATH = "/world/venezuela-frees-103-detained-after-election"
 
 
-@pytest.mark.sqlite_only("the alert is a saved search, and search is SQLite FTS5 for now")
 def test_poll_loop_delivers_immediate_alerts_after_its_round(
     tmp_path: Path, migrated_database_url: str, store: Store, owner: User, receiver: Receiver
 ) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, delete, func, select, text, update
+from sqlalchemy import Connection, Engine, Row, delete, func, select, update
 
 from primenews.alerts.model import Alert, AlertRule, Candidate, Channel, Delivery, Frequency
 from primenews.domain import StoredArticle
@@ -34,8 +34,7 @@ from primenews.store.schema import (
     articles,
     entities,
 )
-from primenews.store.search import SearchNotSupportedError
-from primenews.store.search_query import match_expression
+from primenews.store.search import matching_ids
 
 SCAN_BATCH = 500  # new articles matched per step; an alert catches up over several
 DELIVERY_LOG_KEEP = 200  # delivery rows kept per alert (the newest)
@@ -211,26 +210,9 @@ def candidates_after(conn: Connection, after_id: int, limit: int = SCAN_BATCH) -
 def text_matches(conn: Connection, query: str, after_id: int, through_id: int) -> set[int]:
     """Ids in ``(after_id, through_id]`` whose title, text or source match the words.
 
-    The same index and query reading as ``/search`` (``store.search``).
-
-    Raises:
-        SearchNotSupportedError: the database has no full-text search yet (PostgreSQL).
+    The same index and query reading as ``/search`` (``store.search``), on either backend.
     """
-    if conn.dialect.name != "sqlite":
-        raise SearchNotSupportedError(
-            f"store: saved searches need full-text search, not available on {conn.dialect.name}"
-        )
-    expression = match_expression(query)
-    if expression is None:
-        return set()
-    rows = conn.execute(
-        text(
-            "SELECT rowid FROM article_search WHERE article_search MATCH :match "
-            "AND rowid > :after AND rowid <= :through"
-        ),
-        {"match": expression, "after": after_id, "through": through_id},
-    )
-    return {int(row.rowid) for row in rows}
+    return matching_ids(conn, query, after_id, through_id)
 
 
 def record_matches(

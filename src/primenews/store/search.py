@@ -748,3 +748,39 @@ class _Position:
         except (ValueError, UnicodeDecodeError) as err:
             raise StoreError(f"store: invalid search cursor {cursor!r}") from err
         raise StoreError(f"store: invalid search cursor {cursor!r} for order {order.value}")
+
+
+def matching_ids(conn: Connection, user_text: str, after_id: int, through_id: int) -> set[int]:
+    """Ids in ``(after_id, through_id]`` whose title, text or source match, as /search reads it.
+
+    For saved searches: which new articles a query finds, on either backend's index.
+
+    Raises:
+        SearchNotSupportedError: the database is neither SQLite nor PostgreSQL.
+    """
+    parsed = parse_query(user_text)
+    if conn.dialect.name == "sqlite":
+        expression = fts5_expression(parsed)
+        if expression is None:
+            return set()
+        rows = conn.execute(
+            text(
+                "SELECT rowid AS id FROM article_search WHERE article_search MATCH :match "
+                "AND rowid > :after AND rowid <= :through"
+            ),
+            {"match": expression, "after": after_id, "through": through_id},
+        )
+    elif conn.dialect.name == "postgresql":
+        tsquery = _tsquery(parsed)
+        if tsquery is None:
+            return set()
+        rows = conn.execute(
+            select(_pg_search.c.article_id.label("id")).where(
+                _pg_search.c.document.op("@@")(tsquery),
+                _pg_search.c.article_id > after_id,
+                _pg_search.c.article_id <= through_id,
+            )
+        )
+    else:
+        raise SearchNotSupportedError(f"store: search is not supported on {conn.dialect.name}")
+    return {int(row.id) for row in rows}
