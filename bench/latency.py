@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -63,6 +63,7 @@ class Sample:
     wait_seconds: float | None = (
         None  # polling: from posting to the start of the poll that found it
     )
+    late_seconds: float | None = None  # polling: that poll's start after its due time
 
 
 def publish(site: PublisherServer, hub_url: str, numbers: list[int]) -> str:
@@ -143,6 +144,8 @@ async def measure(
             pause = rng.uniform(0, interval or 1) if hub is None else rng.uniform(0.05, 0.3)
             await asyncio.sleep(pause)
             numbers.append(number)
+            due = instance.store.get_source(source.id or 0)
+            due_at = due.next_due if due is not None else None
             posted, posted_wall = time.perf_counter(), datetime.now(UTC)
             publish(site, hub_url, numbers)
             url = site.url(f"/news/{number}.html")
@@ -161,6 +164,9 @@ async def measure(
                     if sample.wait_seconds is not None:
                         break
                     await asyncio.sleep(0.02)
+                if sample.wait_seconds is not None and due_at is not None and due_at > posted_wall:
+                    started = posted_wall + timedelta(seconds=sample.wait_seconds)
+                    sample.late_seconds = (started - due_at).total_seconds()
             if number > warmup:
                 samples.append(sample)
             print(
@@ -198,6 +204,9 @@ def summary(name: str, samples: list[Sample]) -> str:
         if waits:
             lines.append("  wait for the poll:    " + cut(waits))
             lines.append("  poll to visible:      " + cut(processing))
+        late = [s.late_seconds for s in samples if s.late_seconds is not None]
+        if late:  # the poll loop's wake-up, the claim and the bench's own requests on the loop
+            lines.append("  poll start past due:  " + cut(late))
     return "\n".join(lines)
 
 
