@@ -242,8 +242,8 @@ def _entity_ids(
         new = {e.key: e for e in missing if e.key not in stored}
         new_keys = set(new)
         if new:
-            # Sorted: two writers adding overlapping keys take the index's locks in one order.
-            insert_new(conn, entities, [_new_entity(new[key], seen) for key in sorted(new)])
+            # In the article's order: ids break ties between entities named at one offset.
+            insert_new(conn, entities, [_new_entity(e, seen) for e in new.values()])
             rows = conn.execute(
                 select(entities.c.id, entities.c.key).where(entities.c.key.in_(list(new)))
             )
