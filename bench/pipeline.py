@@ -144,15 +144,15 @@ def tree(pids: list[int]) -> list[int]:
     return found
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU of the processes, their live descendants and what those reaped."""
-    total = 0
+def cpu_by_process(pids: list[int]) -> dict[int, float]:
+    """Each process's user + system CPU plus what it reaped, for the processes and their trees."""
+    found = {}
     for pid in tree(pids):
         with contextlib.suppress(OSError, IndexError, ValueError):
             stat = Path(f"/proc/{pid}/stat").read_text()
             fields = stat[stat.rindex(")") + 2 :].split()
-            total += sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime stime cutime cstime
-    return total / TICKS
+            found[pid] = sum(int(fields[i]) for i in (11, 12, 13, 14)) / TICKS
+    return found
 
 
 def peak_rss_mb(pids: list[int]) -> list[float]:
@@ -187,22 +187,68 @@ def drive(base: str, feeds: int, worker_pids: list[int]) -> dict[str, Any]:
             warm = await poll_due(settings, poller)
             add(feed_urls(base, feeds))
             pids = [os.getpid(), *worker_pids]
-            cpu_before, started = cpu_seconds(pids), time.perf_counter()
+            size_before = _database_bytes(settings.database_url)
+            before, started = cpu_by_process(pids), time.perf_counter()
+            profile = _profiler()
             reports = await poll_due(settings, poller)
-            seconds, cpu = time.perf_counter() - started, cpu_seconds(pids) - cpu_before
+            if profile is not None:
+                profile.disable()
+                profile.dump_stats(os.environ["BENCH_PROFILE"])
+            seconds, after = time.perf_counter() - started, cpu_by_process(pids)
+            # the polling process, then the others: where the CPU went
+            split = {pid: cpu - before.get(pid, 0.0) for pid, cpu in after.items()}
             return {
                 "warm_new": sum(r.new for r in warm),
                 "new": sum(r.new for r in reports),
                 "errors": [r.error for r in reports if r.error],
                 "failed_pages": sum(r.failed_pages for r in reports),
                 "seconds": seconds,
-                "cpu": cpu,
+                "cpu": sum(split.values()),
+                "store_kb_per_article": (_database_bytes(settings.database_url) - size_before)
+                / 1024
+                / max(sum(r.new for r in reports), 1),
+                "cpu_split": [split.pop(os.getpid()), *sorted(split.values(), reverse=True)],
                 "rss_mb": peak_rss_mb(pids),
             }
 
     result = asyncio.run(run())
     result["stored"] = _stored_counts(settings.database_url)
     return result
+
+
+def _profiler() -> Any:
+    """With BENCH_PROFILE=file: cProfile of the polling process, its store calls run inline."""
+    if not os.environ.get("BENCH_PROFILE"):
+        return None
+    import cProfile
+
+    from primenews.worker.local import StoreWriter
+
+    async def inline(self: StoreWriter, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+
+    StoreWriter.run = inline  # type: ignore[method-assign]  # one thread, so cProfile sees it all
+    profile = cProfile.Profile()
+    profile.enable()
+    return profile
+
+
+def _database_bytes(database_url: str) -> int:
+    """The size of the store on disk (PostgreSQL's database, or the SQLite file and its WAL)."""
+    from sqlalchemy import text
+
+    from primenews.store import make_engine
+
+    engine = make_engine(database_url)
+    try:
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as conn:
+                query = text("SELECT pg_database_size(current_database())")
+                return int(conn.execute(query).scalar_one())
+        base = Path(str(engine.url.database))
+        return sum(p.stat().st_size for p in base.parent.glob(base.name + "*"))
+    finally:
+        engine.dispose()
 
 
 def _stored_counts(database_url: str) -> dict[str, int]:
@@ -227,6 +273,7 @@ def _stored_counts(database_url: str) -> dict[str, int]:
             ),
             "with_insights": count(schema.article_insights),
         }
+
     engine.dispose()
     return counts
 
@@ -267,9 +314,12 @@ def _workers(env: dict[str, str], count: int, logs: Path) -> Iterator[list[int]]
         log = logs / f"worker{n}.log"
         files.append(log)
         with log.open("wb") as out:
-            processes.append(
-                subprocess.Popen([*CLI, "-v", "worker"], env=env, stdout=out, stderr=out)
-            )
+            command = [*CLI, "-v", "worker"]
+            if env.get("BENCH_PROFILE"):  # the first worker under cProfile, tasks in its process
+                profile = f"{env['BENCH_PROFILE']}.worker{n}"
+                command = [sys.executable, "-m", "cProfile", "-o", profile, *command[1:]]
+                command += ["--pool", "solo"]
+            processes.append(subprocess.Popen(command, env=env, stdout=out, stderr=out))
     try:
         while not all(b" ready." in f.read_bytes() for f in files):
             if any(p.poll() is not None for p in processes):
@@ -424,7 +474,13 @@ def main() -> None:
         result = plans[name]()
         result["load"] = (load, os.getloadavg()[0])
         results.append(result)
+        split = [round(c * 1000 / max(result["new"], 1)) for c in result.get("cpu_split", [])]
         print(_row(result), f"load {load:.1f} → {os.getloadavg()[0]:.1f}", file=sys.stderr)
+        print(
+            f"  CPU ms per article by process (the polling one first): {split}; store grew "
+            f"{result.get('store_kb_per_article', 0):.0f} KB per article",
+            file=sys.stderr,
+        )
     publisher.terminate()
     print(f"cores: {os.cpu_count()}; {args.feeds} feeds × {args.entries} entries")
     print(
