@@ -1,10 +1,10 @@
 """Hand due sources to the queue, wait for the batch, then place the new articles in stories.
 
 This runs in the process that polls (``primenews poll`` or ``up``) when
-``queue_url`` is set. Workers fetch, extract, save and enrich (a task per source listing, then a
-task per fresh entry); this process keeps the story desk, the single writer
-of stories, and feeds it each task's articles as the task ends, so the desk
-works while the workers do. ``primenews poll --once`` returns only when its
+``queue_url`` is set. Workers fetch, extract, save and enrich (a task per
+source listing, then a task per fresh entry); this process keeps the story
+desk, the single writer of stories, and feeds it each task's articles as the
+task ends, so the desk works while the workers do. ``primenews poll --once`` returns only when its
 work is stored, stories included, and two workers never cluster alone.
 """
 
@@ -95,8 +95,7 @@ async def _collect(
     by_source = {
         task_id: _Pending(SourceReport(source=s), {task_id}) for task_id, s in sent.items()
     }
-    owner = dict.fromkeys(sent, "")  # task id → the listing task of its source
-    owner.update((task_id, task_id) for task_id in sent)
+    owner = {task_id: task_id for task_id in sent}  # task id → its source's listing task
     reports: list[SourceReport] = []
     started = nudged = time.monotonic()
     while owner:
@@ -108,11 +107,10 @@ async def _collect(
             for entry_task in pending.report.queued if task_id in sent else []:
                 pending.tasks.add(entry_task)
                 owner[entry_task] = task_id
-            for article_id in sorted(new_ids):  # the desk works while the workers do
-                await place_in_story(
-                    poller.writer, poller.desk, article_id
-                ) if poller.desk else None
-                placed.add(article_id)
+            if poller.desk is not None:  # the desk works while the workers do
+                for article_id in sorted(new_ids):
+                    await place_in_story(poller.writer, poller.desk, article_id)
+                    placed.add(article_id)
             if not pending.tasks:
                 reports.append(pending.report)
                 if on_done is not None:
