@@ -1,11 +1,11 @@
 """Hand due sources to the queue, wait for the batch, then place the new articles in stories.
 
 This runs in the process that polls (``primenews poll`` or ``up``) when
-``queue_url`` is set. Workers fetch, extract, save and enrich; this process
-keeps the story desk, the single writer of stories, and feeds it the batch's
-articles in id (= first-seen) order once every task of the batch is done.
-So ``primenews poll --once`` returns only when its work is stored, stories
-included, and two workers never cluster alone.
+``queue_url`` is set. Workers fetch, extract, save and enrich (a task per
+source listing, then a task per fresh entry); this process keeps the story
+desk, the single writer of stories, and feeds it each task's articles as the
+task ends, so the desk works while the workers do. ``primenews poll --once`` returns only when its
+work is stored, stories included, and two workers never cluster alone.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from celery import Celery, group
-from celery.result import AsyncResult, GroupResult
+from celery import Celery, states
 from kombu.utils.url import maybe_sanitize_url
 
 from primenews.domain import Source
@@ -40,19 +40,21 @@ async def dispatch_due(
         poller: the in-process poller whose store, clock, writer thread and
             story desk this process keeps (it fetches nothing here).
         queue: the configured Celery app (``worker.queue.configure_queue``).
-        on_done: called with each source's report as its task finishes.
+        on_done: called with each source's report once its listing and
+            every entry it queued are done.
     """
     due = await poller.writer.run(poller.store.due_sources, poller.clock())
     if not due:
         return []
     await asyncio.to_thread(check_queue, queue)
     last_id = await poller.writer.run(poller.store.last_article_id)
-    batch = group(queue.signature(POLL_SOURCE, args=(source.id,)) for source in due)
-    result = await asyncio.to_thread(batch.apply_async)
-    assert isinstance(result, GroupResult)  # what a group's apply_async returns
-    logger.info("queue: %d sources sent to the workers", len(due), extra={"job_id": result.id})
-    reports = await _collect(list(result.results or []), due, on_done)
-    await _place_batch(poller, reports, last_id)
+    sent = await asyncio.to_thread(
+        lambda: [queue.send_task(POLL_SOURCE, args=(source.id,)).id for source in due]
+    )
+    logger.info("queue: %d sources sent to the workers", len(due))
+    placed: set[int] = set()
+    reports = await _collect(queue, dict(zip(sent, due, strict=True)), poller, placed, on_done)
+    await _place_batch(poller, reports, last_id, placed)
     return reports
 
 
@@ -70,59 +72,111 @@ def check_queue(queue: Celery) -> None:
         ) from err
 
 
+@dataclass(slots=True)
+class _Pending:
+    """A source's report while its listing task or any of its entry tasks is still out."""
+
+    report: SourceReport
+    tasks: set[str] = field(default_factory=set)
+
+
 async def _collect(
-    results: Sequence[AsyncResult[Any]],
-    sources: Sequence[Source],
+    queue: Celery,
+    sent: dict[str, Source],
+    poller: Poller,
+    placed: set[int],
     on_done: Callable[[SourceReport], None] | None,
 ) -> list[SourceReport]:
-    """Wait for every task, reporting each as it ends (a failed task reports its error)."""
-    by_id = {source.id: source for source in sources}
-    pending = dict(zip(results, sources, strict=True))
+    """Wait for every task, placing new articles in stories as their tasks end.
+
+    A listing task's result names the entry tasks it sent; a source is done
+    (``on_done``) when those are done too. A failed task reports its error.
+    """
+    by_source = {
+        task_id: _Pending(SourceReport(source=s), {task_id}) for task_id, s in sent.items()
+    }
+    owner = {task_id: task_id for task_id in sent}  # task id → its source's listing task
     reports: list[SourceReport] = []
     started = nudged = time.monotonic()
-    while pending:
-        finished = await asyncio.to_thread(lambda: [r for r in pending if r.ready()])
-        for result in finished:
-            source = pending.pop(result)
-            report = _report(by_id, source, result)
-            reports.append(report)
-            if on_done is not None:
-                on_done(report)
-        if pending and not finished:
+    while owner:
+        finished = await asyncio.to_thread(_finished, queue, list(owner))
+        for task_id, value in finished.items():
+            pending = by_source[owner.pop(task_id)]
+            pending.tasks.discard(task_id)
+            new_ids = _merge(pending.report, value, listing=task_id in sent)
+            for entry_task in pending.report.queued if task_id in sent else []:
+                pending.tasks.add(entry_task)
+                owner[entry_task] = task_id
+            if poller.desk is not None:  # the desk works while the workers do
+                for article_id in sorted(new_ids):
+                    await place_in_story(poller.writer, poller.desk, article_id)
+                    placed.add(article_id)
+            if not pending.tasks:
+                reports.append(pending.report)
+                if on_done is not None:
+                    on_done(pending.report)
+        if owner and not finished:
             if time.monotonic() - nudged > NUDGE_SECONDS:
                 nudged = time.monotonic()
                 logger.warning(
-                    "queue: %d of %d sources still queued or running after %.0f s; "
+                    "queue: %d tasks of %d sources still queued or running after %.0f s; "
                     "is a `primenews worker` running on this queue?",
-                    len(pending),
-                    len(sources),
+                    len(owner),
+                    len(sent),
                     nudged - started,
                 )
             await asyncio.sleep(RESULT_POLL_SECONDS)
     return reports
 
 
-def _report(
-    by_id: dict[int | None, Source], source: Source, result: AsyncResult[Any]
-) -> SourceReport:
-    value: Any = result.get(propagate=False)
-    result.forget()  # the batch is read once; do not keep it in Redis for a day
+def _finished(queue: Celery, task_ids: list[str]) -> dict[str, Any]:
+    """The results of those tasks that have ended (one MGET), forgotten once read.
+
+    A task that raised gives a string saying so instead of its report.
+    """
+    backend: Any = queue.backend  # the Redis result backend
+    keys = [backend.get_key_for_task(task_id) for task_id in task_ids]
+    found: dict[str, Any] = {}
+    for task_id, raw in zip(task_ids, backend.client.mget(keys), strict=True):
+        if raw is None:
+            continue
+        meta = backend.decode_result(raw)
+        if meta.get("status") not in states.READY_STATES:
+            continue
+        result = meta.get("result")
+        found[task_id] = result if meta["status"] == states.SUCCESS else f"{result!r}"
+    if found:
+        # the batch is read once; do not keep it in Redis for a day
+        backend.client.delete(*(backend.get_key_for_task(task_id) for task_id in found))
+    return found
+
+
+def _merge(report: SourceReport, value: Any, *, listing: bool) -> list[int]:
+    """Add one task's result to its source's report; returns the article ids it stored."""
     if not isinstance(value, dict):  # the task raised: its dead letter says more
-        return SourceReport(source=source, error=f"queue task failed: {value!r}")
-    return SourceReport(
-        source=by_id.get(value.get("source_id"), source),
-        status=value.get("status"),
-        error=value.get("error"),
-        new=int(value.get("new", 0)),
-        revised=int(value.get("revised", 0)),
-        failed_pages=int(value.get("failed_pages", 0)),
-        elapsed_ms=float(value.get("elapsed_ms", 0.0)),
-        article_ids=[int(i) for i in value.get("article_ids", [])],
-    )
+        error = f"queue task failed: {value}"
+        if listing:
+            report.error = error
+        else:
+            report.failed_pages += 1
+        return []
+    ids = [int(i) for i in value.get("article_ids", [])]
+    report.new += int(value.get("new", 0))
+    report.revised += int(value.get("revised", 0))
+    report.failed_pages += int(value.get("failed_pages", 0))
+    report.article_ids.extend(ids)
+    if listing:
+        report.status = value.get("status")
+        report.error = value.get("error")
+        report.elapsed_ms = float(value.get("elapsed_ms", 0.0))
+        report.queued = [str(t) for t in value.get("entry_tasks", [])]
+    return ids
 
 
-async def _place_batch(poller: Poller, reports: list[SourceReport], last_id: int) -> None:
-    """Place the batch's new and revised articles in stories, in id order, on this desk.
+async def _place_batch(
+    poller: Poller, reports: list[SourceReport], last_id: int, placed: set[int]
+) -> None:
+    """Place the batch's articles not placed yet in stories, in id order, then merge stories.
 
     New articles are read from the store (every id above the mark taken before
     the batch), not only from the reports: a task whose worker died and was
@@ -132,7 +186,7 @@ async def _place_batch(poller: Poller, reports: list[SourceReport], last_id: int
         return
     ids = set(await poller.writer.run(poller.store.article_ids_after, last_id))
     ids.update(article_id for report in reports for article_id in report.article_ids)
-    for article_id in sorted(ids):
+    for article_id in sorted(ids - placed):
         await place_in_story(poller.writer, poller.desk, article_id)
     if ids:
         await poller.writer.run(poller.desk.merge_pass)

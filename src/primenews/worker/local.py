@@ -26,12 +26,17 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import ParamSpec, TypeVar
 
+from sqlalchemy import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
 from primenews.domain import Article, FeedEntry, ProcessedArticle
+from primenews.errors import StoreError
 from primenews.extract.article import ExtractOptions
-from primenews.insights.model import Insights
+from primenews.insights.canonical import KnownEntity
+from primenews.insights.model import EntityKind, Insights
 from primenews.pipeline import insights_of, process_page
 from primenews.store.engine import make_engine
-from primenews.store.insights import StoreRegistry
+from primenews.store.insights import StoreRegistry, entity_candidates, find_entity
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -97,7 +102,7 @@ class ExtractPool:
             )
         if self._thread_registry is None and self.registry_url:
             self._thread_registry = StoreRegistry(make_engine(self.registry_url))
-        work = partial(insights_of, article, self._thread_registry)
+        work = partial(_insights_on_one_connection, article, self._thread_registry)
         return await loop.run_in_executor(self._executor, work)
 
     def close(self) -> None:
@@ -117,7 +122,36 @@ def enrich_in_worker(article: Article, registry_url: str | None) -> Insights:
         registry = _worker_registries.get(registry_url)
         if registry is None:
             registry = _worker_registries[registry_url] = StoreRegistry(make_engine(registry_url))
-    return insights_of(article, registry)
+    return _insights_on_one_connection(article, registry)
+
+
+def _insights_on_one_connection(article: Article, registry: StoreRegistry | None) -> Insights:
+    """``insights_of`` with every name lookup of the article on one connection.
+
+    An article resolves ~40 names; a connection per lookup costs a pool
+    checkout, PostgreSQL's pre-ping and a rollback each (0.59 against
+    0.25 CPU ms per lookup, measured on PostgreSQL).
+    """
+    if registry is None:
+        return insights_of(article, None)
+    try:
+        with registry.engine.connect() as conn:
+            return insights_of(article, _HeldRegistry(conn))
+    except SQLAlchemyError as err:
+        raise StoreError(f"store: entity lookup failed: {err}") from err
+
+
+class _HeldRegistry:
+    """The store's known entities read through one open connection (``EntityRegistry``)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def find(self, name_key: str, kind: EntityKind) -> KnownEntity | None:
+        return find_entity(self.conn, name_key, kind)
+
+    def candidates(self, name: str, kind: EntityKind, limit: int) -> list[KnownEntity]:
+        return entity_candidates(self.conn, name, kind, limit)
 
 
 class StoreWriter:

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -58,6 +58,10 @@ class SourceReport:
     elapsed_ms: float = 0.0
     retry_after_seconds: float | None = None  # a refusal's Retry-After
     article_ids: list[int] = field(default_factory=list)  # new and revised, for a remote desk
+    queued: list[str] = field(default_factory=list)  # entries handed to the queue (task ids)
+
+
+EntrySink = Callable[[Source, list[FeedEntry]], Awaitable[list[str]]]
 
 
 class PushHooks(Protocol):
@@ -102,6 +106,8 @@ class Poller:
         self.clock = clock
         self.rng = rng or random.Random()
         self.writer = StoreWriter()
+        # Set by a queue worker: fresh entries go there (a task each) instead of being fetched here.
+        self.entry_sink: EntrySink | None = None
         self._in_flight = asyncio.Semaphore(extractor.size * IN_FLIGHT_PER_WORKER)
 
     def close(self) -> None:
@@ -165,6 +171,9 @@ class Poller:
         # Another source may have brought some of these articles already: no fetch for them.
         known = await self.writer.run(self.store.known_urls, [entry.url for entry in pending])
         fresh = [entry for entry in pending if entry.url not in known]
+        if self.entry_sink is not None:
+            report.queued.extend(await self.entry_sink(source, fresh))
+            return listing.feed
         await asyncio.gather(*(self._process_entry(source, entry, report) for entry in fresh))
         return listing.feed
 
@@ -179,6 +188,14 @@ class Poller:
                 continue
             entries.extend(child.entries)
         return _Listing(feed, entries)
+
+    async def poll_entry(self, source: Source, entry: FeedEntry) -> SourceReport:
+        """Fetch, extract, store and enrich one entry of ``source`` (a queue task's share)."""
+        report = SourceReport(source=source)
+        start = time.perf_counter()
+        await self._process_entry(source, entry, report)
+        report.elapsed_ms = (time.perf_counter() - start) * 1000
+        return report
 
     async def _process_entry(self, source: Source, entry: FeedEntry, report: SourceReport) -> None:
         async with self._in_flight:
@@ -299,7 +316,7 @@ class Poller:
         error_count = 0 if ok else source.error_count + 1
         result = PollResult(
             ok=ok,
-            new_items=report.new,
+            new_items=report.new + len(report.queued),  # queued entries are new to this store
             error_count=error_count,
             ttl_minutes=feed.ttl_minutes if feed else None,
             headers=dict(page.headers) if page else None,
@@ -329,7 +346,7 @@ class Poller:
             elapsed_ms=report.elapsed_ms,
             error=report.error,
             bytes_received=len(page.content) if page else 0,
-            new_items=report.new,
+            new_items=report.new + len(report.queued),
         )
         try:
             await self.writer.run(self.store.record_fetch, outcome, state)

@@ -1,10 +1,13 @@
 """The queue: Celery on Redis runs each due source's poll in `primenews worker` processes.
 
-One task, ``primenews.poll_source(source_id)``, does what the in-process
-poller does for one source (fetch the listing, fetch, extract, clean, save,
-enrich) with the same ``Poller`` code, minus the story desk: the process that
-enqueued the batch (``worker/dispatch.py``) places the new articles into
-stories afterwards, so clustering keeps one writer.
+Two tasks do what the in-process poller does, with the same ``Poller`` code,
+minus the story desk: ``primenews.poll_source(source_id)`` fetches a source's
+listing and sends one ``primenews.poll_entry(source_id, entry)`` task per
+fresh entry, which fetches, extracts, cleans, saves and enriches that article.
+A task per article, not per source, keeps every worker busy to the end of a
+batch whatever the sizes of the sources. The process that enqueued the batch
+(``worker/dispatch.py``) waits for both kinds and places the new articles
+into stories as they come, so clustering keeps one writer.
 
 Delivery guarantees, and why they hold:
 
@@ -38,6 +41,7 @@ from celery import Celery, Task
 from sqlalchemy.exc import DBAPIError
 
 from primenews.config import Settings
+from primenews.domain import FeedEntry, Source
 from primenews.errors import StoreError
 from primenews.ingest.fetch import Fetcher, FetchOptions
 from primenews.store import SaveResult, SaveStatus, Store
@@ -50,6 +54,7 @@ from primenews.worker.poller import Poller, PollOptions, SourceReport
 logger = logging.getLogger(__name__)
 
 POLL_SOURCE = "primenews.poll_source"
+POLL_ENTRY = "primenews.poll_entry"
 MAX_RETRIES = 5  # store errors: retried after ~2, 4, 8, 16, 32 s (jittered), then a dead letter
 MAX_DELIVERIES = 10  # more deliveries than retries can explain: its worker keeps dying on it
 DELIVERIES_TTL_SECONDS = 24 * 3600  # a count outlives any redelivery; done tasks delete theirs
@@ -139,7 +144,10 @@ class _PollTask(Task[[int], dict[str, Any]]):
 
 @app.task(bind=True, base=_PollTask, name=POLL_SOURCE)
 def poll_source(self: _PollTask, source_id: int) -> dict[str, Any]:
-    """Poll one source in this worker; returns its report as JSON."""
+    """Poll one source's listing in this worker and queue its fresh entries; returns its report.
+
+    The report's ``entry_tasks`` are the ids of the ``poll_entry`` tasks sent.
+    """
     deliveries = _count_delivery(self)
     if deliveries > MAX_DELIVERIES:
         error = f"delivered {deliveries} times: the worker running it kept dying (out of memory?)"
@@ -149,12 +157,90 @@ def poll_source(self: _PollTask, source_id: int) -> dict[str, Any]:
     source = context.store.get_source(source_id)
     if source is None:
         return {"source_id": source_id, "error": "source removed before its poll ran"}
-    # A fresh filter per poll: another worker may have learnt this site's boilerplate.
-    context.poller.boilerplate = BoilerplateFilter(context.store)
-    report = context.loop.run_until_complete(context.poller.poll_source(source))
-    context.loop.run_until_complete(_enrich_missing(context, source_id, report.article_ids))
+    # Before this poll's entries are sent: what lacks insights now was left by a dead attempt
+    # of an earlier batch, not by an entry task still running on another worker.
+    context.loop.run_until_complete(_enrich_missing(context, source_id, [], whole_source=True))
+
+    async def send_entries(source: Source, entries: list[FeedEntry]) -> list[str]:
+        return [
+            self.app.send_task(POLL_ENTRY, args=(source_id, entry_json(entry))).id
+            for entry in entries
+        ]
+
+    context.poller.boilerplate = BoilerplateFilter(context.store)  # a page source saves here
+    context.poller.entry_sink = send_entries
+    try:
+        report = context.loop.run_until_complete(context.poller.poll_source(source))
+    finally:
+        context.poller.entry_sink = None
+    context.loop.run_until_complete(
+        _enrich_missing(context, source_id, report.article_ids, whole_source=False)
+    )
     _forget_deliveries(self)
     return report_json(report)
+
+
+@app.task(bind=True, base=_PollTask, name=POLL_ENTRY)
+def poll_entry(self: _PollTask, source_id: int, entry: dict[str, Any]) -> dict[str, Any]:
+    """Fetch, extract, store and enrich one entry of a source; returns its report as JSON."""
+    deliveries = _count_delivery(self)
+    if deliveries > MAX_DELIVERIES:
+        error = f"delivered {deliveries} times: the worker running it kept dying (out of memory?)"
+        _record_dead_letter(self.name, str(self.request.id), source_id, error, deliveries)
+        return {"source_id": source_id, "error": error, "dead_letter": True}
+    context = _worker_context()
+    source = context.store.get_source(source_id)
+    if source is None:
+        return {"source_id": source_id, "error": "source removed before its entry ran"}
+    # A fresh filter per task: another worker may have learnt this site's boilerplate.
+    context.poller.boilerplate = BoilerplateFilter(context.store)
+    report = context.loop.run_until_complete(
+        context.poller.poll_entry(source, entry_from_json(entry))
+    )
+    # A redelivery follows a dead attempt, which may have saved the article without insights.
+    context.loop.run_until_complete(
+        _enrich_missing(context, source_id, report.article_ids, whole_source=deliveries > 1)
+    )
+    _forget_deliveries(self)
+    return report_json(report)
+
+
+def entry_json(entry: FeedEntry) -> dict[str, Any]:
+    """A feed entry as the JSON a task message carries."""
+    return {
+        "url": entry.url,
+        "title": entry.title,
+        "guid": entry.guid,
+        "published": entry.published.isoformat() if entry.published else None,
+        "updated": entry.updated.isoformat() if entry.updated else None,
+        "summary": entry.summary,
+        "content_html": entry.content_html,
+        "author": entry.author,
+        "categories": list(entry.categories),
+        "image": entry.image,
+        "language": entry.language,
+    }
+
+
+def entry_from_json(data: dict[str, Any]) -> FeedEntry:
+    """The entry back from :func:`entry_json`."""
+
+    def when(value: Any) -> datetime | None:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+    return FeedEntry(
+        url=str(data["url"]),
+        title=str(data.get("title") or ""),
+        guid=str(data.get("guid") or ""),
+        published=when(data.get("published")),
+        updated=when(data.get("updated")),
+        summary=str(data.get("summary") or ""),
+        content_html=str(data.get("content_html") or ""),
+        author=str(data.get("author") or ""),
+        categories=tuple(str(c) for c in data.get("categories") or ()),
+        image=str(data.get("image") or ""),
+        language=str(data.get("language") or ""),
+    )
 
 
 def report_json(report: SourceReport) -> dict[str, Any]:
@@ -168,12 +254,16 @@ def report_json(report: SourceReport) -> dict[str, Any]:
         "failed_pages": report.failed_pages,
         "elapsed_ms": report.elapsed_ms,
         "article_ids": report.article_ids,
+        "entry_tasks": report.queued,
     }
 
 
-async def _enrich_missing(context: _WorkerContext, source_id: int, saved: list[int]) -> int:
-    """Insights for the source's recent articles that have none (an earlier attempt died),
-    and once more for the articles this poll saved whose insights failed to save.
+async def _enrich_missing(
+    context: _WorkerContext, source_id: int, saved: list[int], *, whole_source: bool
+) -> int:
+    """With ``whole_source``, insights for the source's recent articles that have none (an
+    earlier attempt died); and once more for the articles this task saved whose insights
+    failed to save.
 
     The second case is a race the in-process poller cannot have: two workers
     saving the same new entity name at once, one of them refused by the
@@ -185,7 +275,9 @@ async def _enrich_missing(context: _WorkerContext, source_id: int, saved: list[i
     if not poller.extractor.insights:
         return 0
     since = poller.clock() - REPAIR_WINDOW
-    todo = await poller.writer.run(store.unenriched_articles, source_id, since)
+    todo = (
+        await poller.writer.run(store.unenriched_articles, source_id, since) if whole_source else []
+    )
     for article_id in saved:
         found = await poller.writer.run(store.get_article_insights, article_id)
         if found is not None and found.error is not None and article_id not in todo:
