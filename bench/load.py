@@ -71,6 +71,10 @@ def build_store(path: Path, count: int) -> float:
                 article = dataclasses.replace(
                     base,
                     url=f"https://bench.example/{number}/{base.url.rsplit('/', 1)[-1]}",
+                    # Each copy its own fetched URL too: the store knows an article by all
+                    # its URLs, so a shared seed URL made every copy a revision of one of
+                    # 80 articles (the store held 80 articles, not 100,000).
+                    fetched_url="",
                     title=f"{base.title} ({number})",
                     text=f"{base.text}\n\nCopy {number} of the load benchmark.",
                     published=now - timedelta(minutes=count - number),

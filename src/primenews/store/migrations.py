@@ -84,6 +84,10 @@ def _dead_letters(conn: Connection) -> None:
     schema.dead_letters.create(conn)
 
 
+def _desk_state(conn: Connection) -> None:
+    schema.desk_state.create(conn)
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("0001_initial", _initial),
     ("0002_article_sections", _article_sections),
@@ -96,6 +100,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("0009_rewrites", _rewrites),
     ("0010_websub", _websub),
     ("0011_dead_letters", _dead_letters),
+    ("0015_desk_state", _desk_state),
 )
 
 
