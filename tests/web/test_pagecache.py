@@ -83,3 +83,37 @@ async def test_only_pages_the_routes_cached_are_served_from_it(
         response = await client.get(f"/article/{article}")
         assert response.status_code == 200 and "etag" not in response.headers
     assert (await client.post("/", data={})).status_code in (403, 405)
+
+
+def test_a_stale_ranking_is_answered_while_one_thread_ranks_again() -> None:
+    from datetime import UTC, datetime
+    from threading import Event
+
+    from primenews.web.ranking import Rankings, TopStory
+
+    release, calls = Event(), []
+
+    class Slow(Rankings):
+        def _rank(self, now: datetime, section: str | None) -> list[TopStory]:
+            calls.append(section)
+            if len(calls) > 1:
+                release.wait(10)
+            return [f"ranking {len(calls)}"]  # type: ignore[list-item]
+
+    rankings = Slow(store=None, ttl=0.01)  # type: ignore[arg-type]
+    now = datetime.now(UTC)
+    assert rankings.top(now) == ["ranking 1"]  # the first reader ranks
+    time.sleep(0.02)
+    assert rankings.top(now) == ["ranking 1"]  # stale: answered, a refresh started
+    deadline = time.monotonic() + 10
+    while len(calls) < 2:  # the refresh thread has begun
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    assert rankings.top(now) == ["ranking 1"] and len(calls) == 2  # one refresh at a time
+    release.set()
+    while rankings.top(now) == ["ranking 1"]:  # the refreshed ranking replaces it
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    uncached = Slow(store=None, ttl=0)  # type: ignore[arg-type]
+    assert uncached.top(now) == [f"ranking {len(calls)}"]  # no cache: ranked now
+    assert uncached.top(now) == [f"ranking {len(calls)}"]
