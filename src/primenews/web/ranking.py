@@ -29,6 +29,7 @@ MAX_STALE_SECONDS = 60.0
 
 logger = logging.getLogger(__name__)
 MAX_RANKED = 200
+SHARED_LIMIT = 1000  # live stories read at once to rank every section from one query
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,7 @@ class Rankings:
         self._lock = threading.Lock()
         self._cache: dict[str | None, tuple[float, list[TopStory]]] = {}
         self._refreshing: set[str | None] = set()
+        self._shared: tuple[float, dict[str | None, list[TopStory]]] | None = None
 
     def top(self, now: datetime, section: str | None = None, limit: int = 30) -> list[TopStory]:
         """The best ``limit`` live stories of the last two days, best first."""
@@ -98,7 +100,42 @@ class Rankings:
         return [TopStory(story, None) for story in latest]
 
     def _rank(self, now: datetime, section: str | None) -> list[TopStory]:
+        every = self._every_section(now)
+        if every is not None:
+            return every.get(section, [])
         members = self.store.ranking_members(now - HORIZON, section=section)
         ranked = rank_stories({str(k): v for k, v in members.items() if v}, now)[:MAX_RANKED]
         stories = self.store.get_stories([int(r.key) for r in ranked])
         return [TopStory(stories[int(r.key)], r) for r in ranked if int(r.key) in stories]
+
+    def _every_section(self, now: datetime) -> dict[str | None, list[TopStory]] | None:
+        """The rankings of the front page and of every section from one read of the store.
+
+        A story's score does not depend on the other stories, so a section's
+        ranking is the overall one filtered by section: one members query (the
+        costly part: every member of two days of stories) instead of one per
+        section. Shared by refreshes within half a TTL of each other; None when
+        there are more live stories than one query reads (then each section
+        reads its own, as before).
+        """
+        with self._lock:
+            shared = self._shared
+            if shared is not None and time.monotonic() - shared[0] <= self.ttl / 2:
+                return shared[1]
+        members = self.store.ranking_members(now - HORIZON, limit=SHARED_LIMIT)
+        if len(members) >= SHARED_LIMIT:
+            return None
+        ranked = rank_stories({str(k): v for k, v in members.items() if v}, now)
+        stories = self.store.get_stories([int(r.key) for r in ranked])
+        every: dict[str | None, list[TopStory]] = {None: []}
+        for r in ranked:
+            story = stories.get(int(r.key))
+            if story is None:
+                continue
+            for name in (None, *story.sections):
+                listed = every.setdefault(name, [])
+                if len(listed) < MAX_RANKED:
+                    listed.append(TopStory(story, r))
+        with self._lock:
+            self._shared = (time.monotonic(), every)
+        return every
