@@ -124,6 +124,8 @@ async def running_poller(
             await poller.writer.run(poller.desk.start)
         yield poller
     finally:
+        if poller.desk is not None and poller.desk.started:  # the next start loads it
+            await poller.writer.run(poller.desk.save_state)
         await fetcher.aclose()
         extractor.close()
         poller.close()

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from types import ModuleType
 
 from primenews.domain import Article, Source
-from primenews.store import Store
+from primenews.store import Store, deskstate
 from primenews.stories import ClusterOptions, StoryDoc, score_clustering
-from primenews.worker.desk import StoryDesk
+from primenews.worker.desk import STATE_NAME, StoryDesk
 
 from shared_data import SHARED_DATA, require_shared
 
@@ -83,9 +83,14 @@ def test_desk_in_the_store_matches_the_pure_stage_on_the_labelled_fixture(
             by_story[story.id], key=lambda i: (docs[ids.index(i)].published, i)
         )
 
-    # A restart replays the same articles and changes nothing.
+    # A restart without the saved state replays the same articles and changes nothing.
+    with store.engine.begin() as conn:
+        deskstate.delete_state(conn, STATE_NAME)
     again = StoryDesk(store, clock=_clock(docs))  # type: ignore[arg-type]
     assert again.start() == len(docs)
+    assert _members(store) == stored
+    # With it (saved by that start), nothing is replayed and nothing changes either.
+    assert StoryDesk(store, clock=_clock(docs)).start() == 0  # type: ignore[arg-type]
     assert _members(store) == stored
 
 

@@ -89,6 +89,10 @@ def _alerts(conn: Connection) -> None:
         table.create(conn)
 
 
+def _desk_state(conn: Connection) -> None:
+    schema.desk_state.create(conn)
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("0001_initial", _initial),
     ("0002_article_sections", _article_sections),
@@ -104,6 +108,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("0012_alerts", _alerts),
     # tsvector table, GIN index and triggers on PostgreSQL; nothing on SQLite (0006 did it).
     ("0013_search_postgresql", create_postgresql_search_index),
+    ("0015_desk_state", _desk_state),
 )
 
 

@@ -481,3 +481,16 @@ alert_deliveries = Table(
     Column("finished_at", UTCDateTime, nullable=False),
     Index("ix_alert_deliveries_alert", "alert_id", "started_at"),
 )
+
+# The story desk's in-memory state (worker.desk), saved so that a restart loads it
+# instead of replaying a week of articles. One row per name ("stories"); ``version``
+# says which code wrote it, ``last_article_id`` the newest article it had observed.
+desk_state = Table(
+    "desk_state",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("version", String(200), nullable=False),
+    Column("last_article_id", Id, nullable=False),
+    Column("saved_at", UTCDateTime, nullable=False),
+    Column("state", LargeBinary, nullable=False),  # zlib-compressed JSON
+)

@@ -20,12 +20,14 @@ index; :meth:`DuplicateIndex.rebuild` replays stored documents after a restart.
 
 from __future__ import annotations
 
+import base64
 import zlib
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -193,6 +195,82 @@ class DuplicateIndex:
                 del self._by_url[entry.url]
             self._unindex(entry)
 
+    def to_state(self) -> dict[str, Any]:
+        """JSON-safe state; :meth:`from_state` restores an index that decides the same.
+
+        Entries are listed once each in expiry order (a revised article's old
+        entry included, until it expires), and the maps refer to them by
+        position, so the identities the index relies on survive the round trip.
+        MinHash values go as base64 of their bytes; the LSH is rebuilt from them.
+        """
+        entries: list[_Entry] = []
+        position: dict[int, int] = {}
+        for entry in (*self._order, *self._by_url.values(), *self._by_digest.values()):
+            if id(entry) not in position:
+                position[id(entry)] = len(entries)
+                entries.append(entry)
+        dtype = str(self._template.hashvalues.dtype)
+        return {
+            "clock": self._clock,
+            "dtype": dtype,
+            "entries": [
+                [
+                    e.doc_id,
+                    e.url,
+                    e.digest,
+                    None if e.minhash is None else _encode(e.minhash.hashvalues),
+                    e.original_id,
+                    e.when,
+                ]
+                for e in entries
+            ],
+            "order": [position[id(e)] for e in self._order],
+            "by_url": [position[id(e)] for e in self._by_url.values()],
+            "by_digest": [[d, position[id(e)]] for d, e in self._by_digest.items()],
+            "by_id": [position[id(e)] for e in self._by_id.values()],
+        }
+
+    @classmethod
+    def from_state(
+        cls, state: dict[str, Any], options: DedupOptions | None = None
+    ) -> DuplicateIndex:
+        """Inverse of :meth:`to_state` (raises KeyError, ValueError on a malformed state)."""
+        index = cls(options)
+        template = index._template
+        dtype = np.dtype(state["dtype"])
+        if dtype != template.hashvalues.dtype:
+            raise ValueError(
+                f"MinHash values of type {dtype}, expected {template.hashvalues.dtype}"
+            )
+        entries: list[_Entry] = []
+        for doc_id, url, digest, values, original_id, when in state["entries"]:
+            minhash = None
+            if values is not None:
+                hashvalues = np.frombuffer(base64.b64decode(values), dtype=dtype).copy()
+                if len(hashvalues) != index.options.num_perm:
+                    raise ValueError("MinHash of another size")
+                minhash = MinHash(
+                    num_perm=index.options.num_perm,
+                    hashvalues=hashvalues,
+                    permutations=template.permutations,
+                    scheme=template.scheme,
+                    hashfunc=zlib.crc32,
+                )
+            entries.append(
+                _Entry(str(doc_id), str(url), str(digest), minhash, str(original_id), float(when))
+            )
+        index._clock = float(state["clock"])
+        index._order = deque(entries[n] for n in state["order"])
+        index._by_url = {entries[n].url: entries[n] for n in state["by_url"]}
+        index._by_digest = {str(d): entries[n] for d, n in state["by_digest"]}
+        for n in state["by_id"]:
+            entry = entries[n]
+            if entry.minhash is None:
+                raise ValueError(f"indexed entry {entry.doc_id} has no MinHash")
+            index._by_id[entry.doc_id] = entry
+            index._lsh.insert(entry.doc_id, entry.minhash)
+        return index
+
     @classmethod
     def rebuild(
         cls, docs: Iterable[StoryDoc], options: DedupOptions | None = None
@@ -202,3 +280,7 @@ class DuplicateIndex:
         for doc in docs:
             index.add(doc)
         return index
+
+
+def _encode(values: np.ndarray[Any, Any]) -> str:
+    return base64.b64encode(values.tobytes()).decode("ascii")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from primenews.stories.cluster import Assignment, ClusterOptions, Merge, StoryIndex
 from primenews.stories.dedup import DedupKind, DedupOptions, DedupResult, DuplicateIndex
@@ -93,3 +94,22 @@ class StoryTracker:
                 last.doc_id, last.dedup, last.assignment, (*last.merges, *merges)
             )
         return observations
+
+    def to_state(self) -> dict[str, Any]:
+        """JSON-safe state of both indexes; :meth:`from_state` restores the same decisions."""
+        return {
+            "duplicates": self.duplicates.to_state(),
+            "index": self.index.to_state(),
+            "since_merge": self._since_merge,
+        }
+
+    @classmethod
+    def from_state(
+        cls, state: dict[str, Any], options: TrackerOptions | None = None
+    ) -> StoryTracker:
+        """Inverse of :meth:`to_state` (raises KeyError, ValueError, TypeError if malformed)."""
+        tracker = cls(options)
+        tracker.duplicates = DuplicateIndex.from_state(state["duplicates"], tracker.options.dedup)
+        tracker.index = StoryIndex.from_state(state["index"], tracker.options.cluster)
+        tracker._since_merge = int(state["since_merge"])
+        return tracker

@@ -34,7 +34,7 @@ from primenews.web.assets import STATIC_DIR, STATIC_URL, FingerprintedStaticFile
 from primenews.web.errors import install_error_handlers
 from primenews.web.events import Broadcaster
 from primenews.web.headers import SecurityHeadersMiddleware
-from primenews.web.pagecache import PageCache
+from primenews.web.pagecache import PageCache, PageCacheMiddleware
 from primenews.web.ranking import Rankings
 from primenews.web.templating import build_templates
 
@@ -79,6 +79,8 @@ def create_app(
     app.state.templates.env.globals["feed_links"] = feed_routes.feed_links
     app.state.auth = auth.build_auth_state(settings)
     install_error_handlers(app)
+    # Cached pages are answered before routing and dependencies run (see web.pagecache).
+    app.add_middleware(PageCacheMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)  # added last: wraps error answers too
     app.include_router(api.router)
     app.include_router(entities.api_router)
