@@ -174,3 +174,10 @@ def test_a_participle_spelt_like_a_noun_says_what_happened(number: str) -> None:
     figure = figures_of(text)[0]
     assert (figure.noun, figure.counts) == ("majority", "strong majority cut")
     assert only("Ministers backed three tax cut plans.").noun == "plans"
+
+
+def test_decades_are_not_figures_and_names_stop_at_the_sentence() -> None:
+    # From bench/accuracy.py --articles 200 --seed 7: "1980s pioneers Run DMC.\n\nHip-hop producer"
+    assert figures_of("He was inspired by the rhymes of 1980s pioneers Run DMC.") == ()
+    text = "He was inspired by 1,848 pioneers Run DMC.\n\nHip-hop producer No ID encouraged him."
+    assert only(text).counts == "pioneers"

@@ -13,7 +13,7 @@ Nirvana tracks"); a past-tense tag right after a number is read as the
 participle it almost always is ("55 unreleased tracks": the tagger's guess
 flips with the number).
 
-Dates ("July 28"), years ("in 2024"), times ("3.30pm"), ordinals ("28th")
+Dates ("July 28"), years ("in 2024"), decades ("1980s"), times ("3.30pm"), ordinals ("28th")
 and numbers inside names ("G20", "Covid-19", "Windows 10", a scorer's minute
 "Dunne 75") are not figures.
 """
@@ -87,7 +87,9 @@ _QUALIFIER_BEFORE = re.compile(
 )
 _DATE_BEFORE = re.compile(rf"\b(?:{_MONTHS})\.?\s+$")
 _DATE_AFTER = re.compile(
-    rf"^(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})\b|^(?:st|nd|rd|th)\b|^:\d|^\s?[ap]\.?m\b", re.I
+    rf"^(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})\b|^(?:st|nd|rd|th)\b|^:\d|^\s?[ap]\.?m\b"
+    r"|^'?s\b",  # a decade: "1980s pioneers", "the 90's"
+    re.I,
 )
 _SERIES_AFTER = re.compile(r"\s?[-–/]\s?\d")  # phone numbers, ranges, "1/5": not one figure
 # what a figure counts is a common noun ("people") or a plural name ("Americans"); a singular
@@ -299,7 +301,8 @@ def _participle_after_number(following: list[Token], i: int) -> list[Token]:
 def _name_before_noun(following: list[Token], i: int) -> bool:
     """A proper name that only modifies the counted noun after it ("Nirvana tracks")."""
     j = i
-    while j < len(following) and following[j].tag == "NNP":
+    # spaCy may tag a full stop NNP: a name is made of words, and never runs past a sentence.
+    while j < len(following) and following[j].tag == "NNP" and following[j].text[:1].isalnum():
         j += 1
     return j > i and j < len(following) and following[j].tag in ("NN", "NNS")
 
