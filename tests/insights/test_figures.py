@@ -181,3 +181,10 @@ def test_decades_are_not_figures_and_names_stop_at_the_sentence() -> None:
     assert figures_of("He was inspired by the rhymes of 1980s pioneers Run DMC.") == ()
     text = "He was inspired by 1,848 pioneers Run DMC.\n\nHip-hop producer No ID encouraged him."
     assert only(text).counts == "pioneers"
+
+
+@pytest.mark.parametrize("number", ["10", "11"])
+def test_a_rank_is_not_a_count(number: str) -> None:
+    # From bench/accuracy.py --articles 200 --seed 7: "top 10 hit" read, "top 11 hit" not.
+    assert figures_of(f"His first self-penned top {number} hit was Dear Mama in 1959.") == ()
+    assert figures_of(f"The minister returned to No {number} after the vote.") == ()

@@ -13,7 +13,8 @@ Nirvana tracks"); a past-tense tag right after a number is read as the
 participle it almost always is ("55 unreleased tracks": the tagger's guess
 flips with the number).
 
-Dates ("July 28"), years ("in 2024"), decades ("1980s"), times ("3.30pm"), ordinals ("28th")
+Dates ("July 28"), years ("in 2024"), decades ("1980s"), times ("3.30pm"), ordinals ("28th"),
+ranks ("a top 10 hit", "No 10")
 and numbers inside names ("G20", "Covid-19", "Windows 10", a scorer's minute
 "Dunne 75") are not figures.
 """
@@ -86,6 +87,7 @@ _QUALIFIER_BEFORE = re.compile(
     rf"\b(?P<q>{'|'.join(sorted(QUALIFIERS, key=len, reverse=True))})\s+$", re.IGNORECASE
 )
 _DATE_BEFORE = re.compile(rf"\b(?:{_MONTHS})\.?\s+$")
+_RANK_BEFORE = re.compile(r"\b(?:top|no\.?|number)\s+$", re.I)  # "a top 10 hit", "No 10"
 _DATE_AFTER = re.compile(
     rf"^(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})\b|^(?:st|nd|rd|th)\b|^:\d|^\s?[ap]\.?m\b"
     r"|^'?s\b",  # a decade: "1980s pioneers", "the 90's"
@@ -148,6 +150,8 @@ def _is_figure(match: re.Match[str], text: str, tokens: Sequence[Token]) -> bool
     )
     if _DATE_BEFORE.search(before) or _DATE_AFTER.match(after) or _SERIES_AFTER.match(after):
         return False
+    if _RANK_BEFORE.search(before):
+        return False  # a rank or an address, not a count
     if _after_name(match, text, tokens):
         return False
     number = match.group("num")
