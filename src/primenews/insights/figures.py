@@ -173,14 +173,15 @@ def _is_figure(match: re.Match[str], text: str, tokens: Sequence[Token]) -> bool
 
 
 def _after_name(match: re.Match[str], text: str, tokens: Sequence[Token]) -> bool:
-    """A bare number right after a proper name is part of it ("Windows 10", "Rooney 68")."""
+    """A bare number right after a name is part of it ("Windows 10", "Section 404", "Rooney 68")."""
     if match.group("cur") or match.group("pct") or not match.group("num"):
         return False  # "Labour 35%" is a poll figure
     index = bisect.bisect_left(tokens, match.start(), key=lambda t: t.start)
     if index == 0 or index > len(tokens):
         return False
     before = tokens[index - 1]
-    if before.tag != "NNP" or before.start + len(before.text) + 1 != match.start():
+    capitalised = before.text[:1].isupper() and before.tag in ("NNP", "NN")  # "Section 404"
+    if not capitalised or before.start + len(before.text) + 1 != match.start():
         return False  # only a name directly before, one space apart
     if text[match.start() - 1] != " ":
         return False
