@@ -155,6 +155,7 @@ def test_a_name_between_the_number_and_what_it_counts(number: str) -> None:
     "text",
     [
         "Goals: Rooney 68, Dunne 75 og.",  # from bench/accuracy.py: scorers' minutes
+        "Lampard, Kezman.\n\nGerrard 79 og, Drogba 107, Kezman 112.",
         "Goals: Rooney 68, Dunne 68 og.",
         "Microsoft said Windows 10 would get updates.",
         # From bench/accuracy.py --articles 200 --seed 7: a law's section, tagged NN.
@@ -191,3 +192,10 @@ def test_a_rank_is_not_a_count(number: str) -> None:
     # From bench/accuracy.py --articles 200 --seed 7: "top 10 hit" read, "top 11 hit" not.
     assert figures_of(f"His first self-penned top {number} hit was Dear Mama in 1959.") == ()
     assert figures_of(f"The minister returned to No {number} after the vote.") == ()
+
+
+def test_a_qualifier_opening_a_sentence_keeps_its_figure() -> None:
+    assert [f.value for f in figures_of("Nearly 200 people were hurt. Some 40 homes burnt.")] == [
+        200,
+        40,
+    ]

@@ -87,6 +87,10 @@ _QUALIFIER_BEFORE = re.compile(
     rf"\b(?P<q>{'|'.join(sorted(QUALIFIERS, key=len, reverse=True))})\s+$", re.IGNORECASE
 )
 _DATE_BEFORE = re.compile(rf"\b(?:{_MONTHS})\.?\s+$")
+# Words that open a sentence before a figure: qualifiers' first words and determiners.
+_OPENERS = frozenset(q.split()[0] for q in QUALIFIERS) | frozenset(
+    "only just all another the a an these those its their his her our and but nearly".split()
+)
 _RANK_BEFORE = re.compile(r"\b(?:top|no\.?|number)\s+$", re.I)  # "a top 10 hit", "No 10"
 _DATE_AFTER = re.compile(
     rf"^(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})\b|^(?:st|nd|rd|th)\b|^:\d|^\s?[ap]\.?m\b"
@@ -185,9 +189,10 @@ def _after_name(match: re.Match[str], text: str, tokens: Sequence[Token]) -> boo
         return False  # only a name directly before, one space apart
     if text[match.start() - 1] != " ":
         return False
-    # The first word of a sentence is tagged NNP for its capital alone.
+    # The first word of a sentence may be tagged a name for its capital alone ("Nearly 200
+    # people"); any other capitalised word there is a name ("Gerrard 79 og" in a scoreline).
     sentence_start = before.start == 0 or text[: before.start].rstrip()[-1:] in (".", "!", "?")
-    return not sentence_start
+    return not (sentence_start and before.text.lower() in _OPENERS)
 
 
 def _value(match: re.Match[str]) -> float:
