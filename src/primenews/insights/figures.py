@@ -156,6 +156,9 @@ def _is_figure(match: re.Match[str], text: str, tokens: Sequence[Token]) -> bool
         return False
     if _RANK_BEFORE.search(before):
         return False  # a rank or an address, not a count
+    glued = re.match(r"[A-Za-z]+", text[match.end() : match.end() + 20])
+    if glued and glued.group().lower() not in UNITS and glued.group().lower() not in CURRENCIES:
+        return False  # a code: a "12A rating", the M25, 4G, 20p
     if _after_name(match, text, tokens):
         return False
     number = match.group("num")
