@@ -155,8 +155,13 @@ def test_a_name_between_the_number_and_what_it_counts(number: str) -> None:
     "text",
     [
         "Goals: Rooney 68, Dunne 75 og.",  # from bench/accuracy.py: scorers' minutes
+        "Lampard, Kezman.\n\nGerrard 79 og, Drogba 107, Kezman 112.",
         "Goals: Rooney 68, Dunne 68 og.",
         "Microsoft said Windows 10 would get updates.",
+        "The film was given a British 12A rating.",  # from bench/accuracy.py --seed 11
+        # From bench/accuracy.py --articles 200 --seed 7: a law's section, tagged NN.
+        "Seen as costly to implement, Section 404 obliges chief executives to sign.",
+        "Seen as costly to implement, Section 475 obliges chief executives to sign.",
     ],
 )
 def test_a_number_after_a_name_is_part_of_it(text: str) -> None:
@@ -174,3 +179,24 @@ def test_a_participle_spelt_like_a_noun_says_what_happened(number: str) -> None:
     figure = figures_of(text)[0]
     assert (figure.noun, figure.counts) == ("majority", "strong majority cut")
     assert only("Ministers backed three tax cut plans.").noun == "plans"
+
+
+def test_decades_are_not_figures_and_names_stop_at_the_sentence() -> None:
+    # From bench/accuracy.py --articles 200 --seed 7: "1980s pioneers Run DMC.\n\nHip-hop producer"
+    assert figures_of("He was inspired by the rhymes of 1980s pioneers Run DMC.") == ()
+    text = "He was inspired by 1,848 pioneers Run DMC.\n\nHip-hop producer No ID encouraged him."
+    assert only(text).counts == "pioneers"
+
+
+@pytest.mark.parametrize("number", ["10", "11"])
+def test_a_rank_is_not_a_count(number: str) -> None:
+    # From bench/accuracy.py --articles 200 --seed 7: "top 10 hit" read, "top 11 hit" not.
+    assert figures_of(f"His first self-penned top {number} hit was Dear Mama in 1959.") == ()
+    assert figures_of(f"The minister returned to No {number} after the vote.") == ()
+
+
+def test_a_qualifier_opening_a_sentence_keeps_its_figure() -> None:
+    assert [f.value for f in figures_of("Nearly 200 people were hurt. Some 40 homes burnt.")] == [
+        200,
+        40,
+    ]

@@ -13,7 +13,8 @@ Nirvana tracks"); a past-tense tag right after a number is read as the
 participle it almost always is ("55 unreleased tracks": the tagger's guess
 flips with the number).
 
-Dates ("July 28"), years ("in 2024"), times ("3.30pm"), ordinals ("28th")
+Dates ("July 28"), years ("in 2024"), decades ("1980s"), times ("3.30pm"), ordinals ("28th"),
+ranks ("a top 10 hit", "No 10")
 and numbers inside names ("G20", "Covid-19", "Windows 10", a scorer's minute
 "Dunne 75") are not figures.
 """
@@ -86,8 +87,15 @@ _QUALIFIER_BEFORE = re.compile(
     rf"\b(?P<q>{'|'.join(sorted(QUALIFIERS, key=len, reverse=True))})\s+$", re.IGNORECASE
 )
 _DATE_BEFORE = re.compile(rf"\b(?:{_MONTHS})\.?\s+$")
+# Words that open a sentence before a figure: qualifiers' first words and determiners.
+_OPENERS = frozenset(q.split()[0] for q in QUALIFIERS) | frozenset(
+    "only just all another the a an these those its their his her our and but nearly".split()
+)
+_RANK_BEFORE = re.compile(r"\b(?:top|no\.?|number)\s+$", re.I)  # "a top 10 hit", "No 10"
 _DATE_AFTER = re.compile(
-    rf"^(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})\b|^(?:st|nd|rd|th)\b|^:\d|^\s?[ap]\.?m\b", re.I
+    rf"^(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})\b|^(?:st|nd|rd|th)\b|^:\d|^\s?[ap]\.?m\b"
+    r"|^'?s\b",  # a decade: "1980s pioneers", "the 90's"
+    re.I,
 )
 _SERIES_AFTER = re.compile(r"\s?[-–/]\s?\d")  # phone numbers, ranges, "1/5": not one figure
 # what a figure counts is a common noun ("people") or a plural name ("Americans"); a singular
@@ -146,6 +154,11 @@ def _is_figure(match: re.Match[str], text: str, tokens: Sequence[Token]) -> bool
     )
     if _DATE_BEFORE.search(before) or _DATE_AFTER.match(after) or _SERIES_AFTER.match(after):
         return False
+    if _RANK_BEFORE.search(before):
+        return False  # a rank or an address, not a count
+    glued = re.match(r"[A-Za-z]+", text[match.end() : match.end() + 20])
+    if glued and glued.group().lower() not in UNITS and glued.group().lower() not in CURRENCIES:
+        return False  # a code: a "12A rating", the M25, 4G, 20p
     if _after_name(match, text, tokens):
         return False
     number = match.group("num")
@@ -167,20 +180,22 @@ def _is_figure(match: re.Match[str], text: str, tokens: Sequence[Token]) -> bool
 
 
 def _after_name(match: re.Match[str], text: str, tokens: Sequence[Token]) -> bool:
-    """A bare number right after a proper name is part of it ("Windows 10", "Rooney 68")."""
+    """A bare number right after a name is part of it ("Windows 10", "Section 404", "Rooney 68")."""
     if match.group("cur") or match.group("pct") or not match.group("num"):
         return False  # "Labour 35%" is a poll figure
     index = bisect.bisect_left(tokens, match.start(), key=lambda t: t.start)
     if index == 0 or index > len(tokens):
         return False
     before = tokens[index - 1]
-    if before.tag != "NNP" or before.start + len(before.text) + 1 != match.start():
+    capitalised = before.text[:1].isupper() and before.tag in ("NNP", "NN")  # "Section 404"
+    if not capitalised or before.start + len(before.text) + 1 != match.start():
         return False  # only a name directly before, one space apart
     if text[match.start() - 1] != " ":
         return False
-    # The first word of a sentence is tagged NNP for its capital alone.
+    # The first word of a sentence may be tagged a name for its capital alone ("Nearly 200
+    # people"); any other capitalised word there is a name ("Gerrard 79 og" in a scoreline).
     sentence_start = before.start == 0 or text[: before.start].rstrip()[-1:] in (".", "!", "?")
-    return not sentence_start
+    return not (sentence_start and before.text.lower() in _OPENERS)
 
 
 def _value(match: re.Match[str]) -> float:
@@ -299,7 +314,8 @@ def _participle_after_number(following: list[Token], i: int) -> list[Token]:
 def _name_before_noun(following: list[Token], i: int) -> bool:
     """A proper name that only modifies the counted noun after it ("Nirvana tracks")."""
     j = i
-    while j < len(following) and following[j].tag == "NNP":
+    # spaCy may tag a full stop NNP: a name is made of words, and never runs past a sentence.
+    while j < len(following) and following[j].tag == "NNP" and following[j].text[:1].isalnum():
         j += 1
     return j > i and j < len(following) and following[j].tag in ("NN", "NNS")
 
