@@ -20,7 +20,7 @@ from primenews.auth.accounts import create_api_token
 from primenews.domain import Source, SourceKind
 from primenews.web.api import notify_source_added
 from primenews.web.auth import NO_STORE, AdminSessionDep, AuthDep, CsrfField, check_form_write
-from primenews.web.deps import SourceHookDep, StoreDep, TemplatesDep
+from primenews.web.deps import IdPath, SourceHookDep, StoreDep, TemplatesDep
 from primenews.web.schemas import MAX_URL_LENGTH, NewSource
 
 router = APIRouter(include_in_schema=False)
@@ -59,7 +59,7 @@ def remove_source_form(
     store: StoreDep,
     auth: AuthDep,
     session: AdminSessionDep,
-    source_id: int,
+    source_id: IdPath,
     csrf_token: CsrfField = "",
 ) -> Response:
     """Stop polling a source; its articles stay."""
@@ -119,7 +119,7 @@ def revoke_token_form(
     store: StoreDep,
     auth: AuthDep,
     session: AdminSessionDep,
-    token_id: int,
+    token_id: IdPath,
     csrf_token: CsrfField = "",
 ) -> Response:
     """Revoke a token: requests carrying it get 401 from now on."""

@@ -34,7 +34,7 @@ from primenews.web.auth import (
     CsrfField,
     check_form_write,
 )
-from primenews.web.deps import SECTIONS, StoreDep, TemplatesDep
+from primenews.web.deps import SECTIONS, IdPath, StoreDep, TemplatesDep
 from primenews.web.errors import ERROR_RESPONSES
 
 page_router = APIRouter(include_in_schema=False)
@@ -203,7 +203,7 @@ def alert_page(
     store: StoreDep,
     templates: TemplatesDep,
     session: AdminSessionDep,
-    alert_id: int,
+    alert_id: IdPath,
 ) -> Response:
     """One alert: its settings (editable), its webhook secret, what it owes, its delivery log."""
     alert = _owned(store, alert_id, session.user.id)
@@ -239,7 +239,7 @@ def update_alert_form(
     templates: TemplatesDep,
     auth: AuthDep,
     session: AdminSessionDep,
-    alert_id: int,
+    alert_id: IdPath,
     posted: FormDep,
 ) -> Response:
     """Change an alert; it keeps what it matched and delivered so far."""
@@ -260,7 +260,7 @@ def delete_alert_form(
     store: StoreDep,
     auth: AuthDep,
     session: AdminSessionDep,
-    alert_id: int,
+    alert_id: IdPath,
     csrf_token: CsrfField = "",
 ) -> Response:
     """Delete an alert with its matches and delivery log."""
@@ -421,13 +421,13 @@ def create_alert(request: Request, store: StoreDep, user: ApiWriterDep, body: Al
 
 
 @api_router.get("/alerts/{alert_id}", name="api_alert", tags=["alerts"])
-def get_alert(store: StoreDep, user: ApiWriterDep, alert_id: int) -> AlertOut:
+def get_alert(store: StoreDep, user: ApiWriterDep, alert_id: IdPath) -> AlertOut:
     return _out(store, _owned(store, alert_id, user.id))
 
 
 @api_router.put("/alerts/{alert_id}", name="api_update_alert", tags=["alerts"])
 def update_alert(
-    request: Request, store: StoreDep, user: ApiWriterDep, alert_id: int, body: AlertIn
+    request: Request, store: StoreDep, user: ApiWriterDep, alert_id: IdPath, body: AlertIn
 ) -> AlertOut:
     """Replace an alert's settings; what it matched and delivered so far stays."""
     _owned(store, alert_id, user.id)
@@ -437,14 +437,14 @@ def update_alert(
 
 
 @api_router.delete("/alerts/{alert_id}", name="api_delete_alert", tags=["alerts"], status_code=204)
-def delete_alert(store: StoreDep, user: ApiWriterDep, alert_id: int) -> Response:
+def delete_alert(store: StoreDep, user: ApiWriterDep, alert_id: IdPath) -> Response:
     _owned(store, alert_id, user.id)
     store.alerts.remove(alert_id)
     return Response(status_code=204)
 
 
 @api_router.get("/alerts/{alert_id}/deliveries", name="api_alert_deliveries", tags=["alerts"])
-def alert_deliveries(store: StoreDep, user: ApiWriterDep, alert_id: int) -> DeliveryList:
+def alert_deliveries(store: StoreDep, user: ApiWriterDep, alert_id: IdPath) -> DeliveryList:
     """The alert's delivery log, newest first: channel, status, attempts, last error."""
     _owned(store, alert_id, user.id)
     return DeliveryList(deliveries=[_delivery_out(d) for d in store.alerts.deliveries(alert_id)])

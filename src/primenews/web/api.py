@@ -11,7 +11,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from primenews.domain import Source, SourceKind
@@ -20,6 +20,7 @@ from primenews.store import SearchNotSupportedError, SearchOrder, SearchQuery
 from primenews.web.auth import WRITE_RESPONSES, ApiWriterDep
 from primenews.web.deps import (
     CursorDep,
+    IdPath,
     RankingsDep,
     SectionDep,
     SinceDep,
@@ -55,8 +56,6 @@ from primenews.web.story_view import story_view
 logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
-
-IdPath = Annotated[int, Path(ge=1)]
 
 
 @router.get("/articles", name="api_articles", tags=["articles"])

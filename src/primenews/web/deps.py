@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, cast
 
-from fastapi import Depends, HTTPException, Query, Request
+from fastapi import Depends, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from starlette.templating import Jinja2Templates
@@ -79,6 +79,9 @@ def utc_since(
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
+# A stored row's id: both databases' integers stop at 2**63 - 1, so a larger one is a 422,
+# not an overflow in the driver.
+IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 SourceHookDep = Annotated[SourceHook | None, Depends(get_source_hook)]
 CursorDep = Annotated[str | None, Depends(checked_cursor)]

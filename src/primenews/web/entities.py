@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from primenews.errors import StoreError
 from primenews.insights.model import EntityKind
 from primenews.store import Store
 from primenews.store.insights import StoredEntity
-from primenews.web.deps import StoreDep, TemplatesDep
+from primenews.web.deps import IdPath, StoreDep, TemplatesDep
 from primenews.web.errors import ERROR_RESPONSES
 from primenews.web.insight_schemas import (
     DayMentions,
@@ -28,7 +28,6 @@ from primenews.web.sparkline import sparkline
 api_router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 page_router = APIRouter(include_in_schema=False)
 
-IdPath = Annotated[int, Path(ge=1)]
 RECENT_ARTICLES = 20
 RECENT_STORIES = 10
 RELATED = 10
@@ -87,7 +86,7 @@ def get_entity(request: Request, store: StoreDep, entity_id: IdPath) -> EntityDe
 
 @page_router.get("/entity/{entity_id:int}", name="entity_page")
 def entity_page(
-    request: Request, store: StoreDep, templates: TemplatesDep, entity_id: int
+    request: Request, store: StoreDep, templates: TemplatesDep, entity_id: IdPath
 ) -> Response:
     """An entity's page: its newest articles, mentions over time, who else is named with it."""
     entity = _entity_or_404(store, entity_id, "There is no entity with this address.")

@@ -24,11 +24,11 @@ from email.utils import parsedate_to_datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from primenews.domain import StoredArticle, StoredStory
 from primenews.store import SearchNotSupportedError, SearchOrder, SearchQuery
-from primenews.web.deps import SECTIONS, RankingsDep, StoreDep
+from primenews.web.deps import SECTIONS, IdPath, RankingsDep, StoreDep
 from primenews.web.feeds import (
     FeedFormat,
     FeedItem,
@@ -66,9 +66,7 @@ def stories_feed(request: Request, rankings: RankingsDep, fmt: str) -> Response:
 
 
 @router.get("/feeds/story/{story_id}.{fmt}", name="feed_story")
-def story_feed(
-    request: Request, store: StoreDep, story_id: Annotated[int, Path(ge=1)], fmt: str
-) -> Response:
+def story_feed(request: Request, store: StoreDep, story_id: IdPath, fmt: str) -> Response:
     """Every article of one story, newest first: follow an event as it develops."""
     story = store.get_story(story_id)
     if story is None or story.merged_into is not None:
@@ -93,9 +91,7 @@ def section_feed(request: Request, store: StoreDep, name: str, fmt: str) -> Resp
 
 
 @router.get("/feeds/source/{source_id}.{fmt}", name="feed_source")
-def source_feed(
-    request: Request, store: StoreDep, source_id: Annotated[int, Path(ge=1)], fmt: str
-) -> Response:
+def source_feed(request: Request, store: StoreDep, source_id: IdPath, fmt: str) -> Response:
     """The latest articles one source brought."""
     source = store.get_source(source_id)
     if source is None:
@@ -107,9 +103,7 @@ def source_feed(
 
 
 @router.get("/feeds/entity/{entity_id}.{fmt}", name="feed_entity")
-def entity_feed(
-    request: Request, store: StoreDep, entity_id: Annotated[int, Path(ge=1)], fmt: str
-) -> Response:
+def entity_feed(request: Request, store: StoreDep, entity_id: IdPath, fmt: str) -> Response:
     """The newest articles that name one entity: follow a person, organisation or place."""
     feed_format = _format(fmt)
     entity = store.get_entity(entity_id)

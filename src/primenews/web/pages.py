@@ -27,6 +27,7 @@ from primenews.web.charts import agreement_svg, outlet_colours, timeline_svg
 from primenews.web.deps import (
     SECTIONS,
     CursorDep,
+    IdPath,
     RankingsDep,
     StoreDep,
     TemplatesDep,
@@ -125,7 +126,7 @@ def _page_url(path: str, cursor: str | None, source: int | None) -> str:
 
 @router.get("/article/{article_id:int}", name="article_page")
 def article_page(
-    request: Request, store: StoreDep, templates: TemplatesDep, article_id: int
+    request: Request, store: StoreDep, templates: TemplatesDep, article_id: IdPath
 ) -> Response:
     """One article: metadata, its clean body and a link to the original."""
     stored = store.get_article(article_id)
@@ -188,7 +189,7 @@ def sources_page(
 
 @router.get("/story/{story_id:int}", name="story_page")
 def story_page(
-    request: Request, store: StoreDep, templates: TemplatesDep, story_id: int
+    request: Request, store: StoreDep, templates: TemplatesDep, story_id: IdPath
 ) -> Response:
     """One story: headline, first report, coverage by outlet, timeline, related stories."""
     story = store.get_story(story_id)

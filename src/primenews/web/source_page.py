@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, cast
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from primenews.config import Settings
@@ -27,7 +27,7 @@ from primenews.errors import StoreError
 from primenews.insights.corroborate import Agreement, FigureReport, agreement_of, corroborate
 from primenews.store import Store
 from primenews.store.source_stats import SourceRecord
-from primenews.web.deps import StoreDep, TemplatesDep
+from primenews.web.deps import IdPath, StoreDep, TemplatesDep
 from primenews.web.errors import ERROR_RESPONSES
 from primenews.web.schemas import (
     ArticleSummary,
@@ -43,7 +43,6 @@ from primenews.worker.websub import push_status
 api_router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 page_router = APIRouter(include_in_schema=False)
 
-IdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 PAGE_SIZE = 20
 RECENT_STORIES = 10
 RECENT_FETCHES = 20

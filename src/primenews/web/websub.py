@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from primenews.config import Settings
 from primenews.ingest.websub import DEFAULT_LEASE_SECONDS, granted_lease, signature_matches
-from primenews.web.deps import StoreDep
+from primenews.web.deps import IdPath, StoreDep
 
 if TYPE_CHECKING:
     from primenews.worker.websub import WebSubManager
@@ -40,7 +40,7 @@ def _now(request: Request) -> datetime:
 
 @router.get("/websub/{subscription_id:int}", name="websub_verify")
 async def verify_intent(
-    subscription_id: int,
+    subscription_id: IdPath,
     request: Request,
     store: StoreDep,
     mode: Annotated[str, Query(alias="hub.mode")] = "",
@@ -67,7 +67,7 @@ async def verify_intent(
 
 
 @router.post("/websub/{subscription_id:int}", name="websub_content")
-async def receive_content(subscription_id: int, request: Request, store: StoreDep) -> Response:
+async def receive_content(subscription_id: IdPath, request: Request, store: StoreDep) -> Response:
     """Take a signed feed body from the hub and process it in the background."""
     subscription = await run_in_threadpool(store.get_subscription, subscription_id)
     if subscription is None:
