@@ -116,13 +116,17 @@ def background_share(word: str, language: str = "en") -> float:
     lets a young index know that "says" is common before it has seen 1,000
     documents. 0.0 for unknown words and languages.
     """
-    if language not in _wordfreq_languages():
+    if language not in _wordfreq_languages() or language in _NO_TOKENIZER:
         return 0.0
     try:
         frequency = _word_frequency(word, language)
     except ImportError:  # Chinese, Japanese, Korean need wordfreq[cjk]'s tokenizers: no prior
+        _NO_TOKENIZER.add(language)  # a failed import is not cached: tried once, not per word
         return 0.0
     return 1.0 - math.exp(-250.0 * frequency)
+
+
+_NO_TOKENIZER: set[str] = set()  # languages whose wordfreq tokenizer is not installed
 
 
 @lru_cache(maxsize=1)
