@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from primenews.errors import StoreError
+from primenews.store import engine as engine_module
 from primenews.store import make_engine
 from primenews.store.engine import database_url as parse_url
 from primenews.store.engine import safe_url
@@ -58,3 +59,19 @@ def test_an_engine_nobody_disposed_closes_its_connections(
     use()
     gc.collect()
     assert [item.exc_value for item in dropped] == []
+
+
+def test_a_pooled_connection_the_server_dropped_is_replaced_after_idling(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(database_url)
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL: the idle ping is only set up there")
+    with engine.connect() as conn:
+        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    with make_engine(database_url).connect() as other:  # the server drops the pooled one
+        other.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid or 0)})")
+    monkeypatch.setattr(engine_module, "PING_AFTER_IDLE", 0.0)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() != pid
+    engine.dispose()

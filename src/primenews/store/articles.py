@@ -158,12 +158,17 @@ def save_article(
     """
     result = _save_text(conn, article, content_hash, source_id, raw_html, fetched_at)
     if sections is not None and result.status is not SaveStatus.UNCHANGED:
-        replace_sections(conn, result.article_id, sections)
+        new = result.status is SaveStatus.NEW
+        replace_sections(conn, result.article_id, sections, new=new)
     return result
 
 
-def replace_sections(conn: Connection, article_id: int, sections: Mapping[str, float]) -> None:
-    conn.execute(delete(article_sections).where(article_sections.c.article_id == article_id))
+def replace_sections(
+    conn: Connection, article_id: int, sections: Mapping[str, float], *, new: bool = False
+) -> None:
+    """The article's sections become ``sections`` (``new``: it has none yet, no delete)."""
+    if not new:
+        conn.execute(delete(article_sections).where(article_sections.c.article_id == article_id))
     if sections:
         conn.execute(
             article_sections.insert(),

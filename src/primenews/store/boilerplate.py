@@ -47,10 +47,15 @@ def learn_paragraphs(conn: Connection, site: str, keys: Sequence[str], now: date
     for start in range(0, len(keys), 500):
         chunk = list(keys[start : start + 500])
         where = and_(site_paragraphs.c.site == site, site_paragraphs.c.key.in_(chunk))
-        conn.execute(
-            update(site_paragraphs).where(where).values(articles=site_paragraphs.c.articles + 1)
+        # RETURNING: the keys this update counted, in the same statement (no second read,
+        # and a row another writer adds meanwhile is counted below rather than skipped).
+        counted_keys = conn.execute(
+            update(site_paragraphs)
+            .where(where)
+            .values(articles=site_paragraphs.c.articles + 1)
+            .returning(site_paragraphs.c.key)
         )
-        known = {row.key for row in conn.execute(select(site_paragraphs.c.key).where(where))}
+        known = {row.key for row in counted_keys}
         fresh = [key for key in chunk if key not in known]
         if fresh:
             insert_new(

@@ -6,6 +6,7 @@ here (connection setup) or asks :func:`backend` (row locks for claiming work).
 
 from __future__ import annotations
 
+import time
 import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -14,12 +15,14 @@ from typing import Any
 from sqlalchemy import URL, Connection, Engine, Table, create_engine, event, make_url
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 
 from primenews.errors import StoreError
 
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
+# A pooled PostgreSQL connection idle longer than this is pinged before use.
+PING_AFTER_IDLE = 10.0  # seconds
 
 
 def database_url(url: str) -> URL:
@@ -122,14 +125,34 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _postgresql_engine(url: URL) -> Engine:
     try:
-        # pre-ping: a long-running poller outlives server restarts and idle timeouts.
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url)
     except ModuleNotFoundError as err:
         raise StoreError(
             f"store: {err}: install the PostgreSQL driver with pip install 'primenews[postgres]'"
         ) from err
     event.listen(engine, "before_cursor_execute", _without_nul, retval=True)
+    # A long-running poller outlives server restarts and idle timeouts, so a pooled
+    # connection is pinged before use -- but only one idle for a while: pool_pre_ping
+    # pinged every checkout, one extra round trip per statement batch. A connection
+    # that breaks while busy fails its operation and SQLAlchemy invalidates the pool.
+    event.listen(engine, "checkin", _note_checkin)
+    event.listen(engine, "checkout", _ping_when_idle)
     return engine
+
+
+def _note_checkin(_dbapi_connection: Any, connection_record: Any) -> None:
+    connection_record.info["checked_in"] = time.monotonic()
+
+
+def _ping_when_idle(dbapi_connection: Any, connection_record: Any, _proxy: Any) -> None:
+    checked_in = connection_record.info.get("checked_in")
+    if checked_in is None or time.monotonic() - checked_in < PING_AFTER_IDLE:
+        return
+    try:
+        dbapi_connection.execute("SELECT 1")
+        dbapi_connection.rollback()
+    except Exception as err:  # the pool replaces the connection and tries again
+        raise DisconnectionError(f"store: pooled connection is gone: {err}") from err
 
 
 def _without_nul(

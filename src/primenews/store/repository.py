@@ -388,9 +388,11 @@ class Store:
         with self.engine.connect() as conn:
             return boilerplate_sql.site_boilerplate(conn, site)
 
-    def learn_paragraphs(self, site: str, keys: Sequence[str], now: datetime) -> None:
-        with self.engine.begin() as conn:
+    def learn_paragraphs(self, site: str, keys: Sequence[str], now: datetime) -> set[str]:
+        """Count the article's paragraph keys; the site's boilerplate keys afterwards."""
+        with self.engine.begin() as conn:  # one transaction: the read sees the counts
             boilerplate_sql.learn_paragraphs(conn, site, keys, now)
+            return boilerplate_sql.site_boilerplate(conn, site)
 
     def recent_site_articles(self, site: str, limit: int = 200) -> list[SiteArticle]:
         with self.engine.connect() as conn:

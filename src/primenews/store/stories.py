@@ -155,7 +155,8 @@ def record_observation(conn: Connection, observation: Observation, now: datetime
         story_id = _story_id(conn, assignment.story_key, now, create=True)
         assert story_id is not None
         if current is None or current.story_id != story_id:
-            conn.execute(delete(story_members).where(story_members.c.article_id == article_id))
+            if current is not None:  # a new article has no membership to take back
+                conn.execute(delete(story_members).where(story_members.c.article_id == article_id))
             conn.execute(
                 story_members.insert().values(
                     article_id=article_id,

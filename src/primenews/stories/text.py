@@ -14,10 +14,13 @@ import hashlib
 import math
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import Stemmer  # no stubs: mypy override in pyproject.toml
-from wordfreq import available_languages, word_frequency
+from wordfreq import INFERRED_SPACE_FACTOR, available_languages, cB_to_freq, get_frequency_list
+from wordfreq.language_info import get_language_info
+from wordfreq.numbers import digit_freq, smash_numbers
+from wordfreq.tokens import lossy_tokenize
 
 __all__ = [
     "background_share",
@@ -113,18 +116,64 @@ def background_share(word: str, language: str = "en") -> float:
     lets a young index know that "says" is common before it has seen 1,000
     documents. 0.0 for unknown words and languages.
     """
-    if language not in _wordfreq_languages():
+    if language not in _wordfreq_languages() or language in _NO_TOKENIZER:
         return 0.0
     try:
-        frequency = word_frequency(word, language)
+        frequency = _word_frequency(word, language)
     except ImportError:  # Chinese, Japanese, Korean need wordfreq[cjk]'s tokenizers: no prior
+        _NO_TOKENIZER.add(language)  # a failed import is not cached: tried once, not per word
         return 0.0
     return 1.0 - math.exp(-250.0 * frequency)
+
+
+_NO_TOKENIZER: set[str] = set()  # languages whose wordfreq tokenizer is not installed
 
 
 @lru_cache(maxsize=1)
 def _wordfreq_languages() -> frozenset[str]:
     return frozenset(available_languages())
+
+
+@cache
+def _frequencies(language: str) -> dict[str, float]:
+    """wordfreq's frequency dict of ``language``, built a bucket at a time.
+
+    Same keys and values as ``wordfreq.get_frequency_dict``, whose per-word
+    loop cost ~0.5 s of CPU per language loaded (a polling process meets a
+    dozen languages); ``dict.fromkeys`` per bucket takes a fraction of that.
+    """
+    frequencies: dict[str, float] = {}
+    for index, bucket in enumerate(get_frequency_list(language)):
+        frequencies.update(dict.fromkeys(bucket, cB_to_freq(-index)))
+    return frequencies
+
+
+def _word_frequency(word: str, language: str) -> float:
+    """``wordfreq.word_frequency(word, language)`` over :func:`_frequencies`.
+
+    The same steps as wordfreq 3.1's ``_word_frequency`` (tokens, digit
+    smashing, 1/f = Σ 1/fᵢ, the jieba factor, 3 significant digits);
+    tests/stories/test_text.py checks the two agree.
+    """
+    tokens = lossy_tokenize(word, language)
+    if not tokens:
+        return 0.0
+    frequencies = _frequencies(language)
+    one_over_result = 0.0
+    for token in tokens:
+        smashed = smash_numbers(token)
+        frequency = frequencies.get(smashed)
+        if frequency is None:
+            return 0.0
+        if smashed != token:
+            frequency *= digit_freq(token)
+        one_over_result += 1.0 / frequency
+    frequency = 1.0 / one_over_result
+    if get_language_info(language)["tokenizer"] == "jieba":
+        frequency *= INFERRED_SPACE_FACTOR ** -(len(tokens) - 1)
+    if frequency == 0.0:
+        return 0.0
+    return round(frequency, math.floor(-math.log(frequency, 10)) + 3)
 
 
 def names(text: str) -> list[str]:

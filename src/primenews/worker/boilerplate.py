@@ -54,9 +54,9 @@ class BoilerplateFilter:
         keys = paragraph_keys(extracted.text)
         if not site or not keys:
             return 0
-        self.store.learn_paragraphs(site, keys, self.clock())
-        before = self.known(site)
-        now_known = self.store.site_boilerplate(site)
+        now_known = self.store.learn_paragraphs(site, keys, self.clock())
+        # A site first met here compares with itself, as when it was read after counting.
+        before = self._known.get(site, now_known)
         self._known[site] = now_known
         if now_known <= before:
             return 0
