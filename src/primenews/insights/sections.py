@@ -60,6 +60,14 @@ CHAR_NGRAMS = range(2, 6)  # character 2- to 5-grams of each word padded as "<wo
 CHAR_MAX_WORD = 24  # longer tokens (URLs, codes) are cut before their n-grams are taken
 CHARS_PER_TOKEN = 12  # text read per allowed token: English averages under 7 with the space
 CHAR_CACHE_SIZE = 200_000  # unknown words whose character score is kept
+# Below this much text the model is not asked: one word ("ok", "Hello") is a
+# single L2-normalised feature at full weight, which passes thresholds by
+# chance. An article needs MIN_TOKENS distinct words, MIN_CONTENT_WORDS of
+# them known and not function words (IDF at least MIN_CONTENT_IDF: "the"
+# is 1.2, "said" 2.2, "apple" 5.3), for its text to name a section.
+MIN_TOKENS = 3
+MIN_CONTENT_WORDS = 2
+MIN_CONTENT_IDF = 2.0
 HINT_WORDS: Mapping[str, tuple[str, ...]] = {
     "world": (
         "world",
@@ -328,23 +336,30 @@ def char_scores(model: SectionModel, tokens: Sequence[str], ids: NDArray[np.int6
 
 def section_logits(model: SectionModel, title: str, text: str) -> FloatArray:
     """Per-label log-odds from the text alone (no hints)."""
+    return _read_text(model, title, text)[0]
+
+
+def _read_text(model: SectionModel, title: str, text: str) -> tuple[FloatArray, bool]:
+    """(per-label log-odds, whether the text has enough words to name a section)."""
     tokens = document_tokens(title, text, model.max_tokens, model.title_repeat)
     distinct, counts, ids, features, feature_counts = document_features(
         tokens, model.vocab, model.n_buckets
     )
+    known = ids >= 0
+    content = int(np.count_nonzero(model.idf[ids[known]] >= MIN_CONTENT_IDF))
+    enough = len(distinct) >= MIN_TOKENS and content >= MIN_CONTENT_WORDS
     logits = model.bias.copy()
     if features.size:
         values = tfidf_values(feature_counts, model.idf[features])
         logits += values @ model.tfidf_weights[features]
         logits += model.presence_weights[features].sum(axis=0)
-        known = ids >= 0
         if known.any():
             weights = counts[known] / counts[known].sum()  # the mean over the known tokens
             logits += weights @ model.word_scores[ids[known]]
     if distinct:
-        idf = np.where(ids >= 0, model.idf[np.maximum(ids, 0)], model.unknown_idf)
+        idf = np.where(known, model.idf[np.maximum(ids, 0)], model.unknown_idf)
         logits += tfidf_values(counts, idf) @ char_scores(model, distinct, ids)
-    return np.asarray(logits, dtype=np.float32)
+    return np.asarray(logits, dtype=np.float32), enough
 
 
 def hinted_labels(hints: SectionHints) -> frozenset[str]:
@@ -389,22 +404,24 @@ def classify_sections(
         model: defaults to the shipped model (:func:`load_model`).
 
     Returns:
-        At least one label when there is any text (the one furthest past, or
-        least short of, its threshold); for an empty article, the hinted
-        labels that pass, else all hinted labels (none without hints).
+        At least one label when the text says enough (``MIN_TOKENS`` words,
+        ``MIN_CONTENT_WORDS`` of them known content words): the labels past
+        their thresholds, else the one least short of its threshold. For an
+        empty or near-empty text ("", "ok", "Hello"), the hinted labels alone
+        (none without hints): a word or two is no evidence of a section.
         ``scores`` holds every label's probability, rounded to 4 places.
     """
     model = model or load_model()
-    logits = section_logits(model, title, text)
+    logits, enough = _read_text(model, title, text)
     hinted = hinted_labels(hints) if hints else frozenset()
     for i, label in enumerate(model.labels):
         if label in hinted:
             logits[i] += model.hint_logit
     probs = 1.0 / (1.0 + np.exp(-logits))
-    chosen = [label for i, label in enumerate(model.labels) if probs[i] >= model.thresholds[i]]
-    if not chosen and (title.strip() or text.strip()):
-        chosen = [model.labels[int(np.argmax(probs - model.thresholds))]]
-    elif not chosen:  # nothing to read: the publisher's word is all there is
+    if enough:
+        chosen = [lb for i, lb in enumerate(model.labels) if probs[i] >= model.thresholds[i]]
+        chosen = chosen or [model.labels[int(np.argmax(probs - model.thresholds))]]
+    else:  # too little to read: the publisher's word is all there is
         chosen = [label for label in model.labels if label in hinted]
     scores = {label: round(float(p), 4) for label, p in zip(model.labels, probs, strict=True)}
     return SectionResult(labels=tuple(chosen), scores=scores)
