@@ -69,7 +69,8 @@ def test_model_ships_in_the_package_small_and_without_pickle() -> None:
     assert model is load_model()  # loaded once
     assert model.labels == LABELS
     assert model.tfidf_weights.shape == (len(model.vocab) + model.n_buckets, len(LABELS))
-    assert model.word_scores.shape == (len(model.vocab), len(LABELS))
+    assert model.glove_scores.shape == (len(model.glove_vocab), len(LABELS))
+    assert len(model.glove_vocab) >= 50_000
     assert model.char_weights.shape == (model.char_idf.size, len(LABELS))
     assert model.char_word_scores.shape == (len(model.vocab), len(LABELS))
     assert ((model.thresholds > 0) & (model.thresholds < 1)).all()
