@@ -556,14 +556,7 @@ def _text_field(item: dict[str, Any], name: str) -> str:
     default=None,
     help="Where the model goes (default: the package's own model folder).",
 )
-@click.option(
-    "--vectors",
-    "vectors",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Word-vector cache (.npz): read when it exists, else distilled and written there.",
-)
-def train_sections_command(data_dir: str, out_dir: str | None, vectors: str | None) -> None:
+def train_sections_command(data_dir: str, out_dir: str | None) -> None:
     """Train the section classifier on the train parts of ag_news and bbc_news.
 
     Needs the training extras: pip install -e '.[train]'.
@@ -577,8 +570,6 @@ def train_sections_command(data_dir: str, out_dir: str | None, vectors: str | No
     options = sections_train.TrainOptions(data_dir=Path(data_dir))
     if out_dir:
         options = dataclasses.replace(options, out_dir=Path(out_dir))
-    if vectors:
-        options = dataclasses.replace(options, vectors=Path(vectors))
     click.echo(f"Training sections from {data_dir} (a few minutes)…", err=True)
     report = sections_train.train_sections(options)
     for label in report.thresholds:

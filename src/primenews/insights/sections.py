@@ -6,15 +6,16 @@ label's log-odds are a learnt mix of four linear models:
 - logistic regression on TF-IDF over the words the model knows plus hashed
   word bigrams (sublinear counts, L2-normalised);
 - naive Bayes on the presence of the same features;
-- logistic regression on the mean of static word vectors distilled from
-  all-MiniLM-L6-v2. A linear layer over a mean of vectors is the mean of
-  the per-word products, so the model ships one score per word and label
-  instead of the vectors.
 - logistic regression on character 2- to 5-grams, fastText-style: each
   word is a unit vector of its hashed n-grams and the document the sum of
   its words' vectors weighted by their TF-IDF, so a word's contribution is
   one score per label: shipped for known words, computed (and cached) for
-  unseen spellings and word forms.
+  unseen spellings and word forms;
+- logistic regression on the mean GloVe vector (6B, 50d: Wikipedia and
+  Gigaword newswire) of the words GloVe knows. A linear layer over a mean of
+  vectors is the mean of the per-word products, so the model ships one
+  score per word and label (GloVe's 100,000 most frequent words, most of
+  them never seen in training) instead of the vectors.
 
 All of it is linear per word, so classifying is a few look-ups and sums;
 only the text's first words are read (``max_tokens``).
@@ -60,6 +61,14 @@ CHAR_NGRAMS = range(2, 6)  # character 2- to 5-grams of each word padded as "<wo
 CHAR_MAX_WORD = 24  # longer tokens (URLs, codes) are cut before their n-grams are taken
 CHARS_PER_TOKEN = 12  # text read per allowed token: English averages under 7 with the space
 CHAR_CACHE_SIZE = 200_000  # unknown words whose character score is kept
+# Below this much text the model is not asked: one word ("ok", "Hello") is a
+# single L2-normalised feature at full weight, which passes thresholds by
+# chance. An article needs MIN_TOKENS distinct words, MIN_CONTENT_WORDS of
+# them known and not function words (IDF at least MIN_CONTENT_IDF: "the"
+# is 1.2, "said" 2.2, "apple" 5.3), for its text to name a section.
+MIN_TOKENS = 3
+MIN_CONTENT_WORDS = 2
+MIN_CONTENT_IDF = 2.0
 HINT_WORDS: Mapping[str, tuple[str, ...]] = {
     "world": (
         "world",
@@ -165,11 +174,12 @@ class SectionModel:
 
     ``tfidf_weights`` (on TF-IDF values) and ``presence_weights`` (naive
     Bayes log-count ratios, on 0/1 presence) have one row per feature: the
-    vocabulary's words, then ``n_buckets`` hashed bigrams. ``word_scores``
-    (the folded word vectors) and ``char_word_scores`` (each known word's
-    character n-gram score, ``word_char_vector · char_weights``) have one row
-    per vocabulary word; ``char_weights`` one row per n-gram bucket. All have
-    one column per label, already mixed by the stacking weights.
+    vocabulary's words, then ``n_buckets`` hashed bigrams.
+    ``char_word_scores`` (each known word's character n-gram score,
+    ``word_char_vector · char_weights``) has one row per vocabulary word;
+    ``char_weights`` one row per n-gram bucket; ``glove_scores`` (the folded
+    GloVe model) one row per word of ``glove_vocab``. All have one column
+    per label, already mixed by the stacking weights.
     """
 
     labels: tuple[str, ...]
@@ -178,7 +188,6 @@ class SectionModel:
     idf: FloatArray
     tfidf_weights: FloatArray
     presence_weights: FloatArray
-    word_scores: FloatArray
     bias: FloatArray
     thresholds: FloatArray
     char_idf: FloatArray
@@ -189,6 +198,9 @@ class SectionModel:
     title_repeat: int = 1  # the title's words count this many times
     hint_logit: float = 2.0
     info: Mapping[str, Any] | None = None
+    # GloVe's words: word -> row of ``glove_scores`` (a vocabulary of its own)
+    glove_vocab: Mapping[str, int] = field(default_factory=dict)
+    glove_scores: FloatArray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
     # unknown word -> its character n-gram score per label; filled as words are met
     char_cache: dict[str, FloatArray] = field(default_factory=dict, compare=False)
 
@@ -216,7 +228,6 @@ def _load_model_cached(directory: str) -> SectionModel:
         idf=tensors["idf"],
         tfidf_weights=tensors["tfidf_weights"],
         presence_weights=tensors["presence_weights"],
-        word_scores=tensors["word_scores"],
         bias=tensors["bias"],
         thresholds=tensors["thresholds"],
         char_idf=tensors["char_idf"],
@@ -227,6 +238,8 @@ def _load_model_cached(directory: str) -> SectionModel:
         title_repeat=int(meta.get("title_repeat", 1)),
         hint_logit=float(meta["hint_logit"]),
         info=meta.get("info"),
+        glove_vocab={word: i for i, word in enumerate(meta["glove_vocab"])},
+        glove_scores=tensors["glove_scores"],
     )
 
 
@@ -326,25 +339,51 @@ def char_scores(model: SectionModel, tokens: Sequence[str], ids: NDArray[np.int6
     return scores
 
 
+def glove_weights(
+    counts: FloatArray,
+    ids: NDArray[np.int64],
+    idf: FloatArray,
+    unknown_idf: float,
+    in_glove: NDArray[np.bool_],
+) -> FloatArray:
+    """Weights of the GloVe words of a document: sublinear TF × IDF, summing to 1.
+
+    ``counts`` and ``ids`` are the distinct tokens' counts and vocabulary ids
+    (-1 unknown: IDF ``unknown_idf``); ``in_glove`` picks the ones GloVe knows.
+    """
+    token_idf = np.where(ids[in_glove] >= 0, idf[np.maximum(ids[in_glove], 0)], unknown_idf)
+    weights = (1.0 + np.log(counts[in_glove])) * token_idf
+    return np.asarray(weights / weights.sum(), dtype=np.float32)
+
+
 def section_logits(model: SectionModel, title: str, text: str) -> FloatArray:
     """Per-label log-odds from the text alone (no hints)."""
+    return _read_text(model, title, text)[0]
+
+
+def _read_text(model: SectionModel, title: str, text: str) -> tuple[FloatArray, bool]:
+    """(per-label log-odds, whether the text has enough words to name a section)."""
     tokens = document_tokens(title, text, model.max_tokens, model.title_repeat)
     distinct, counts, ids, features, feature_counts = document_features(
         tokens, model.vocab, model.n_buckets
     )
+    known = ids >= 0
+    content = int(np.count_nonzero(model.idf[ids[known]] >= MIN_CONTENT_IDF))
+    enough = len(distinct) >= MIN_TOKENS and content >= MIN_CONTENT_WORDS
     logits = model.bias.copy()
     if features.size:
         values = tfidf_values(feature_counts, model.idf[features])
         logits += values @ model.tfidf_weights[features]
         logits += model.presence_weights[features].sum(axis=0)
-        known = ids >= 0
-        if known.any():
-            weights = counts[known] / counts[known].sum()  # the mean over the known tokens
-            logits += weights @ model.word_scores[ids[known]]
     if distinct:
-        idf = np.where(ids >= 0, model.idf[np.maximum(ids, 0)], model.unknown_idf)
+        idf = np.where(known, model.idf[np.maximum(ids, 0)], model.unknown_idf)
         logits += tfidf_values(counts, idf) @ char_scores(model, distinct, ids)
-    return np.asarray(logits, dtype=np.float32)
+        glove_ids = word_ids(distinct, model.glove_vocab)
+        in_glove = glove_ids >= 0
+        if in_glove.any():
+            weights = glove_weights(counts, ids, model.idf, model.unknown_idf, in_glove)
+            logits += weights @ model.glove_scores[glove_ids[in_glove]]
+    return np.asarray(logits, dtype=np.float32), enough
 
 
 def hinted_labels(hints: SectionHints) -> frozenset[str]:
@@ -389,22 +428,24 @@ def classify_sections(
         model: defaults to the shipped model (:func:`load_model`).
 
     Returns:
-        At least one label when there is any text (the one furthest past, or
-        least short of, its threshold); for an empty article, the hinted
-        labels that pass, else all hinted labels (none without hints).
+        At least one label when the text says enough (``MIN_TOKENS`` words,
+        ``MIN_CONTENT_WORDS`` of them known content words): the labels past
+        their thresholds, else the one least short of its threshold. For an
+        empty or near-empty text ("", "ok", "Hello"), the hinted labels alone
+        (none without hints): a word or two is no evidence of a section.
         ``scores`` holds every label's probability, rounded to 4 places.
     """
     model = model or load_model()
-    logits = section_logits(model, title, text)
+    logits, enough = _read_text(model, title, text)
     hinted = hinted_labels(hints) if hints else frozenset()
     for i, label in enumerate(model.labels):
         if label in hinted:
             logits[i] += model.hint_logit
     probs = 1.0 / (1.0 + np.exp(-logits))
-    chosen = [label for i, label in enumerate(model.labels) if probs[i] >= model.thresholds[i]]
-    if not chosen and (title.strip() or text.strip()):
-        chosen = [model.labels[int(np.argmax(probs - model.thresholds))]]
-    elif not chosen:  # nothing to read: the publisher's word is all there is
+    if enough:
+        chosen = [lb for i, lb in enumerate(model.labels) if probs[i] >= model.thresholds[i]]
+        chosen = chosen or [model.labels[int(np.argmax(probs - model.thresholds))]]
+    else:  # too little to read: the publisher's word is all there is
         chosen = [label for label in model.labels if label in hinted]
     scores = {label: round(float(p), 4) for label, p in zip(model.labels, probs, strict=True)}
     return SectionResult(labels=tuple(chosen), scores=scores)

