@@ -274,7 +274,9 @@ def _counted(following: list[Token], previous: Figure | None) -> _Counted:
     following = _participle_after_number(following, i)
     run: list[Token] = []
     while i < len(following) and (
-        following[i].tag in _MODIFIER_TAGS or _name_before_noun(following, i)
+        following[i].tag in _MODIFIER_TAGS
+        or _name_before_noun(following, i)
+        or _participle_before_noun(following, i, run)
     ):
         if _is_participle(following, i) and any(t.tag in _NOUN_TAGS for t in run):
             break  # "people imprisoned": the participle says what happened to them
@@ -309,6 +311,22 @@ def _participle_after_number(following: list[Token], i: int) -> list[Token]:
         return [*following[:i], Token(following[i].text, following[i].start, "VBN"),
                 *following[i + 1 :]]  # fmt: skip
     return following
+
+
+def _participle_before_noun(following: list[Token], i: int, run: list[Token]) -> bool:
+    """ "the 45 worst hit schools": a verb form between the number and its noun modifies it.
+
+    The tagger calls "hit" there VBN after one number and VBD after another; before
+    the first noun, a past form followed by a noun can only be describing that noun.
+    """
+    token = following[i]
+    past = token.tag in ("VBD", "VBN") or token.text.lower() in _BARE_PARTICIPLES
+    return (
+        past
+        and i + 1 < len(following)
+        and following[i + 1].tag in _NOUN_TAGS
+        and not any(t.tag in _NOUN_TAGS for t in run)
+    )
 
 
 def _name_before_noun(following: list[Token], i: int) -> bool:
