@@ -109,6 +109,7 @@ _TIME_NOUNS = frozenset({"year", "week", "month", "day", "decade", "quarter", "s
 _BARE_PARTICIPLES = frozenset(
     {"cut", "hit", "hurt", "set", "put", "shut", "spread", "cost", "quit", "split", "shed"}
 )
+_COMPARATIVES = frozenset({"more", "fewer", "less", "further", "extra"})
 _OF_DETERMINERS = frozenset({"its", "the", "their", "his", "her", "our", "these", "those", "them"})
 
 
@@ -271,7 +272,7 @@ def _counted(following: list[Token], previous: Figure | None) -> _Counted:
         and (following[1].text.lower() in _OF_DETERMINERS or following[1].tag in _NOUN_TAGS)
     ):
         i = 2 if following[1].text.lower() in _OF_DETERMINERS else 1
-    following = _participle_after_number(following, i)
+    following = _comparative_after_number(_participle_after_number(following, i), i)
     run: list[Token] = []
     while i < len(following) and (
         following[i].tag in _MODIFIER_TAGS
@@ -327,6 +328,20 @@ def _participle_before_noun(following: list[Token], i: int, run: list[Token]) ->
         and following[i + 1].tag in _NOUN_TAGS
         and not any(t.tag in _NOUN_TAGS for t in run)
     )
+
+
+def _comparative_after_number(following: list[Token], i: int) -> list[Token]:
+    """ "108,273 more places": right after a number "more" is an adjective, whatever the tag."""
+    if (
+        i < len(following)
+        and following[i].text.lower() in _COMPARATIVES
+        and following[i].tag in ("RBR", "RB")
+        and i + 1 < len(following)
+        and following[i + 1].tag in _MODIFIER_TAGS  # not "5% more than expected"
+    ):
+        return [*following[:i], Token(following[i].text, following[i].start, "JJR"),
+                *following[i + 1 :]]  # fmt: skip
+    return following
 
 
 def _name_before_noun(following: list[Token], i: int) -> bool:
