@@ -13,6 +13,7 @@ import pytest
 from primenews.domain import Source
 from primenews.insights.model import Entity, EntityKind, Figure, Insights, Mention, Place, Quote
 from primenews.store import Store
+from primenews.stories.rank import StoryMember, activity_of
 from primenews.worker.desk import StoryDesk
 
 MakeSource = Callable[..., Source]
@@ -268,3 +269,29 @@ async def test_entity_page_and_api_list_the_stories_that_name_it(
     assert [s["id"] for s in detail["recent_stories"]] == [story_id]
     page = (await client.get(f"/entity/{entity['id']}")).text
     assert "Recent stories" in page and f'href="/story/{story_id}"' in page
+
+
+def test_ranking_activity_is_counted_in_the_store_as_from_the_members(
+    store: Store, make_source: MakeSource, make_article: MakeArticle
+) -> None:
+    ids = _stories(store, make_source, make_article)
+    # A feed of many sites with no site names of their own: each host is an outlet.
+    aggregator = make_source("https://news.example/feed.xml", "Aggregator")
+    for host, minutes in (("one", 20), ("two", 5), ("two", 300)):
+        make_article(
+            aggregator, url=f"https://{host}.test/{minutes}", title="Tesla beats forecasts",
+            text=TESLA, site_name="", published=NOW - timedelta(minutes=minutes),
+            fetched_at=NOW,
+        )  # fmt: skip
+    desk = StoryDesk(store, clock=lambda: NOW)
+    desk.start()
+    desk.record(range(ids["tesla"] + 1, ids["tesla"] + 4))
+    counted = store.ranking_activity(NOW - timedelta(hours=48), NOW, 3.0)
+    assert len(counted) == 2
+    for story_id, activity in counted.items():
+        members = [
+            StoryMember(a.title, a.outlet, a.published) for a in store.story_articles(story_id)
+        ]
+        assert activity == activity_of(members, NOW), story_id
+    tesla = counted[store.get_article(ids["tesla"]).story_id]  # type: ignore[union-attr]
+    assert (tesla.outlets, tesla.recent) == (3, 3)  # Other Times, one.test, two.test

@@ -53,7 +53,7 @@ from primenews.store.users import UserStore
 from primenews.store.websub import Subscription
 from primenews.stories.cluster import Merge
 from primenews.stories.documents import StoryDoc
-from primenews.stories.rank import StoryMember
+from primenews.stories.rank import StoryActivity
 from primenews.stories.rewrites import RewriteCandidate, RewriteMatch
 from primenews.stories.tracker import Observation
 
@@ -323,11 +323,19 @@ class Store:
         with self.engine.connect() as conn:
             return story_sql.related_stories(conn, story, limit)
 
-    def ranking_members(
-        self, since: datetime, *, section: str | None = None, limit: int = 1000
-    ) -> dict[int, list[StoryMember]]:
+    def ranking_activity(
+        self,
+        since: datetime,
+        now: datetime,
+        window_hours: float,
+        *,
+        section: str | None = None,
+        limit: int = 1000,
+    ) -> dict[int, StoryActivity]:
         with self.engine.connect() as conn:
-            return story_sql.ranking_members(conn, since, section=section, limit=limit)
+            return story_sql.ranking_activity(
+                conn, since, now, window_hours, section=section, limit=limit
+            )
 
     def stories_by_country(self, since: datetime) -> dict[str, int]:
         with self.engine.connect() as conn:

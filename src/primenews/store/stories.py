@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Row, and_, delete, exists, func, or_, select, update
+from sqlalchemy import Connection, Row, and_, case, delete, exists, func, or_, select, update
 
 from primenews.domain import StoredStory
 from primenews.store.articles import (
@@ -42,7 +42,7 @@ from primenews.stories.aggregate import MemberView, story_facts
 from primenews.stories.cluster import Merge
 from primenews.stories.dedup import DedupKind
 from primenews.stories.documents import StoryDoc
-from primenews.stories.rank import StoryMember
+from primenews.stories.rank import StoryActivity
 from primenews.stories.rewrites import RewriteCandidate, RewriteMatch
 from primenews.stories.tracker import Observation
 
@@ -444,10 +444,20 @@ def story_articles(conn: Connection, story_id: int) -> list[StoryArticle]:
     ]
 
 
-def ranking_members(
-    conn: Connection, since: datetime, *, section: str | None = None, limit: int = 1000
-) -> dict[int, list[StoryMember]]:
-    """Members of the live stories updated since ``since`` (at most ``limit`` stories)."""
+def ranking_activity(
+    conn: Connection,
+    since: datetime,
+    now: datetime,
+    window_hours: float,
+    *,
+    section: str | None = None,
+    limit: int = 1000,
+) -> dict[int, StoryActivity]:
+    """What the score needs of the live stories updated since ``since`` (at most ``limit``).
+
+    Counted in SQL rather than by loading every member: a front page ranks two
+    days of stories, which can be hundreds of thousands of articles.
+    """
     recent = _live_stories().where(stories.c.last_seen >= since)
     if section is not None:
         recent = recent.where(_in_section(section))
@@ -457,20 +467,47 @@ def ranking_members(
             recent.order_by(stories.c.last_seen.desc(), stories.c.id.desc()).limit(limit)
         )
     ]
-    members: dict[int, list[StoryMember]] = {story_id: [] for story_id in ids}
+    window_start = now - timedelta(hours=window_hours)
+    members = story_members.join(articles, articles.c.id == story_members.c.article_id)
+    activity: dict[int, StoryActivity] = {}
     for chunk in chunks(ids, 500):
-        rows = conn.execute(
+        times = conn.execute(
             select(
-                story_members.c.story_id, articles.c.title, articles.c.sort_time, *_OUTLET_COLUMNS
+                story_members.c.story_id,
+                func.max(articles.c.sort_time).label("newest"),
+                func.sum(case((articles.c.sort_time.between(window_start, now), 1), else_=0)).label(
+                    "recent"
+                ),
             )
+            .select_from(members)
+            .where(story_members.c.story_id.in_(chunk))
+            .group_by(story_members.c.story_id)
+        ).all()
+        # One row per distinct publisher; the URL is read only where the site has no name.
+        named = or_(articles.c.site_name.is_(None), articles.c.site_name == "")
+        publishers = conn.execute(
+            select(
+                story_members.c.story_id,
+                sources.c.title.label("source_title"),
+                articles.c.site_name,
+                case((named, articles.c.url), else_="").label("url"),
+            )
+            .distinct()
             .select_from(
                 _OUTLET_FROM.join(story_members, story_members.c.article_id == articles.c.id)
             )
             .where(story_members.c.story_id.in_(chunk))
         )
-        for row in rows:
-            members[row.story_id].append(StoryMember(row.title, outlet_of(row), row.sort_time))
-    return members
+        outlets: dict[int, set[str]] = {}
+        for row in publishers:
+            outlets.setdefault(row.story_id, set()).add(outlet_of(row))
+        for counted in times:
+            activity[counted.story_id] = StoryActivity(
+                newest=counted.newest,
+                outlets=len(outlets.get(counted.story_id, ())),
+                recent=int(counted.recent),
+            )
+    return activity
 
 
 def related_stories(conn: Connection, story: StoredStory, limit: int = 5) -> list[StoredStory]:

@@ -26,7 +26,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = ["RankOptions", "RankedStory", "StoryMember", "choose_headline", "rank_stories", "score"]
+__all__ = [
+    "RankOptions",
+    "RankedStory",
+    "StoryActivity",
+    "StoryMember",
+    "activity_of",
+    "choose_headline",
+    "rank_activity",
+    "rank_stories",
+    "score",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +67,33 @@ class RankedStory:
     age_hours: float
 
 
+@dataclass(frozen=True, slots=True)
+class StoryActivity:
+    """All the score reads of a story's members (the store can count it without loading them)."""
+
+    newest: datetime
+    outlets: int
+    recent: int  # members published within the velocity window before ``now``
+
+
+def activity_of(
+    members: Sequence[StoryMember], now: datetime, options: RankOptions | None = None
+) -> StoryActivity:
+    """A story's activity from its members.
+
+    Raises:
+        ValueError: the story has no members.
+    """
+    if not members:
+        raise ValueError("a story without articles has no score")
+    window = (options or RankOptions()).velocity_window_hours
+    return StoryActivity(
+        newest=max(m.published for m in members),
+        outlets=len({m.outlet for m in members}),
+        recent=sum(1 for m in members if 0 <= (now - m.published).total_seconds() / 3600 <= window),
+    )
+
+
 def score(
     members: Sequence[StoryMember], now: datetime, options: RankOptions | None = None
 ) -> tuple[float, int, float, float]:
@@ -65,31 +102,40 @@ def score(
     Raises:
         ValueError: the story has no members.
     """
-    if not members:
-        raise ValueError("a story without articles has no score")
+    return score_activity(activity_of(members, now, options), now, options)
+
+
+def score_activity(
+    activity: StoryActivity, now: datetime, options: RankOptions | None = None
+) -> tuple[float, int, float, float]:
+    """The score of a story from its activity (see the module docstring)."""
     opts = options or RankOptions()
-    newest = max(m.published for m in members)
-    age_hours = max(0.0, (now - newest).total_seconds() / 3600)
-    outlets = len({m.outlet for m in members})
-    window = opts.velocity_window_hours
-    recent = sum(1 for m in members if 0 <= (now - m.published).total_seconds() / 3600 <= window)
-    velocity = recent / window
+    age_hours = max(0.0, (now - activity.newest).total_seconds() / 3600)
+    velocity = activity.recent / opts.velocity_window_hours
     recency = 0.5 ** (age_hours / opts.half_life_hours)
-    value = recency * (1 + math.log1p(outlets)) * (1 + math.log1p(velocity))
-    return value, outlets, velocity, age_hours
+    value = recency * (1 + math.log1p(activity.outlets)) * (1 + math.log1p(velocity))
+    return value, activity.outlets, velocity, age_hours
 
 
 def rank_stories(
     stories: dict[str, Sequence[StoryMember]], now: datetime, options: RankOptions | None = None
 ) -> list[RankedStory]:
     """Stories ordered for the front page, best first (see the module docstring)."""
+    return rank_activity(
+        {key: activity_of(members, now, options) for key, members in stories.items() if members},
+        now,
+        options,
+    )
+
+
+def rank_activity(
+    stories: dict[str, StoryActivity], now: datetime, options: RankOptions | None = None
+) -> list[RankedStory]:
+    """``rank_stories`` over activities the store counted."""
     ranked: list[tuple[RankedStory, datetime]] = []
-    for key, members in stories.items():
-        if not members:
-            continue
-        value, outlets, velocity, age = score(members, now, options)
-        newest = max(m.published for m in members)
-        ranked.append((RankedStory(key, value, outlets, velocity, age), newest))
+    for key, activity in stories.items():
+        value, outlets, velocity, age = score_activity(activity, now, options)
+        ranked.append((RankedStory(key, value, outlets, velocity, age), activity.newest))
     ranked.sort(key=lambda item: (-item[0].score, -item[1].timestamp(), item[0].key))
     return [story for story, _ in ranked]
 

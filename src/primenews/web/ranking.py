@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from primenews.domain import StoredStory
 from primenews.store import Store
-from primenews.stories.rank import RankedStory, rank_stories
+from primenews.stories.rank import RankedStory, RankOptions, rank_activity
 
 # Stories whose newest article is older than this cannot reach the top (recency < 1/256).
 HORIZON = timedelta(hours=48)
@@ -29,6 +29,7 @@ MAX_STALE_SECONDS = 60.0
 
 logger = logging.getLogger(__name__)
 MAX_RANKED = 200
+WINDOW_HOURS = RankOptions().velocity_window_hours  # the score's "recent" articles
 SHARED_LIMIT = 1000  # live stories read at once to rank every section from one query
 
 
@@ -103,8 +104,8 @@ class Rankings:
         every = self._every_section(now)
         if every is not None:
             return every.get(section, [])
-        members = self.store.ranking_members(now - HORIZON, section=section)
-        ranked = rank_stories({str(k): v for k, v in members.items() if v}, now)[:MAX_RANKED]
+        activity = self.store.ranking_activity(now - HORIZON, now, WINDOW_HOURS, section=section)
+        ranked = rank_activity({str(k): v for k, v in activity.items()}, now)[:MAX_RANKED]
         stories = self.store.get_stories([int(r.key) for r in ranked])
         return [TopStory(stories[int(r.key)], r) for r in ranked if int(r.key) in stories]
 
@@ -112,9 +113,9 @@ class Rankings:
         """The rankings of the front page and of every section from one read of the store.
 
         A story's score does not depend on the other stories, so a section's
-        ranking is the overall one filtered by section: one members query (the
-        costly part: every member of two days of stories) instead of one per
-        section. Shared by refreshes within half a TTL of each other; None when
+        ranking is the overall one filtered by section: one activity query (the
+        costly part: counting every member of two days of stories) instead of one
+        per section. Shared by refreshes within half a TTL of each other; None when
         there are more live stories than one query reads (then each section
         reads its own, as before).
         """
@@ -122,10 +123,10 @@ class Rankings:
             shared = self._shared
             if shared is not None and time.monotonic() - shared[0] <= self.ttl / 2:
                 return shared[1]
-        members = self.store.ranking_members(now - HORIZON, limit=SHARED_LIMIT)
-        if len(members) >= SHARED_LIMIT:
+        activity = self.store.ranking_activity(now - HORIZON, now, WINDOW_HOURS, limit=SHARED_LIMIT)
+        if len(activity) >= SHARED_LIMIT:
             return None
-        ranked = rank_stories({str(k): v for k, v in members.items() if v}, now)
+        ranked = rank_activity({str(k): v for k, v in activity.items()}, now)
         stories = self.store.get_stories([int(r.key) for r in ranked])
         every: dict[str | None, list[TopStory]] = {None: []}
         for r in ranked:
