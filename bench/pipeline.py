@@ -74,34 +74,19 @@ def serve(port_queue: multiprocessing.Queue, entries: int) -> None:  # type: ign
         def do_GET(self) -> None:  # noqa: N802
             path = self.path.split("?")[0]
             base = f"http://{self.headers['Host']}"
-            body, kind = b"", "text/plain"
             if path.startswith(("/feed/", "/warm/")):
                 warm = path.startswith("/warm/")
                 feed = int(path[6:].split(".")[0]) + (100_000 if warm else 0)
                 body = poll.rss(base, feed, WARM_ENTRIES if warm else entries)
-                kind = "application/rss+xml"
+                poll.answer(self, body, "application/rss+xml")
             elif path.startswith("/a/"):
                 feed, item = (int(part) for part in path[3:].removesuffix(".html").split("/"))
                 # warm-up feeds read pages from the end of the corpus, the batch from the start
                 index = (feed * entries + item) if feed < 100_000 else -1 - (feed % 100 * 10 + item)
-                page = poll.CANONICAL.sub(b"", pages[index % len(pages)])
-                url = f"{base}{path}".encode()
-                marker = f"<p>Item {feed}-{item} of the benchmark.</p>".encode()
-                body = page.replace(
-                    b"</head>", b'<link rel="canonical" href="' + url + b'"></head>', 1
-                )
-                body = body.replace(b"</body>", marker + b"</body>", 1)
-                kind = "text/html; charset=utf-8"
+                page = poll.article_page(pages[index % len(pages)], base, path, feed, item)
+                poll.answer(self, page, "text/html; charset=utf-8")
             else:
-                self.send_response(404)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+                poll.answer(self, None, "")
 
         def log_message(self, *args: object) -> None:
             pass

@@ -50,6 +50,27 @@ def rss(base: str, feed: int, entries: int) -> bytes:
     ).encode()
 
 
+def article_page(page: bytes, base: str, path: str, feed: int, item: int) -> bytes:
+    """A corpus page made unique for one benchmark item: its own canonical URL and a marker."""
+    url = f"{base}{path}".encode()
+    marker = f"<p>Item {feed}-{item} of the benchmark.</p>".encode()
+    body = CANONICAL.sub(b"", page).replace(
+        b"</head>", b'<link rel="canonical" href="' + url + b'"></head>', 1
+    )
+    return body.replace(b"</body>", marker + b"</body>", 1)
+
+
+def answer(handler: BaseHTTPRequestHandler, body: bytes | None, kind: str) -> None:
+    """A 200 with ``body``, or a 404 when there is none."""
+    handler.send_response(404 if body is None else 200)
+    if body is not None:
+        handler.send_header("Content-Type", kind)
+    handler.send_header("Content-Length", str(len(body or b"")))
+    handler.end_headers()
+    if body:
+        handler.wfile.write(body)
+
+
 def serve(port_queue: multiprocessing.Queue, entries: int) -> None:  # type: ignore[type-arg]
     pages = load_pages()
 
@@ -60,29 +81,13 @@ def serve(port_queue: multiprocessing.Queue, entries: int) -> None:  # type: ign
             path = self.path.split("?")[0]
             base = f"http://{self.headers['Host']}"
             if path.startswith("/feed/"):
-                body = rss(base, int(path[6:].split(".")[0]), entries)
-                kind = "application/rss+xml"
+                answer(self, rss(base, int(path[6:].split(".")[0]), entries), "application/rss+xml")
             elif path.startswith("/a/"):
-                feed, item = path[3:].removesuffix(".html").split("/")
-                page = pages[(int(feed) * entries + int(item)) % len(pages)]
-                url = f"{base}{path}".encode()
-                page = CANONICAL.sub(b"", page)
-                marker = f"<p>Item {feed}-{item} of the benchmark.</p>".encode()
-                body = page.replace(
-                    b"</head>", b'<link rel="canonical" href="' + url + b'"></head>', 1
-                )
-                body = body.replace(b"</body>", marker + b"</body>", 1)
-                kind = "text/html; charset=utf-8"
+                feed, item = (int(part) for part in path[3:].removesuffix(".html").split("/"))
+                page = pages[(feed * entries + item) % len(pages)]
+                answer(self, article_page(page, base, path, feed, item), "text/html; charset=utf-8")
             else:
-                self.send_response(404)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+                answer(self, None, "")
 
         def log_message(self, *args: object) -> None:
             pass
