@@ -142,6 +142,13 @@ class _PollTask(Task[[int], dict[str, Any]]):
         _record_dead_letter(self.name, task_id, _source_id(args), f"{exc!r}", attempts)
 
 
+def _dead_letter(task: _PollTask, source_id: int, deliveries: int) -> dict[str, Any]:
+    """Record a task delivered too often as a dead letter; its report."""
+    error = f"delivered {deliveries} times: the worker running it kept dying (out of memory?)"
+    _record_dead_letter(task.name, str(task.request.id), source_id, error, deliveries)
+    return {"source_id": source_id, "error": error, "dead_letter": True}
+
+
 @app.task(bind=True, base=_PollTask, name=POLL_SOURCE)
 def poll_source(self: _PollTask, source_id: int) -> dict[str, Any]:
     """Poll one source's listing in this worker and queue its fresh entries; returns its report.
@@ -150,9 +157,7 @@ def poll_source(self: _PollTask, source_id: int) -> dict[str, Any]:
     """
     deliveries = _count_delivery(self)
     if deliveries > MAX_DELIVERIES:
-        error = f"delivered {deliveries} times: the worker running it kept dying (out of memory?)"
-        _record_dead_letter(self.name, str(self.request.id), source_id, error, deliveries)
-        return {"source_id": source_id, "error": error, "dead_letter": True}
+        return _dead_letter(self, source_id, deliveries)
     context = _worker_context()
     source = context.store.get_source(source_id)
     if source is None:
@@ -185,9 +190,7 @@ def poll_entry(self: _PollTask, source_id: int, entry: dict[str, Any]) -> dict[s
     """Fetch, extract, store and enrich one entry of a source; returns its report as JSON."""
     deliveries = _count_delivery(self)
     if deliveries > MAX_DELIVERIES:
-        error = f"delivered {deliveries} times: the worker running it kept dying (out of memory?)"
-        _record_dead_letter(self.name, str(self.request.id), source_id, error, deliveries)
-        return {"source_id": source_id, "error": error, "dead_letter": True}
+        return _dead_letter(self, source_id, deliveries)
     context = _worker_context()
     source = context.store.get_source(source_id)
     if source is None:
