@@ -309,8 +309,7 @@ def _is_participle(following: list[Token], i: int) -> bool:
 def _participle_after_number(following: list[Token], i: int) -> list[Token]:
     """ "55 unreleased tracks": a past tense right after the number is a participle."""
     if i < len(following) and following[i].tag == "VBD" and following[i].text.endswith("ed"):
-        return [*following[:i], Token(following[i].text, following[i].start, "VBN"),
-                *following[i + 1 :]]  # fmt: skip
+        return _retagged(following, i, "VBN")
     return following
 
 
@@ -339,9 +338,13 @@ def _comparative_after_number(following: list[Token], i: int) -> list[Token]:
         and i + 1 < len(following)
         and following[i + 1].tag in _MODIFIER_TAGS  # not "5% more than expected"
     ):
-        return [*following[:i], Token(following[i].text, following[i].start, "JJR"),
-                *following[i + 1 :]]  # fmt: skip
+        return _retagged(following, i, "JJR")
     return following
+
+
+def _retagged(following: list[Token], i: int, tag: str) -> list[Token]:
+    """The tokens with the ``i``-th given ``tag``: where the tagger's guess is known wrong."""
+    return [*following[:i], Token(following[i].text, following[i].start, tag), *following[i + 1 :]]
 
 
 def _name_before_noun(following: list[Token], i: int) -> bool:
