@@ -1,6 +1,8 @@
 """The store on a real database (SQLite file or PostgreSQL schema): sources, fetch log,
 entries, articles, revisions."""
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,11 +11,13 @@ from primenews.domain import Article, FeedEntry, FetchOutcome, Source, SourceKin
 from primenews.errors import StoreError
 from primenews.store import (
     PollState,
+    SaveResult,
     SaveStatus,
     SearchQuery,
     Store,
     content_hash,
 )
+from primenews.store.articles import save_article
 from primenews.store.migrations import MIGRATIONS
 from primenews.store.sources import claim_due_sources
 
@@ -273,3 +277,43 @@ def test_recent_site_articles_match_the_site_and_nothing_else(store: Store) -> N
     found = store.recent_site_articles("news.example")
     assert [a.url for a in found] == ["http://www.news.example/b/c", "https://news.example/a"]
     assert [a.id for a in found] == [ids[u] for u in (urls[1], urls[0])]
+
+
+def test_two_writers_saving_the_same_new_article_store_it_once(store: Store) -> None:
+    # Two queue workers fetch one new URL at once (two feeds list it): the second's
+    # look-up misses the first's uncommitted row, its INSERT waits for the first to
+    # commit, and then it must take the stored article instead of failing on the
+    # unique URL.
+    if store.backend != "postgresql":
+        pytest.skip("concurrent writers are PostgreSQL's; SQLite lets one write at a time")
+    article = _article("https://news.example/both-feeds")
+    holding, firsts, errors = threading.Event(), list[SaveResult](), list[BaseException]()
+
+    def first_writer() -> None:
+        try:
+            with store.engine.begin() as conn:
+                firsts.append(
+                    save_article(
+                        conn,
+                        article,
+                        content_hash=content_hash(article.text),
+                        source_id=None,
+                        raw_html=b"<p>page</p>",
+                        fetched_at=NOW,
+                    )
+                )
+                holding.set()
+                time.sleep(0.5)  # still uncommitted while the second writer inserts
+        except BaseException as err:  # reported by the test's thread below
+            errors.append(err)
+            holding.set()
+
+    thread = threading.Thread(target=first_writer)
+    thread.start()
+    assert holding.wait(10)
+    second = store.save_article(article, source_id=None, raw_html=b"<p>page</p>", fetched_at=NOW)
+    thread.join()
+    assert errors == []
+    assert second.article_id == firsts[0].article_id
+    assert (firsts[0].status, second.status) == (SaveStatus.NEW, SaveStatus.UNCHANGED)
+    assert store.count_articles() == 1

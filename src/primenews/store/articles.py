@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Row, and_, delete, exists, func, or_, select,
 
 from primenews.domain import Article, FeedEntry, StoredArticle
 from primenews.errors import StoreError
-from primenews.store.engine import insert_new
+from primenews.store.engine import insert_new, skipping_conflicts
 from primenews.store.schema import (
     article_insights,
     article_revisions,
@@ -27,7 +27,6 @@ from primenews.store.schema import (
     sources,
     story_members,
 )
-from primenews.store.sources import inserted_id
 
 LANGUAGE_LENGTH = 16  # schema.articles.language is String(16)
 T = TypeVar("T")
@@ -184,9 +183,17 @@ def _save_text(
     raw_html: bytes,
     fetched_at: datetime,
 ) -> SaveResult:
-    article_id = article_id_for_urls(conn, (article.url, article.fetched_url))
+    urls = (article.url, article.fetched_url)
+    article_id = article_id_for_urls(conn, urls)
+    inserted = None
     if article_id is None:
-        article_id = _insert_article(conn, article, content_hash, source_id, fetched_at)
+        inserted = _insert_article(conn, article, content_hash, source_id, fetched_at)
+        # None: another writer stored this URL since the look-up (two queue workers, one
+        # new URL); its row stands and this save is a second sighting of it
+        article_id = inserted if inserted is not None else article_id_for_urls(conn, urls)
+    if article_id is None:
+        raise StoreError(f"store: {article.url} is neither stored nor insertable")
+    if inserted is not None:
         status, revision = SaveStatus.NEW, 1
     else:
         current = conn.execute(
@@ -233,12 +240,14 @@ def _insert_article(
     content_hash: str,
     source_id: int | None,
     fetched_at: datetime,
-) -> int:
+) -> int | None:
+    """The new article's id, or None when its URL was stored meanwhile by another writer."""
     # Publishers post-date and future-date; the sort key never runs ahead of first sight.
     published = article.published
     sort_time = min(published, fetched_at) if published else fetched_at
-    result = conn.execute(
-        articles.insert().values(
+    row = conn.execute(
+        skipping_conflicts(conn, articles)
+        .values(
             url=article.url,
             source_id=source_id,
             **_article_values(article),
@@ -248,8 +257,9 @@ def _insert_article(
             last_seen=fetched_at,
             sort_time=sort_time,
         )
-    )
-    return inserted_id(result)
+        .returning(articles.c.id)
+    ).first()
+    return int(row.id) if row is not None else None
 
 
 def _article_values(article: Article) -> dict[str, Any]:

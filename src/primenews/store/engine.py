@@ -92,17 +92,18 @@ def insert_new(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]
     the unique index. Read the rows back afterwards for their ids.
     """
     if rows:
-        conn.execute(_skipping_conflicts(conn, table), [dict(row) for row in rows])
+        conn.execute(skipping_conflicts(conn, table), [dict(row) for row in rows])
 
 
 def insert_new_row(conn: Connection, table: Table, values: Mapping[str, Any]) -> bool:
     """``insert_new`` of one row: whether it was inserted (False: the key was taken)."""
     # RETURNING, not rowcount: psycopg reports -1 for a skipped row.
-    statement = _skipping_conflicts(conn, table).values(dict(values))
+    statement = skipping_conflicts(conn, table).values(dict(values))
     return conn.execute(statement.returning(*table.primary_key.columns)).first() is not None
 
 
-def _skipping_conflicts(conn: Connection, table: Table) -> Any:
+def skipping_conflicts(conn: Connection, table: Table) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` into ``table`` in the connection's dialect."""
     insert = postgresql_insert if backend(conn) == POSTGRESQL else sqlite_insert
     return insert(table).on_conflict_do_nothing()
 
