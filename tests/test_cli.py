@@ -20,6 +20,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from primenews.cli import main
+from primenews.store import make_engine
+from primenews.store.desklock import desk_lock
 
 from publisher import PublisherServer
 from shared_data import SEED_DIR, require_shared
@@ -102,6 +104,27 @@ def test_add_discovers_feed_then_poll_stores_article(run, tmp_path: Path) -> Non
     [row] = [json.loads(line) for line in listed.output.splitlines()]
     assert row["title"] == "Loopback News" and row["last_status"] == 200
     assert row["articles"] == 1 and row["last_error"] is None and row["next_due"]
+
+
+def test_a_second_poller_on_one_store_is_refused_but_adding_sources_is_not(  # type: ignore[no-untyped-def]
+    run, database_url: str
+) -> None:
+    with PublisherServer() as site:
+        _site(site)
+        engine = make_engine(database_url)
+        try:
+            with desk_lock(engine):  # another process's desk, as `primenews up` holds it
+                added = run("sources", "add", site.url("/"))
+                assert added.exit_code == 0, added.output
+                refused = run("poll", "--once")
+                assert refused.exit_code == 1
+                assert "already runs the story desk" in refused.output
+                assert "primenews up --no-poll" in refused.output
+            polled = run("poll", "--once")
+        finally:
+            engine.dispose()
+        assert polled.exit_code == 0, polled.output
+        assert "1 new articles" in polled.output
 
 
 def test_failing_source_is_listed_with_its_error(run) -> None:  # type: ignore[no-untyped-def]

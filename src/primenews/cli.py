@@ -7,29 +7,34 @@ flags) and passed down; logging is configured here and nowhere else.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from primenews import __version__, catalog, service
 from primenews.config import SETTINGS, Settings, dump_settings, load_settings, settings_markdown
 from primenews.domain import Article, SourceKind
-from primenews.errors import ConfigError, ParseError, PrimeNewsError, QueueError
+from primenews.errors import ConfigError, ParseError, PrimeNewsError, QueueError, StoreError
+from primenews.ingest.fetch import Fetcher, FetchOptions
 from primenews.insights.model import Insights
 from primenews.store import Store, make_engine
+from primenews.store.desklock import desk_lock
 from primenews.store.engine import safe_url
 from primenews.store.migrate import CopyOptions, copy_store, open_source
 from primenews.worker.boilerplate import BoilerplateFilter
 from primenews.worker.desk import StoryDesk
 from primenews.worker.poller import SourceReport
+
+T = TypeVar("T")
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -124,7 +129,7 @@ def up(ctx: click.Context, host: str | None, port: int | None, no_poll: bool) ->
         click.echo("No admin account yet: `primenews users add NAME`, then log in at /login.")
     store.close()
     click.echo(f"Prime News on http://{settings.host}:{settings.port}/  (Ctrl-C stops)")
-    asyncio.run(service.run_up(settings, poll=not no_poll))
+    _run_desk(service.run_up(settings, poll=not no_poll))
 
 
 @main.command()
@@ -138,7 +143,7 @@ def poll(ctx: click.Context, once: bool) -> None:
         raise click.ClickException("No sources yet: run `primenews sources add URL` first.")
     if not once:
         click.echo("Polling on schedule (Ctrl-C stops); `primenews up` also serves the site.")
-        asyncio.run(service.run_up(settings, poll=True, serve=False))
+        _run_desk(service.run_up(settings, poll=True, serve=False))
         return
     due = len(store.due_sources(datetime.now().astimezone()))
     started = time.perf_counter()
@@ -152,7 +157,7 @@ def poll(ctx: click.Context, once: bool) -> None:
     ) as bar:
         try:
             reports = asyncio.run(service.poll_once(settings, store, on_done=_advance(bar)))
-        except QueueError as err:
+        except (QueueError, StoreError) as err:
             raise click.ClickException(str(err)) from err
     _echo_poll_summary(reports, time.perf_counter() - started)
 
@@ -187,12 +192,20 @@ def refresh(ctx: click.Context) -> None:
     store = _open_store(settings)
     started = time.perf_counter()
     click.echo("Re-fetching the articles of active stories (conditional GET)…", err=True)
-    report = asyncio.run(service.refresh_once(settings, store))
+    report = _run_desk(service.refresh_once(settings, store))
     click.echo(
         f"Checked {report.checked} articles in {time.perf_counter() - started:.1f} s: "
         f"{report.revised} revised, {report.not_modified} not modified (304), "
         f"{report.unchanged} unchanged, {report.failed} failed."
     )
+
+
+def _run_desk(work: Coroutine[Any, Any, T]) -> T:
+    """Run a command that keeps the story desk; a desk running elsewhere is a clear error."""
+    try:
+        return asyncio.run(work)
+    except StoreError as err:
+        raise click.ClickException(str(err)) from err
 
 
 def _advance(bar: Any) -> Any:
@@ -237,9 +250,12 @@ def sources_add(ctx: click.Context, urls: tuple[str, ...], kind: str | None) -> 
     store = _open_store(settings)
 
     async def add_all() -> list[catalog.Added]:
-        async with service.running_poller(settings, store, processes=0) as poller:
+        fetcher = Fetcher(FetchOptions.from_settings(settings))  # no desk: `up` may be running
+        try:
             chosen = SourceKind(kind) if kind else None
-            return [await catalog.add_source(store, poller.fetcher, u, chosen) for u in urls]
+            return [await catalog.add_source(store, fetcher, u, chosen) for u in urls]
+        finally:
+            await fetcher.aclose()
 
     try:
         results = asyncio.run(add_all())
@@ -475,23 +491,26 @@ def ingest(ctx: click.Context, paths: tuple[str, ...]) -> None:
             yield from iter_archive(Path(path))
 
     started = time.perf_counter()
-    extractor = service.extract_pool(settings)
-    try:
-        with click.progressbar(
-            length=total, label="Ingesting", file=sys.stderr, show_pos=True
-        ) as bar:
-            report = asyncio.run(
-                service.ingest_pages(
-                    store,
-                    pages(),
-                    extractor,
-                    on_page=lambda _page: bar.update(1),
-                    desk=StoryDesk(store),
-                    boilerplate=BoilerplateFilter(store),
-                )
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(desk_lock(store.engine))  # stories have one writer
+        except StoreError as err:
+            raise click.ClickException(str(err)) from err
+        extractor = service.extract_pool(settings)
+        stack.callback(extractor.close)
+        bar = stack.enter_context(
+            click.progressbar(length=total, label="Ingesting", file=sys.stderr, show_pos=True)
+        )
+        report = asyncio.run(
+            service.ingest_pages(
+                store,
+                pages(),
+                extractor,
+                on_page=lambda _page: bar.update(1),
+                desk=StoryDesk(store),
+                boilerplate=BoilerplateFilter(store),
             )
-    finally:
-        extractor.close()
+        )
     seconds = time.perf_counter() - started
     click.echo(
         f"Ingested {report.pages} pages in {seconds:.1f} s: {report.new} new, "

@@ -11,7 +11,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import httpx
@@ -20,7 +20,7 @@ import uvicorn
 from primenews import catalog
 from primenews.alerts.digest import Links
 from primenews.alerts.mail import MailOptions
-from primenews.alerts.runner import DeliveryOptions, RunReport, run_due
+from primenews.alerts.runner import INSIGHTS_WAIT, DeliveryOptions, RunReport, run_due
 from primenews.alerts.webhooks import WebhookOptions
 from primenews.config import Settings
 from primenews.domain import Page, Source
@@ -29,6 +29,7 @@ from primenews.ingest.fetch import Fetcher, FetchOptions
 from primenews.ingest.netsafety import SafeTransport
 from primenews.ingest.schedule import ScheduleOptions
 from primenews.store import SaveStatus, Store
+from primenews.store.desklock import desk_lock
 from primenews.worker.boilerplate import BoilerplateFilter
 from primenews.worker.desk import StoryDesk
 from primenews.worker.enrichment import enrich_saved
@@ -107,28 +108,32 @@ async def running_poller(
     """A poller with its fetcher and extract pool, all closed on exit.
 
     With ``events``, the desk and the poller publish live events to it.
+
+    Raises:
+        StoreError: another process runs a desk on this store (its lock is taken).
     """
-    fetcher = Fetcher(FetchOptions.from_settings(settings))
-    extractor = extract_pool(settings, processes)
-    poller = Poller(
-        store,
-        fetcher,
-        extractor,
-        poll_options(settings),
-        desk=StoryDesk(store, events=events),
-        boilerplate=BoilerplateFilter(store),
-        events=events,
-    )
-    try:
-        if poller.desk is not None:  # replay recent articles before any new one arrives
-            await poller.writer.run(poller.desk.start)
-        yield poller
-    finally:
-        if poller.desk is not None and poller.desk.started:  # the next start loads it
-            await poller.writer.run(poller.desk.save_state)
-        await fetcher.aclose()
-        extractor.close()
-        poller.close()
+    with desk_lock(store.engine):
+        fetcher = Fetcher(FetchOptions.from_settings(settings))
+        extractor = extract_pool(settings, processes)
+        poller = Poller(
+            store,
+            fetcher,
+            extractor,
+            poll_options(settings),
+            desk=StoryDesk(store, events=events),
+            boilerplate=BoilerplateFilter(store),
+            events=events,
+        )
+        try:
+            if poller.desk is not None:  # replay recent articles before any new one arrives
+                await poller.writer.run(poller.desk.start)
+            yield poller
+        finally:
+            if poller.desk is not None and poller.desk.started:  # the next start loads it
+                await poller.writer.run(poller.desk.save_state)
+            await fetcher.aclose()
+            extractor.close()
+            poller.close()
 
 
 async def poll_once(
@@ -418,6 +423,7 @@ def alert_options(settings: Settings) -> DeliveryOptions:
             timeout_seconds=settings.alert_webhook_timeout_seconds,
             user_agent=settings.user_agent,
         ),
+        insights_wait=INSIGHTS_WAIT if settings.insights_enabled else timedelta(0),
     )
 
 
