@@ -14,6 +14,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from primenews import service
 from primenews.alerts.model import AlertRule, Channel, Frequency
 from primenews.config import Settings
+from primenews.domain import Article, Source
 from primenews.insights.canonical import entity_key
 from primenews.insights.model import Entity, EntityKind, Insights, Mention
 from primenews.store import Store
@@ -96,6 +97,29 @@ async def test_watchlist_posts_signed_json_to_the_webhook(
     assert document["alert"]["id"] == alert_id
     assert [a["title"] for a in document["articles"]] == ["Ruiz speaks"]
     assert document["articles"][0]["url"] == f"https://news.example/article/{named}"
+
+
+async def test_a_watchlist_waits_for_the_insights_of_an_article_just_stored(
+    alert_settings: Settings, store: Store, owner: User, make_article: MakeArticle,
+    source: Source, receiver: Receiver,
+) -> None:  # fmt: skip
+    # A queue worker stores the article, then enriches it: a scan in between must not
+    # move past it, or the watchlist never sees the entity its insights bring.
+    entity_id = _name(store, make_article(title="Before"), "Ana Ruiz")
+    _add(store, owner, AlertRule(entity_ids=(entity_id,)), webhook_url=receiver.url)
+    just_stored = store.save_article(
+        Article(url="https://news.example/just-now", title="Ruiz speaks", text="She spoke."),
+        source_id=source.id,
+        raw_html=b"<html><body>page</body></html>",
+        fetched_at=datetime.now(UTC),
+    ).article_id
+    waiting = await service.run_alerts(alert_settings, store)
+    assert (waiting.matched, waiting.sent, receiver.calls) == (0, 0, [])
+    _name(store, just_stored, "Ana Ruiz")
+    enriched = await service.run_alerts(alert_settings, store)
+    assert (enriched.matched, enriched.sent) == (1, 1)
+    [(_, body)] = receiver.calls
+    assert [a["title"] for a in json.loads(body)["articles"]] == ["Ruiz speaks"]
 
 
 async def test_webhook_500_is_retried_with_backoff_then_logged(

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 import httpx
 
@@ -36,6 +37,10 @@ MAX_SCAN_BATCHES = 20  # per alert and run: a long-idle alert catches up over a 
 # How long a runner holds an alert: longer than its slowest delivery (SMTP timeout, or a
 # webhook's retries), so a runner that died frees it again after this.
 CLAIM = timedelta(minutes=15)
+# Watchlists read an article's entities, which its insights bring a moment after it is
+# stored (later still from a queue worker): a scan stops before an article still without
+# them, for this long at most (an enrichment that never comes does not hold alerts back).
+INSIGHTS_WAIT = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +48,7 @@ class DeliveryOptions:
     links: Links
     mail: MailOptions
     webhook: WebhookOptions = field(default_factory=WebhookOptions)
+    insights_wait: timedelta = INSIGHTS_WAIT  # zero where insights are off
 
 
 @dataclass(slots=True)
@@ -86,7 +92,8 @@ async def _run_alert(
     alert = await asyncio.to_thread(store.alerts.get, alert_id)  # as it is now it is ours
     if alert is None:
         return
-    report.matched += await asyncio.to_thread(scan_alert, store, alert, now(), batches)
+    scanned = partial(scan_alert, insights_wait=options.insights_wait)
+    report.matched += await asyncio.to_thread(scanned, store, alert, now(), batches)
     for channel in alert.channels:
         # A failed channel is retried on the next run, whatever its frequency.
         if alert.error(channel) or is_due(alert.frequency, alert.sent_at(channel), now()):
@@ -94,18 +101,25 @@ async def _run_alert(
 
 
 def scan_alert(
-    store: Store, alert: Alert, now: datetime, batches: dict[int, list[Candidate]] | None = None
+    store: Store,
+    alert: Alert,
+    now: datetime,
+    batches: dict[int, list[Candidate]] | None = None,
+    *,
+    insights_wait: timedelta = INSIGHTS_WAIT,
 ) -> int:
     """Match the articles stored since the alert last looked; returns the new matches.
 
-    ``batches`` caches candidate reads by their starting id across alerts of one run.
+    The scan stops before the first article stored within ``insights_wait``
+    that has no insights yet; the next run takes it up. ``batches`` caches
+    candidate reads by their starting id across alerts of one run.
     """
     after, found = alert.scanned_through, 0
     cache = {} if batches is None else batches
     try:
         for _ in range(MAX_SCAN_BATCHES):
             if after not in cache:
-                cache[after] = store.alerts.candidates_after(after)
+                cache[after] = store.alerts.candidates_after(after, now - insights_wait)
             batch = cache[after]
             if not batch:
                 break

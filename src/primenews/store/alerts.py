@@ -31,6 +31,7 @@ from primenews.store.schema import (
     alert_matches,
     alerts,
     article_entities,
+    article_insights,
     articles,
     entities,
 )
@@ -177,14 +178,30 @@ def entity_names(conn: Connection, entity_ids: Sequence[int]) -> dict[int, str]:
 # Matching
 
 
-def candidates_after(conn: Connection, after_id: int, limit: int = SCAN_BATCH) -> list[Candidate]:
-    """The next ``limit`` articles stored after ``after_id``, with their sections and entities."""
+def candidates_after(
+    conn: Connection, after_id: int, settled: datetime | None = None, limit: int = SCAN_BATCH
+) -> list[Candidate]:
+    """The next ``limit`` articles stored after ``after_id``, with their sections and entities.
+
+    With ``settled``, the list ends before the first article first seen after
+    it that has no insights yet (its entities are still to come).
+    """
     rows = conn.execute(
-        select(articles.c.id, articles.c.source_id, articles.c.sort_time)
+        select(
+            articles.c.id,
+            articles.c.source_id,
+            articles.c.sort_time,
+            articles.c.first_seen,
+            article_insights.c.article_id.label("enriched"),
+        )
+        .select_from(articles.outerjoin(article_insights))
         .where(articles.c.id > after_id)
         .order_by(articles.c.id)
         .limit(limit)
     ).all()
+    if settled is not None:
+        waiting = [row.enriched is None and row.first_seen > settled for row in rows]
+        rows = rows[: waiting.index(True)] if True in waiting else rows
     ids = [int(row.id) for row in rows]
     labels = sections_of(conn, ids)
     named: dict[int, set[int]] = {}
@@ -417,9 +434,11 @@ class AlertStore:
         with self.engine.connect() as conn:
             return entity_names(conn, entity_ids)
 
-    def candidates_after(self, after_id: int, limit: int = SCAN_BATCH) -> list[Candidate]:
+    def candidates_after(
+        self, after_id: int, settled: datetime | None = None, limit: int = SCAN_BATCH
+    ) -> list[Candidate]:
         with self.engine.connect() as conn:
-            return candidates_after(conn, after_id, limit)
+            return candidates_after(conn, after_id, settled, limit)
 
     def text_matches(self, query: str, after_id: int, through_id: int) -> set[int]:
         with self.engine.connect() as conn:
