@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -26,6 +24,8 @@ from primenews.insights.model import (
 from primenews.store import Store
 from primenews.store.insights import save_insights
 from primenews.store.sources import add_source
+
+from concurrent_writers import race
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 CARACAS = Place("Caracas", "city", "VE", "Venezuela", 10.5, -66.9, 3_000_000, 3646738)
@@ -261,32 +261,20 @@ def test_two_writers_meeting_the_same_new_entities_both_save(store: Store) -> No
     # Two queue workers enrich two articles naming the same new people at once: the
     # second's INSERT meets the first's uncommitted keys, waits, then links to them
     # (before the upsert it failed on the unique entities_key_key).
-    if store.backend != "postgresql":
-        pytest.skip("concurrent writers are PostgreSQL's; SQLite lets one write at a time")
     first, second = _save(store, 1), _save(store, 2)
     people = (
         _entity("María Corina Machado", EntityKind.PERSON),
         _entity("Edmundo González", EntityKind.PERSON, aliases=("González",)),
     )
-    holding, errors = threading.Event(), list[BaseException]()
 
-    def first_writer() -> None:
-        try:
-            with store.engine.begin() as conn:
-                assert save_insights(conn, *first, _insights(*people), NOW)
-                holding.set()
-                time.sleep(0.5)  # still uncommitted while the second writer inserts
-        except BaseException as err:  # reported by the test's thread below
-            errors.append(err)
-            holding.set()
+    def second_writer() -> bool:
+        with store.engine.begin() as conn:
+            return save_insights(conn, *second, _insights(*reversed(people)), NOW)
 
-    thread = threading.Thread(target=first_writer)
-    thread.start()
-    assert holding.wait(10)
-    with store.engine.begin() as conn:
-        assert save_insights(conn, *second, _insights(*reversed(people)), NOW)
-    thread.join()
-    assert errors == []
+    saved = race(
+        store, lambda conn: save_insights(conn, *first, _insights(*people), NOW), second_writer
+    )
+    assert saved == (True, True)
     listed, _ = store.list_entities()
     assert sorted((e.name, e.article_count) for e in listed) == [
         ("Edmundo González", 2),
@@ -295,22 +283,13 @@ def test_two_writers_meeting_the_same_new_entities_both_save(store: Store) -> No
 
 
 def test_two_writers_adding_the_same_source_get_one(store: Store) -> None:
-    if store.backend != "postgresql":
-        pytest.skip("concurrent writers are PostgreSQL's; SQLite lets one write at a time")
     source = Source(url="https://n.example/feed", title="N")
-    holding, added = threading.Event(), list[tuple[int | None, bool]]()
 
-    def first_writer() -> None:
+    def second_writer() -> tuple[Source, bool]:
         with store.engine.begin() as conn:
-            stored, new = add_source(conn, source, NOW)
-            added.append((stored.id, new))
-            holding.set()
-            time.sleep(0.5)
+            return add_source(conn, source, NOW)
 
-    thread = threading.Thread(target=first_writer)
-    thread.start()
-    assert holding.wait(10)
-    with store.engine.begin() as conn:
-        stored, new = add_source(conn, source, NOW)
-    thread.join()
-    assert added == [(stored.id, True)] and not new
+    (first, new_first), (second, new_second) = race(
+        store, lambda conn: add_source(conn, source, NOW), second_writer
+    )
+    assert first.id == second.id and new_first and not new_second

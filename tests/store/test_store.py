@@ -1,8 +1,6 @@
 """The store on a real database (SQLite file or PostgreSQL schema): sources, fetch log,
 entries, articles, revisions."""
 
-import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +9,6 @@ from primenews.domain import Article, FeedEntry, FetchOutcome, Source, SourceKin
 from primenews.errors import StoreError
 from primenews.store import (
     PollState,
-    SaveResult,
     SaveStatus,
     SearchQuery,
     Store,
@@ -20,6 +17,8 @@ from primenews.store import (
 from primenews.store.articles import save_article
 from primenews.store.migrations import MIGRATIONS
 from primenews.store.sources import claim_due_sources
+
+from concurrent_writers import race
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -284,36 +283,15 @@ def test_two_writers_saving_the_same_new_article_store_it_once(store: Store) -> 
     # look-up misses the first's uncommitted row, its INSERT waits for the first to
     # commit, and then it must take the stored article instead of failing on the
     # unique URL.
-    if store.backend != "postgresql":
-        pytest.skip("concurrent writers are PostgreSQL's; SQLite lets one write at a time")
     article = _article("https://news.example/both-feeds")
-    holding, firsts, errors = threading.Event(), list[SaveResult](), list[BaseException]()
-
-    def first_writer() -> None:
-        try:
-            with store.engine.begin() as conn:
-                firsts.append(
-                    save_article(
-                        conn,
-                        article,
-                        content_hash=content_hash(article.text),
-                        source_id=None,
-                        raw_html=b"<p>page</p>",
-                        fetched_at=NOW,
-                    )
-                )
-                holding.set()
-                time.sleep(0.5)  # still uncommitted while the second writer inserts
-        except BaseException as err:  # reported by the test's thread below
-            errors.append(err)
-            holding.set()
-
-    thread = threading.Thread(target=first_writer)
-    thread.start()
-    assert holding.wait(10)
-    second = store.save_article(article, source_id=None, raw_html=b"<p>page</p>", fetched_at=NOW)
-    thread.join()
-    assert errors == []
-    assert second.article_id == firsts[0].article_id
-    assert (firsts[0].status, second.status) == (SaveStatus.NEW, SaveStatus.UNCHANGED)
+    page, hashed = b"<p>page</p>", content_hash(article.text)
+    first, second = race(
+        store,
+        lambda conn: save_article(
+            conn, article, content_hash=hashed, source_id=None, raw_html=page, fetched_at=NOW
+        ),
+        lambda: store.save_article(article, source_id=None, raw_html=page, fetched_at=NOW),
+    )
+    assert second.article_id == first.article_id
+    assert (first.status, second.status) == (SaveStatus.NEW, SaveStatus.UNCHANGED)
     assert store.count_articles() == 1
