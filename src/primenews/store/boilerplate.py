@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, and_, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Float, and_, bindparam, or_, select, update
 
 from primenews.extract.boilerplate import MIN_ARTICLES, MIN_SHARE
 from primenews.store.engine import insert_new, insert_new_row
@@ -21,15 +21,35 @@ class SiteArticle:
     html: str
 
 
+# Built once: the writer runs these for every new article.
+_SITE_TOTAL = select(sites.c.articles).where(sites.c.site == bindparam("b_site"))
+_SITE_KEYS = select(site_paragraphs.c.key).where(
+    site_paragraphs.c.site == bindparam("b_site"),
+    site_paragraphs.c.articles >= bindparam("b_least", type_=Float),  # a share: not rounded
+)
+_COUNT_SITE = (
+    update(sites).where(sites.c.site == bindparam("b_site")).values(articles=sites.c.articles + 1)
+)
+_SITE_KEYS_IN = and_(
+    site_paragraphs.c.site == bindparam("b_site"),
+    site_paragraphs.c.key.in_(bindparam("b_keys", expanding=True)),
+)
+_COUNT_KEYS = (
+    update(site_paragraphs)
+    .where(_SITE_KEYS_IN)
+    .values(articles=site_paragraphs.c.articles + 1)
+    .returning(site_paragraphs.c.key)
+)
+_COUNT_NEW_KEYS = (
+    update(site_paragraphs).where(_SITE_KEYS_IN).values(articles=site_paragraphs.c.articles + 1)
+)
+
+
 def site_boilerplate(conn: Connection, site: str) -> set[str]:
     """The keys of the paragraphs that are the site's own (see ``is_boilerplate``)."""
-    total = conn.execute(select(sites.c.articles).where(sites.c.site == site)).scalar() or 0
-    rows = conn.execute(
-        select(site_paragraphs.c.key).where(
-            site_paragraphs.c.site == site,
-            site_paragraphs.c.articles >= max(MIN_ARTICLES, MIN_SHARE * total),
-        )
-    )
+    total = conn.execute(_SITE_TOTAL, {"b_site": site}).scalar() or 0
+    least = max(MIN_ARTICLES, MIN_SHARE * total)
+    rows = conn.execute(_SITE_KEYS, {"b_site": site, "b_least": least})
     return {row.key for row in rows}
 
 
@@ -37,24 +57,14 @@ def learn_paragraphs(conn: Connection, site: str, keys: Sequence[str], now: date
     """Count one more article of ``site`` carrying each of ``keys``."""
     # Another writer may meet the same new site or paragraph meanwhile: rows are made
     # with no count first (skipped when there), then counted, so neither count is lost.
-    counted = conn.execute(
-        update(sites).where(sites.c.site == site).values(articles=sites.c.articles + 1)
-    )
+    counted = conn.execute(_COUNT_SITE, {"b_site": site})
     if not counted.rowcount and not insert_new_row(conn, sites, {"site": site, "articles": 1}):
-        conn.execute(
-            update(sites).where(sites.c.site == site).values(articles=sites.c.articles + 1)
-        )
+        conn.execute(_COUNT_SITE, {"b_site": site})
     for start in range(0, len(keys), 500):
         chunk = list(keys[start : start + 500])
-        where = and_(site_paragraphs.c.site == site, site_paragraphs.c.key.in_(chunk))
         # RETURNING: the keys this update counted, in the same statement (no second read,
         # and a row another writer adds meanwhile is counted below rather than skipped).
-        counted_keys = conn.execute(
-            update(site_paragraphs)
-            .where(where)
-            .values(articles=site_paragraphs.c.articles + 1)
-            .returning(site_paragraphs.c.key)
-        )
+        counted_keys = conn.execute(_COUNT_KEYS, {"b_site": site, "b_keys": chunk})
         known = {row.key for row in counted_keys}
         fresh = [key for key in chunk if key not in known]
         if fresh:
@@ -63,11 +73,7 @@ def learn_paragraphs(conn: Connection, site: str, keys: Sequence[str], now: date
                 site_paragraphs,
                 [{"site": site, "key": k, "articles": 0, "first_seen": now} for k in fresh],
             )
-            conn.execute(
-                update(site_paragraphs)
-                .where(site_paragraphs.c.site == site, site_paragraphs.c.key.in_(fresh))
-                .values(articles=site_paragraphs.c.articles + 1)
-            )
+            conn.execute(_COUNT_NEW_KEYS, {"b_site": site, "b_keys": fresh})
 
 
 def recent_site_articles(conn: Connection, site: str, limit: int) -> list[SiteArticle]:
