@@ -284,10 +284,8 @@ def _article_values(article: Article) -> dict[str, Any]:
 
 def _add_urls(conn: Connection, article_id: int, urls: Iterable[str]) -> None:
     wanted = [url for url in dict.fromkeys(urls) if url]
-    known = known_urls(conn, wanted)
-    # A URL another writer just gave to its article stays with that one.
-    fresh = [{"url": url, "article_id": article_id} for url in wanted if url not in known]
-    insert_new(conn, article_urls, fresh)
+    # A URL already stored (by another writer too) stays with its article: insert_new skips it.
+    insert_new(conn, article_urls, [{"url": url, "article_id": article_id} for url in wanted])
 
 
 # An exact copy of another article's text keeps no text of its own (stories

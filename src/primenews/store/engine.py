@@ -107,12 +107,16 @@ def _skipping_conflicts(conn: Connection, table: Table) -> Any:
     return _insert_skipping_conflicts(backend(conn), table)
 
 
+def dialect_insert(name: str, table: Table) -> Any:
+    """``INSERT`` into ``table`` in the dialect of backend ``name``, for its ``ON CONFLICT``."""
+    return (postgresql_insert if name == POSTGRESQL else sqlite_insert)(table)
+
+
 @cache
 def _insert_skipping_conflicts(name: str, table: Table, *, returning: bool = False) -> Any:
     # One statement per backend and table: built per call, SQLAlchemy would also recompute
     # its cache key each time (the writer runs this for every article).
-    insert = postgresql_insert if name == POSTGRESQL else sqlite_insert
-    statement = insert(table).on_conflict_do_nothing()
+    statement = dialect_insert(name, table).on_conflict_do_nothing()
     return statement.returning(*table.primary_key.columns) if returning else statement
 
 

@@ -51,7 +51,7 @@ from primenews.store.articles import (
     sections_of,
     stored_article_from_row,
 )
-from primenews.store.engine import insert_new
+from primenews.store.engine import POSTGRESQL, SQLITE, backend, dialect_insert, insert_new
 from primenews.store.schema import (
     UTCDateTime,
     article_entities,
@@ -138,8 +138,6 @@ _ALIAS_OWNERS = (
     .join(entities, entities.c.id == entity_aliases.c.entity_id)
     .where(entity_aliases.c.name_key.in_(bindparam("b_name_keys", expanding=True)))
 )
-_FORGET_ROW = delete(article_insights).where(article_insights.c.article_id == bindparam("b_id"))
-_INSERT_ROW = article_insights.insert()
 _INSERT_LINKS = article_entities.insert()
 
 
@@ -208,8 +206,20 @@ def record_insights_error(
 
 
 def _put_row(conn: Connection, article_id: int, **values: Any) -> None:
-    conn.execute(_FORGET_ROW, {"b_id": article_id})
-    conn.execute(_INSERT_ROW, {"article_id": article_id, **values})
+    conn.execute(_PUT_ROW[backend(conn)], {"article_id": article_id, **values})
+
+
+def _replacing_row(name: str) -> Any:
+    # One upsert: the article's row, whatever it had, becomes these values (every column).
+    statement = dialect_insert(name, article_insights)
+    columns = [c.name for c in article_insights.columns if not c.primary_key]
+    return statement.on_conflict_do_update(
+        index_elements=[article_insights.c.article_id],
+        set_={name: statement.excluded[name] for name in columns},
+    )
+
+
+_PUT_ROW = {name: _replacing_row(name) for name in (SQLITE, POSTGRESQL)}
 
 
 # Bind names for executemany updates (SQLAlchemy keeps column names for SET values).
@@ -374,28 +384,29 @@ def _link(
         return
     conn.execute(_INSERT_LINKS, list(links.values()))
     conn.execute(
-        _ADD_COUNTS,
-        [{"b_id": i, "b_mentions": v["mentions"], "b_articles": 1} for i, v in links.items()],
+        _COUNT_AND_SEE[conn.dialect.name == "sqlite"],
+        [{"b_id": i, "b_mentions": v["mentions"], "b_seen": seen} for i, v in links.items()],
     )
-    conn.execute(_SEEN[conn.dialect.name == "sqlite"], {"b_ids": list(links), "b_seen": seen})
 
 
-def _widen_seen(sqlite: bool) -> Any:
-    """Entities' first_seen and last_seen stretched to ``b_seen``, for the ids ``b_ids``."""
+def _count_and_see(sqlite: bool) -> Any:
+    """One more article naming entity ``b_id`` ``b_mentions`` times, seen at ``b_seen``."""
     # SQLite's two-argument min() and max() are PostgreSQL's least() and greatest().
     value = bindparam("b_seen", type_=UTCDateTime)
     earlier, later = (func.min, func.max) if sqlite else (func.least, func.greatest)
     return (
         update(entities)
-        .where(entities.c.id.in_(bindparam("b_ids", expanding=True)))
+        .where(entities.c.id == bindparam("b_id"))
         .values(
+            mention_count=entities.c.mention_count + bindparam("b_mentions"),
+            article_count=entities.c.article_count + 1,
             first_seen=earlier(entities.c.first_seen, value),
             last_seen=later(entities.c.last_seen, value),
         )
     )
 
 
-_SEEN = {sqlite: _widen_seen(sqlite) for sqlite in (False, True)}
+_COUNT_AND_SEE = {sqlite: _count_and_see(sqlite) for sqlite in (False, True)}
 
 
 # Reading an article's insights
