@@ -155,10 +155,10 @@ def _word_frequency(word: str, language: str) -> float:
     smashing, 1/f = Σ 1/fᵢ, the jieba factor, 3 significant digits);
     tests/stories/test_text.py checks the two agree.
     """
-    if word.isascii() and word.isalpha() and word.islower() and _regex_tokenizer(language):
-        tokens = [word]  # what lossy_tokenize gives for a-z words: it costs ~50 µs a call
-    else:
-        tokens = lossy_tokenize(word, language)
+    parts = word.split(" ")
+    plain = all(p.isascii() and p.isalpha() and p.islower() for p in parts)
+    # Plain a-z words are their own tokens: lossy_tokenize would cost ~50 µs to say so.
+    tokens = parts if plain and _regex_tokenizer(language) else lossy_tokenize(word, language)
     if not tokens:
         return 0.0
     frequencies = _frequencies(language)
@@ -181,7 +181,8 @@ def _word_frequency(word: str, language: str) -> float:
 
 @cache
 def _regex_tokenizer(language: str) -> bool:
-    """Whether wordfreq splits ``language`` with its regex (so a run of a-z is one token).
+    """Whether wordfreq splits ``language`` with its regex (a-z words between single spaces
+    are then its tokens).
 
     Its preprocessing (normal form, casefolding, Turkish dots, Serbian and
     Azeri transliteration, marks, cedillas) leaves lower-case ASCII letters
