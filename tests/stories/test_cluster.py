@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -17,6 +19,7 @@ from primenews.stories import (
     merge_converged,
     rebuild_index,
 )
+from primenews.stories.features import DocumentFrequency
 from primenews.stories.text import names, numbers, slug_words
 
 MakeDoc = Callable[..., StoryDoc]
@@ -269,3 +272,13 @@ def test_numbers_alone_do_not_join_stories_across_languages(doc: MakeDoc) -> Non
     )  # fmt: skip
     joined = index.assign(spanish)
     assert joined.is_new, joined.evidence
+
+
+def test_document_weights_are_tf_times_idf() -> None:
+    """``DocumentFrequency.weights`` (one call per document) is the per-term arithmetic."""
+    df = DocumentFrequency(background_docs=500)
+    df.add({"says": 0.8, "qusra": 0.0, "settlers": 0.01})
+    df.add({"says": 0.0, "leavitt": 0.0})
+    counts = Counter({"says": 3, "qusra": 1, "settlers": 2, "never": 1})
+    expected = {t: (1.0 + math.log(c)) * df.idf(t) for t, c in counts.items()}
+    assert df.weights(counts) == expected

@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Row, and_, delete, exists, func, or_, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, delete, exists, func, or_, select, update
 
 from primenews.domain import Article, FeedEntry, StoredArticle
 from primenews.errors import StoreError
-from primenews.store.engine import insert_new, skipping_conflicts
+from primenews.store.engine import insert_new, insert_skipping_conflicts
 from primenews.store.schema import (
     article_insights,
     article_revisions,
@@ -86,6 +86,28 @@ def pending_entries(
     return [entry for entry in candidates if entry_key(entry) not in done]
 
 
+# The writer runs these for every page: built once, so SQLAlchemy neither rebuilds
+# them nor recomputes their cache keys per call (that cost more than the SQL itself).
+_ENTRY_ID = select(entries.c.id).where(
+    entries.c.source_id == bindparam("b_source_id"), entries.c.key == bindparam("b_key")
+)
+_ENTRY_AGAIN = (
+    update(entries).where(entries.c.id == bindparam("b_id")).values(attempts=entries.c.attempts + 1)
+)
+_ARTICLE_FOR_URLS = (
+    select(article_urls.c.article_id)
+    .where(article_urls.c.url.in_(bindparam("b_urls", expanding=True)))
+    .limit(1)
+)
+_KNOWN_URLS = select(article_urls.c.url).where(
+    article_urls.c.url.in_(bindparam("b_urls", expanding=True))
+)
+_CURRENT_TEXT = select(articles.c.title, articles.c.content_hash, articles.c.revision).where(
+    articles.c.id == bindparam("b_id")
+)
+_UPDATE_ARTICLE = update(articles).where(articles.c.id == bindparam("b_id"))
+
+
 def record_entry(
     conn: Connection,
     source_id: int,
@@ -97,28 +119,23 @@ def record_entry(
 ) -> None:
     """Remember a feed entry and what became of its page."""
     key = entry_key(entry)
-    existing = conn.execute(
-        select(entries.c.id).where(entries.c.source_id == source_id, entries.c.key == key)
-    ).first()
+    existing = conn.execute(_ENTRY_ID, {"b_source_id": source_id, "b_key": key}).first()
     values: dict[str, Any] = {"article_id": article_id, "error": error, "url": entry.url}
     if existing is None:
         conn.execute(
-            entries.insert().values(
-                source_id=source_id,
-                key=key,
-                title=entry.title,
-                published=entry.published,
-                seen_at=now,
-                attempts=1,
+            entries.insert(),
+            {
+                "source_id": source_id,
+                "key": key,
+                "title": entry.title,
+                "published": entry.published,
+                "seen_at": now,
+                "attempts": 1,
                 **values,
-            )
+            },
         )
     else:
-        conn.execute(
-            update(entries)
-            .where(entries.c.id == existing.id)
-            .values(attempts=entries.c.attempts + 1, **values)
-        )
+        conn.execute(_ENTRY_AGAIN, {"b_id": existing.id, **values})
 
 
 def article_id_for_urls(conn: Connection, urls: Iterable[str]) -> int | None:
@@ -126,9 +143,7 @@ def article_id_for_urls(conn: Connection, urls: Iterable[str]) -> int | None:
     wanted = [url for url in dict.fromkeys(urls) if url]
     if not wanted:
         return None
-    row = conn.execute(
-        select(article_urls.c.article_id).where(article_urls.c.url.in_(wanted)).limit(1)
-    ).first()
+    row = conn.execute(_ARTICLE_FOR_URLS, {"b_urls": wanted}).first()
     return int(row.article_id) if row else None
 
 
@@ -136,7 +151,7 @@ def known_urls(conn: Connection, urls: Iterable[str]) -> set[str]:
     """Those of the URLs that already led to a stored article."""
     found: set[str] = set()
     for chunk in chunks(list(dict.fromkeys(urls)), 500):
-        rows = conn.execute(select(article_urls.c.url).where(article_urls.c.url.in_(chunk)))
+        rows = conn.execute(_KNOWN_URLS, {"b_urls": list(chunk)})
         found.update(row.url for row in rows)
     return found
 
@@ -196,40 +211,35 @@ def _save_text(
     if inserted is not None:
         status, revision = SaveStatus.NEW, 1
     else:
-        current = conn.execute(
-            select(articles.c.title, articles.c.content_hash, articles.c.revision).where(
-                articles.c.id == article_id
-            )
-        ).one()
+        current = conn.execute(_CURRENT_TEXT, {"b_id": article_id}).one()
         if current.content_hash == content_hash and current.title == article.title:
-            conn.execute(
-                update(articles).where(articles.c.id == article_id).values(last_seen=fetched_at)
-            )
+            conn.execute(_UPDATE_ARTICLE, {"b_id": article_id, "last_seen": fetched_at})
             _add_urls(conn, article_id, (article.url, article.fetched_url))
             return SaveResult(article_id, SaveStatus.UNCHANGED, current.revision)
         revision = current.revision + 1
         conn.execute(
-            update(articles)
-            .where(articles.c.id == article_id)
-            .values(
+            _UPDATE_ARTICLE,
+            {
+                "b_id": article_id,
                 **_article_values(article),
-                content_hash=content_hash,
-                revision=revision,
-                last_seen=fetched_at,
-            )
+                "content_hash": content_hash,
+                "revision": revision,
+                "last_seen": fetched_at,
+            },
         )
         status = SaveStatus.REVISED
     _add_urls(conn, article_id, (article.url, article.fetched_url))
     conn.execute(
-        article_revisions.insert().values(
-            article_id=article_id,
-            revision=revision,
-            title=article.title,
-            text=article.text,
-            content_hash=content_hash,
-            fetched_at=fetched_at,
-            raw_html=zlib.compress(raw_html, RAW_HTML_COMPRESSION) if raw_html else None,
-        )
+        article_revisions.insert(),
+        {
+            "article_id": article_id,
+            "revision": revision,
+            "title": article.title,
+            "text": article.text,
+            "content_hash": content_hash,
+            "fetched_at": fetched_at,
+            "raw_html": zlib.compress(raw_html, RAW_HTML_COMPRESSION) if raw_html else None,
+        },
     )
     return SaveResult(article_id, status, revision)
 
@@ -246,18 +256,17 @@ def _insert_article(
     published = article.published
     sort_time = min(published, fetched_at) if published else fetched_at
     row = conn.execute(
-        skipping_conflicts(conn, articles)
-        .values(
-            url=article.url,
-            source_id=source_id,
+        insert_skipping_conflicts(conn, articles, returning=True),
+        {
+            "url": article.url,
+            "source_id": source_id,
             **_article_values(article),
-            content_hash=content_hash,
-            revision=1,
-            first_seen=fetched_at,
-            last_seen=fetched_at,
-            sort_time=sort_time,
-        )
-        .returning(articles.c.id)
+            "content_hash": content_hash,
+            "revision": 1,
+            "first_seen": fetched_at,
+            "last_seen": fetched_at,
+            "sort_time": sort_time,
+        },
     ).first()
     return int(row.id) if row is not None else None
 
@@ -283,10 +292,8 @@ def _article_values(article: Article) -> dict[str, Any]:
 
 def _add_urls(conn: Connection, article_id: int, urls: Iterable[str]) -> None:
     wanted = [url for url in dict.fromkeys(urls) if url]
-    known = known_urls(conn, wanted)
-    # A URL another writer just gave to its article stays with that one.
-    fresh = [{"url": url, "article_id": article_id} for url in wanted if url not in known]
-    insert_new(conn, article_urls, fresh)
+    # A URL already stored (by another writer too) stays with its article: insert_new skips it.
+    insert_new(conn, article_urls, [{"url": url, "article_id": article_id} for url in wanted])
 
 
 # An exact copy of another article's text keeps no text of its own (stories

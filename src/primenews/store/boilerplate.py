@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Float, and_, bindparam, or_, select, update
 
 from primenews.extract.boilerplate import MIN_ARTICLES, MIN_SHARE
-from primenews.store.engine import insert_new, insert_new_row
+from primenews.store.engine import POSTGRESQL, SQLITE, backend, dialect_insert, insert_new_row
 from primenews.store.schema import articles, site_paragraphs, sites
 
 
@@ -21,53 +22,48 @@ class SiteArticle:
     html: str
 
 
+# Built once: the writer runs these for every new article.
+_SITE_TOTAL = select(sites.c.articles).where(sites.c.site == bindparam("b_site"))
+_SITE_KEYS = select(site_paragraphs.c.key).where(
+    site_paragraphs.c.site == bindparam("b_site"),
+    site_paragraphs.c.articles >= bindparam("b_least", type_=Float),  # a share: not rounded
+)
+_COUNT_SITE = (
+    update(sites).where(sites.c.site == bindparam("b_site")).values(articles=sites.c.articles + 1)
+)
+
+
+def _count_paragraphs(name: str) -> Any:
+    # One upsert per row: a new paragraph is made counted once, a known one counted one more.
+    # Atomic on both backends, so two writers meeting one new paragraph lose no count.
+    return dialect_insert(name, site_paragraphs).on_conflict_do_update(
+        index_elements=[site_paragraphs.c.site, site_paragraphs.c.key],
+        set_={"articles": site_paragraphs.c.articles + 1},
+    )
+
+
+_COUNT_PARAGRAPHS = {name: _count_paragraphs(name) for name in (SQLITE, POSTGRESQL)}
+
+
 def site_boilerplate(conn: Connection, site: str) -> set[str]:
     """The keys of the paragraphs that are the site's own (see ``is_boilerplate``)."""
-    total = conn.execute(select(sites.c.articles).where(sites.c.site == site)).scalar() or 0
-    rows = conn.execute(
-        select(site_paragraphs.c.key).where(
-            site_paragraphs.c.site == site,
-            site_paragraphs.c.articles >= max(MIN_ARTICLES, MIN_SHARE * total),
-        )
-    )
+    total = conn.execute(_SITE_TOTAL, {"b_site": site}).scalar() or 0
+    least = max(MIN_ARTICLES, MIN_SHARE * total)
+    rows = conn.execute(_SITE_KEYS, {"b_site": site, "b_least": least})
     return {row.key for row in rows}
 
 
 def learn_paragraphs(conn: Connection, site: str, keys: Sequence[str], now: datetime) -> None:
     """Count one more article of ``site`` carrying each of ``keys``."""
-    # Another writer may meet the same new site or paragraph meanwhile: rows are made
-    # with no count first (skipped when there), then counted, so neither count is lost.
-    counted = conn.execute(
-        update(sites).where(sites.c.site == site).values(articles=sites.c.articles + 1)
-    )
+    # Another writer may make the same new site meanwhile: then that row is counted.
+    counted = conn.execute(_COUNT_SITE, {"b_site": site})
     if not counted.rowcount and not insert_new_row(conn, sites, {"site": site, "articles": 1}):
-        conn.execute(
-            update(sites).where(sites.c.site == site).values(articles=sites.c.articles + 1)
-        )
-    for start in range(0, len(keys), 500):
-        chunk = list(keys[start : start + 500])
-        where = and_(site_paragraphs.c.site == site, site_paragraphs.c.key.in_(chunk))
-        # RETURNING: the keys this update counted, in the same statement (no second read,
-        # and a row another writer adds meanwhile is counted below rather than skipped).
-        counted_keys = conn.execute(
-            update(site_paragraphs)
-            .where(where)
-            .values(articles=site_paragraphs.c.articles + 1)
-            .returning(site_paragraphs.c.key)
-        )
-        known = {row.key for row in counted_keys}
-        fresh = [key for key in chunk if key not in known]
-        if fresh:
-            insert_new(
-                conn,
-                site_paragraphs,
-                [{"site": site, "key": k, "articles": 0, "first_seen": now} for k in fresh],
-            )
-            conn.execute(
-                update(site_paragraphs)
-                .where(site_paragraphs.c.site == site, site_paragraphs.c.key.in_(fresh))
-                .values(articles=site_paragraphs.c.articles + 1)
-            )
+        conn.execute(_COUNT_SITE, {"b_site": site})
+    if keys:  # sorted: two writers counting the same paragraphs take their locks in one order
+        rows = [
+            {"site": site, "key": k, "articles": 1, "first_seen": now} for k in sorted(set(keys))
+        ]
+        conn.execute(_COUNT_PARAGRAPHS[backend(conn)], rows)
 
 
 def recent_site_articles(conn: Connection, site: str, limit: int) -> list[SiteArticle]:

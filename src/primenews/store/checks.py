@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, delete, or_, select
+from sqlalchemy import Connection, and_, bindparam, delete, or_, select
 
 from primenews.store.schema import article_checks, articles, stories, story_members
 
@@ -67,6 +67,14 @@ def due_checks(
     ]
 
 
+# Built once: the writer records a check for every new article.
+_VALIDATORS = select(article_checks.c.etag, article_checks.c.last_modified).where(
+    article_checks.c.article_id == bindparam("b_id")
+)
+_FORGET_CHECK = delete(article_checks).where(article_checks.c.article_id == bindparam("b_id"))
+_INSERT_CHECK = article_checks.insert()
+
+
 def record_check(
     conn: Connection,
     article_id: int,
@@ -80,21 +88,18 @@ def record_check(
     error: str | None = None,
 ) -> None:
     """What one re-fetch found; validators are kept from before when the answer has none."""
-    previous = conn.execute(
-        select(article_checks.c.etag, article_checks.c.last_modified).where(
-            article_checks.c.article_id == article_id
-        )
-    ).first()
-    conn.execute(delete(article_checks).where(article_checks.c.article_id == article_id))
+    previous = conn.execute(_VALIDATORS, {"b_id": article_id}).first()
+    conn.execute(_FORGET_CHECK, {"b_id": article_id})
     conn.execute(
-        article_checks.insert().values(
-            article_id=article_id,
-            etag=etag or (previous.etag if previous else None),
-            last_modified=last_modified or (previous.last_modified if previous else None),
-            last_checked=now,
-            next_check=next_check,
-            checks=checks,
-            last_status=status,
-            last_error=error,
-        )
+        _INSERT_CHECK,
+        {
+            "article_id": article_id,
+            "etag": etag or (previous.etag if previous else None),
+            "last_modified": last_modified or (previous.last_modified if previous else None),
+            "last_checked": now,
+            "next_check": next_check,
+            "checks": checks,
+            "last_status": status,
+            "last_error": error,
+        },
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 import weakref
 from collections.abc import Mapping, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -92,20 +93,32 @@ def insert_new(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]
     the unique index. Read the rows back afterwards for their ids.
     """
     if rows:
-        conn.execute(skipping_conflicts(conn, table), [dict(row) for row in rows])
+        conn.execute(insert_skipping_conflicts(conn, table), [dict(row) for row in rows])
 
 
 def insert_new_row(conn: Connection, table: Table, values: Mapping[str, Any]) -> bool:
     """``insert_new`` of one row: whether it was inserted (False: the key was taken)."""
     # RETURNING, not rowcount: psycopg reports -1 for a skipped row.
-    statement = skipping_conflicts(conn, table).values(dict(values))
-    return conn.execute(statement.returning(*table.primary_key.columns)).first() is not None
+    statement = insert_skipping_conflicts(conn, table, returning=True)
+    return conn.execute(statement, dict(values)).first() is not None
 
 
-def skipping_conflicts(conn: Connection, table: Table) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING`` into ``table`` in the connection's dialect."""
-    insert = postgresql_insert if backend(conn) == POSTGRESQL else sqlite_insert
-    return insert(table).on_conflict_do_nothing()
+def insert_skipping_conflicts(conn: Connection, table: Table, *, returning: bool = False) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` into ``table`` (``RETURNING`` its key), built once."""
+    return _insert_skipping_conflicts(backend(conn), table, returning=returning)
+
+
+def dialect_insert(name: str, table: Table) -> Any:
+    """``INSERT`` into ``table`` in the dialect of backend ``name``, for its ``ON CONFLICT``."""
+    return (postgresql_insert if name == POSTGRESQL else sqlite_insert)(table)
+
+
+@cache
+def _insert_skipping_conflicts(name: str, table: Table, *, returning: bool = False) -> Any:
+    # One statement per backend and table: built per call, SQLAlchemy would also recompute
+    # its cache key each time (the writer runs this for every article).
+    statement = dialect_insert(name, table).on_conflict_do_nothing()
+    return statement.returning(*table.primary_key.columns) if returning else statement
 
 
 def _close_when_dropped(dbapi_connection: Any, connection_record: Any) -> None:

@@ -27,7 +27,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
-    literal,
     or_,
     select,
     update,
@@ -52,7 +51,7 @@ from primenews.store.articles import (
     sections_of,
     stored_article_from_row,
 )
-from primenews.store.engine import insert_new
+from primenews.store.engine import POSTGRESQL, SQLITE, backend, dialect_insert, insert_new
 from primenews.store.schema import (
     UTCDateTime,
     article_entities,
@@ -122,6 +121,25 @@ class RelatedEntity:
 
 # Saving
 
+# The writer saves insights for every article: these are built once, so SQLAlchemy
+# neither rebuilds them nor recomputes their cache keys per call.
+_REVISION = select(articles.c.revision, articles.c.sort_time).where(
+    articles.c.id == bindparam("b_id")
+)
+_LINKED = select(article_entities.c.entity_id, article_entities.c.mentions).where(
+    article_entities.c.article_id == bindparam("b_id")
+)
+_UNLINK = delete(article_entities).where(article_entities.c.article_id == bindparam("b_id"))
+_ENTITY_IDS = select(entities.c.id, entities.c.key).where(
+    entities.c.key.in_(bindparam("b_keys", expanding=True))
+)
+_ALIAS_OWNERS = (
+    select(entity_aliases.c.kind, entity_aliases.c.name_key, entities.c.id, entities.c.key)
+    .join(entities, entities.c.id == entity_aliases.c.entity_id)
+    .where(entity_aliases.c.name_key.in_(bindparam("b_name_keys", expanding=True)))
+)
+_INSERT_LINKS = article_entities.insert()
+
 
 def save_insights(
     conn: Connection, article_id: int, revision: int, insights: Insights, now: datetime
@@ -135,9 +153,7 @@ def save_insights(
         False (and nothing written) when the article is gone or has moved on
         to a later revision than the one enriched.
     """
-    row = conn.execute(
-        select(articles.c.revision, articles.c.sort_time).where(articles.c.id == article_id)
-    ).first()
+    row = conn.execute(_REVISION, {"b_id": article_id}).first()
     if row is None or row.revision != revision:
         return False
     _forget_entities(conn, article_id)
@@ -190,8 +206,20 @@ def record_insights_error(
 
 
 def _put_row(conn: Connection, article_id: int, **values: Any) -> None:
-    conn.execute(delete(article_insights).where(article_insights.c.article_id == article_id))
-    conn.execute(article_insights.insert().values(article_id=article_id, **values))
+    conn.execute(_PUT_ROW[backend(conn)], {"article_id": article_id, **values})
+
+
+def _replacing_row(name: str) -> Any:
+    # One upsert: the article's row, whatever it had, becomes these values (every column).
+    statement = dialect_insert(name, article_insights)
+    columns = [c.name for c in article_insights.columns if not c.primary_key]
+    return statement.on_conflict_do_update(
+        index_elements=[article_insights.c.article_id],
+        set_={name: statement.excluded[name] for name in columns},
+    )
+
+
+_PUT_ROW = {name: _replacing_row(name) for name in (SQLITE, POSTGRESQL)}
 
 
 # Bind names for executemany updates (SQLAlchemy keeps column names for SET values).
@@ -207,15 +235,11 @@ _ADD_COUNTS = (
 
 def _forget_entities(conn: Connection, article_id: int) -> None:
     """Take the article's mentions back from its entities' counts, then unlink them."""
-    old = conn.execute(
-        select(article_entities.c.entity_id, article_entities.c.mentions).where(
-            article_entities.c.article_id == article_id
-        )
-    ).all()
+    old = conn.execute(_LINKED, {"b_id": article_id}).all()
     if not old:
         return
     conn.execute(_ADD_COUNTS, [{"b_id": e, "b_mentions": -m, "b_articles": -1} for e, m in old])
-    conn.execute(delete(article_entities).where(article_entities.c.article_id == article_id))
+    conn.execute(_UNLINK, {"b_id": article_id})
 
 
 def _entity_ids(
@@ -224,11 +248,7 @@ def _entity_ids(
     """The stored id and key of each entity (by the stage's key), adding the new ones."""
     if not named:
         return {}
-    rows = conn.execute(
-        select(entities.c.id, entities.c.key).where(
-            entities.c.key.in_(sorted({e.key for e in named}))
-        )
-    )
+    rows = conn.execute(_ENTITY_IDS, {"b_keys": sorted({e.key for e in named})})
     stored = {row.key: (int(row.id), str(row.key)) for row in rows}
     missing = [e for e in named if e.key not in stored]
     new_keys: set[str] = set()
@@ -244,9 +264,7 @@ def _entity_ids(
         if new:
             # In the article's order: ids break ties between entities named at one offset.
             insert_new(conn, entities, [_new_entity(e, seen) for e in new.values()])
-            rows = conn.execute(
-                select(entities.c.id, entities.c.key).where(entities.c.key.in_(list(new)))
-            )
+            rows = conn.execute(_ENTITY_IDS, {"b_keys": list(new)})
             stored.update({row.key: (int(row.id), str(row.key)) for row in rows})
     placed = [  # the new ones got theirs on insert
         {"b_id": stored[e.key][0], **{f"b_{k}": v for k, v in _place_values(e.place).items()}}
@@ -254,12 +272,7 @@ def _entity_ids(
         if e.place is not None and e.key not in new_keys
     ]
     if placed:  # a place first stored without coordinates gets them once a later article has them
-        conn.execute(
-            update(entities)
-            .where(entities.c.id == bindparam("b_id"), entities.c.country_code.is_(None))
-            .values({column: bindparam(f"b_{column}") for column in _PLACE_COLUMNS}),
-            placed,
-        )
+        conn.execute(_ADD_PLACE, placed)
     return stored
 
 
@@ -272,6 +285,11 @@ _PLACE_COLUMNS = (
     "longitude",
     "population",
     "geonameid",
+)
+_ADD_PLACE = (
+    update(entities)
+    .where(entities.c.id == bindparam("b_id"), entities.c.country_code.is_(None))
+    .values({column: bindparam(f"b_{column}") for column in _PLACE_COLUMNS})
 )
 
 
@@ -306,11 +324,8 @@ def _alias_owners(
     conn: Connection, spellings: Sequence[tuple[EntityKind, str]]
 ) -> dict[tuple[str, str], tuple[int, str]]:
     """(kind, name_key) -> (entity id, key) for the spellings already taken."""
-    rows = conn.execute(
-        select(entity_aliases.c.kind, entity_aliases.c.name_key, entities.c.id, entities.c.key)
-        .join(entities, entities.c.id == entity_aliases.c.entity_id)
-        .where(entity_aliases.c.name_key.in_(sorted({name_key for _kind, name_key in spellings})))
-    )
+    name_keys = sorted({name_key for _kind, name_key in spellings})
+    rows = conn.execute(_ALIAS_OWNERS, {"b_name_keys": name_keys})
     return {(row.kind, row.name_key): (int(row.id), str(row.key)) for row in rows}
 
 
@@ -367,32 +382,31 @@ def _link(
         link["mentions"] += entity.count
     if not links:
         return
-    conn.execute(article_entities.insert(), list(links.values()))
+    conn.execute(_INSERT_LINKS, list(links.values()))
     conn.execute(
-        _ADD_COUNTS,
-        [{"b_id": i, "b_mentions": v["mentions"], "b_articles": 1} for i, v in links.items()],
+        _COUNT_AND_SEE[conn.dialect.name == "sqlite"],
+        [{"b_id": i, "b_mentions": v["mentions"], "b_seen": seen} for i, v in links.items()],
     )
-    conn.execute(
+
+
+def _count_and_see(sqlite: bool) -> Any:
+    """One more article naming entity ``b_id`` ``b_mentions`` times, seen at ``b_seen``."""
+    # SQLite's two-argument min() and max() are PostgreSQL's least() and greatest().
+    value = bindparam("b_seen", type_=UTCDateTime)
+    earlier, later = (func.min, func.max) if sqlite else (func.least, func.greatest)
+    return (
         update(entities)
-        .where(entities.c.id.in_(list(links)))
+        .where(entities.c.id == bindparam("b_id"))
         .values(
-            first_seen=_earlier(conn, entities.c.first_seen, seen),
-            last_seen=_later(conn, entities.c.last_seen, seen),
+            mention_count=entities.c.mention_count + bindparam("b_mentions"),
+            article_count=entities.c.article_count + 1,
+            first_seen=earlier(entities.c.first_seen, value),
+            last_seen=later(entities.c.last_seen, value),
         )
     )
 
 
-def _earlier(conn: Connection, column: Any, when: datetime) -> Any:
-    # SQLite's two-argument min() is PostgreSQL's least().
-    value = literal(when, UTCDateTime)
-    return func.min(column, value) if conn.dialect.name == "sqlite" else func.least(column, value)
-
-
-def _later(conn: Connection, column: Any, when: datetime) -> Any:
-    value = literal(when, UTCDateTime)
-    return (
-        func.max(column, value) if conn.dialect.name == "sqlite" else func.greatest(column, value)
-    )
+_COUNT_AND_SEE = {sqlite: _count_and_see(sqlite) for sqlite in (False, True)}
 
 
 # Reading an article's insights

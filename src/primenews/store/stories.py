@@ -15,7 +15,19 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Row, and_, case, delete, exists, func, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 
 from primenews.domain import StoredStory
 from primenews.store.articles import (
@@ -87,29 +99,57 @@ class StoryArticle:
 
 # Writing
 
+# The desk's writer runs the statements below for every article: built once, SQLAlchemy
+# neither rebuilds them nor recomputes their cache keys per call.
+_STORY_DOCS = select(
+    articles.c.id,
+    articles.c.title,
+    func.coalesce(func.nullif(articles.c.text, ""), ORIGINAL.c.text, "").label("text"),
+    articles.c.description,
+    articles.c.language,
+    articles.c.sort_time,
+    *_OUTLET_COLUMNS,
+).select_from(
+    _OUTLET_FROM.outerjoin(duplicates, duplicates.c.article_id == articles.c.id).outerjoin(
+        ORIGINAL, WITH_ORIGINAL
+    )
+)
+_STORY_DOCS_OF_IDS = _STORY_DOCS.where(
+    articles.c.id.in_(bindparam("b_ids", expanding=True))
+).order_by(articles.c.id)
+_MEMBERSHIP = (
+    select(story_members.c.story_id, stories.c.key)
+    .join(stories, stories.c.id == story_members.c.story_id)
+    .where(story_members.c.article_id == bindparam("b_id"))
+)
+_LEAVE_STORY = delete(story_members).where(story_members.c.article_id == bindparam("b_id"))
+_INSERT_MEMBER = story_members.insert()
+_STORY_ID = select(stories.c.id).where(stories.c.key == bindparam("b_key"))
+_UPDATE_STORY = update(stories).where(stories.c.id == bindparam("b_id"))
+_FORGET_SECTIONS = delete(story_sections).where(story_sections.c.story_id == bindparam("b_id"))
+_MEMBER_VIEWS = (
+    select(articles.c.id, articles.c.title, articles.c.sort_time, *_OUTLET_COLUMNS)
+    .select_from(_OUTLET_FROM.join(story_members, story_members.c.article_id == articles.c.id))
+    .where(story_members.c.story_id == bindparam("b_id"))
+)
+_SECTIONS_OF = select(article_sections).where(
+    article_sections.c.article_id.in_(bindparam("b_ids", expanding=True))
+)
+
 
 def story_docs(
     conn: Connection, *, since: datetime | None = None, article_ids: Sequence[int] = ()
 ) -> list[StoryDoc]:
     """Stored articles as the stories stage reads them, in first-seen order (= id order)."""
-    query = select(
-        articles.c.id,
-        articles.c.title,
-        func.coalesce(func.nullif(articles.c.text, ""), ORIGINAL.c.text, "").label("text"),
-        articles.c.description,
-        articles.c.language,
-        articles.c.sort_time,
-        *_OUTLET_COLUMNS,
-    ).select_from(
-        _OUTLET_FROM.outerjoin(duplicates, duplicates.c.article_id == articles.c.id).outerjoin(
-            ORIGINAL, WITH_ORIGINAL
-        )
-    )
-    if since is not None:
-        query = query.where(articles.c.first_seen >= since)
-    if article_ids:
-        query = query.where(articles.c.id.in_(article_ids))
-    rows = conn.execute(query.order_by(articles.c.id))
+    if since is None and article_ids:  # the desk, for every article
+        rows = conn.execute(_STORY_DOCS_OF_IDS, {"b_ids": list(article_ids)})
+    else:
+        query = _STORY_DOCS
+        if since is not None:
+            query = query.where(articles.c.first_seen >= since)
+        if article_ids:
+            query = query.where(articles.c.id.in_(article_ids))
+        rows = conn.execute(query.order_by(articles.c.id))
     return [
         StoryDoc(
             id=str(row.id),
@@ -145,27 +185,24 @@ def record_observation(conn: Connection, observation: Observation, now: datetime
             )
         )
     touched: dict[int, str] = {}
-    current = conn.execute(
-        select(story_members.c.story_id, stories.c.key)
-        .join(stories, stories.c.id == story_members.c.story_id)
-        .where(story_members.c.article_id == article_id)
-    ).first()
+    current = conn.execute(_MEMBERSHIP, {"b_id": article_id}).first()
     assignment = observation.assignment
     if assignment is not None:
         story_id = _story_id(conn, assignment.story_key, now, create=True)
         assert story_id is not None
         if current is None or current.story_id != story_id:
             if current is not None:  # a new article has no membership to take back
-                conn.execute(delete(story_members).where(story_members.c.article_id == article_id))
+                conn.execute(_LEAVE_STORY, {"b_id": article_id})
             conn.execute(
-                story_members.insert().values(
-                    article_id=article_id,
-                    story_id=story_id,
-                    joined_at=now,
-                    score=round(assignment.score, 6),
-                    started=assignment.is_new,
-                    evidence=json.dumps(asdict(assignment.evidence), sort_keys=True),
-                )
+                _INSERT_MEMBER,
+                {
+                    "article_id": article_id,
+                    "story_id": story_id,
+                    "joined_at": now,
+                    "score": round(assignment.score, 6),
+                    "started": assignment.is_new,
+                    "evidence": json.dumps(asdict(assignment.evidence), sort_keys=True),
+                },
             )
             touched[story_id] = assignment.story_key
             if current is not None:
@@ -228,10 +265,9 @@ def refresh_story(
     members = _member_views(conn, story_id)
     if not members:
         conn.execute(
-            update(stories)
-            .where(stories.c.id == story_id)
-            .values(article_count=0, outlet_count=0, updated_at=now)
-        )
+            _UPDATE_STORY, {"b_id": story_id, "article_count": 0, "outlet_count": 0,
+                            "updated_at": now}
+        )  # fmt: skip
         return
     facts = story_facts(members)
     values: dict[str, Any] = {
@@ -246,8 +282,8 @@ def refresh_story(
     }
     if terms:
         values["terms"] = json.dumps(list(terms))
-    conn.execute(update(stories).where(stories.c.id == story_id).values(**values))
-    conn.execute(delete(story_sections).where(story_sections.c.story_id == story_id))
+    conn.execute(_UPDATE_STORY, {"b_id": story_id, **values})
+    conn.execute(_FORGET_SECTIONS, {"b_id": story_id})
     if facts.sections:
         conn.execute(
             story_sections.insert(),
@@ -259,11 +295,7 @@ def refresh_story(
 
 
 def _member_views(conn: Connection, story_id: int) -> list[MemberView]:
-    rows = conn.execute(
-        select(articles.c.id, articles.c.title, articles.c.sort_time, *_OUTLET_COLUMNS)
-        .select_from(_OUTLET_FROM.join(story_members, story_members.c.article_id == articles.c.id))
-        .where(story_members.c.story_id == story_id)
-    ).all()
+    rows = conn.execute(_MEMBER_VIEWS, {"b_id": story_id}).all()
     labels = _article_sections(conn, [row.id for row in rows])
     return [
         MemberView(row.id, row.title, outlet_of(row), row.sort_time, labels.get(row.id, {}))
@@ -274,22 +306,20 @@ def _member_views(conn: Connection, story_id: int) -> list[MemberView]:
 def _article_sections(conn: Connection, article_ids: Sequence[int]) -> dict[int, dict[str, float]]:
     found: dict[int, dict[str, float]] = {}
     for chunk in chunks(article_ids, 500):
-        rows = conn.execute(
-            select(article_sections).where(article_sections.c.article_id.in_(chunk))
-        )
+        rows = conn.execute(_SECTIONS_OF, {"b_ids": list(chunk)})
         for row in rows:
             found.setdefault(row.article_id, {})[row.section] = row.score
     return found
 
 
 def _story_id(conn: Connection, key: str, now: datetime, *, create: bool) -> int | None:
-    found = conn.execute(select(stories.c.id).where(stories.c.key == key)).scalar()
+    found = conn.execute(_STORY_ID, {"b_key": key}).scalar()
     if found is not None or not create:
         return found
     # Another writer may make the same story meanwhile: then it is that one.
     insert_new_row(conn, stories, {"key": key, "first_seen": now, "last_seen": now,
                                    "updated_at": now})  # fmt: skip
-    return int(conn.execute(select(stories.c.id).where(stories.c.key == key)).scalar_one())
+    return int(conn.execute(_STORY_ID, {"b_key": key}).scalar_one())
 
 
 def story_ids_by_keys(conn: Connection, keys: Sequence[str]) -> list[int]:

@@ -82,6 +82,16 @@ class DocumentFrequency:
         total = self.docs + self.background_docs + 1
         return math.log(total / (self.counts.get(key, 0) + prior + 0.5))
 
+    def weights(self, counts: dict[str, int]) -> dict[str, float]:
+        """Sublinear TF × :meth:`idf` of each term: the same arithmetic, one call per document."""
+        background, counted, shares = self.background_docs, self.counts, self.shares
+        total = self.docs + background + 1
+        return {
+            key: (1.0 + math.log(count))
+            * math.log(total / (counted.get(key, 0) + background * shares.get(key, 0.0) + 0.5))
+            for key, count in counts.items()
+        }
+
     def to_state(self) -> dict[str, Any]:
         """JSON-safe state."""
         return {
@@ -176,7 +186,7 @@ def doc_features(
         keys.update((t, 0.0) for t in counts if t not in keys)
         keys.update((k, _background(k, language) if k not in df.counts else 0.0) for k in signature)
         df.add(keys)
-    weights = {t: (1.0 + math.log(c)) * df.idf(t) for t, c in counts.items()}
+    weights = df.weights(counts)
     if len(weights) > options.max_terms:
         kept = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[: options.max_terms]
         weights = dict(kept)
