@@ -295,3 +295,15 @@ def test_two_writers_saving_the_same_new_article_store_it_once(store: Store) -> 
     assert second.article_id == first.article_id
     assert (first.status, second.status) == (SaveStatus.NEW, SaveStatus.UNCHANGED)
     assert store.count_articles() == 1
+
+
+def test_failed_insights_lists_the_articles_whose_enrichment_failed(store: Store) -> None:
+    ids = [
+        store.save_article(
+            _article(f"https://news.example/{n}"), source_id=None, raw_html=b"", fetched_at=NOW
+        ).article_id
+        for n in range(3)
+    ]
+    store.record_insights_error(ids[1], 1, "RuntimeError: spaCy died", NOW)
+    assert store.failed_insights(ids) == [ids[1]]
+    assert store.failed_insights([ids[0], ids[2]]) == [] and store.failed_insights([]) == []

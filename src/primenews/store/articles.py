@@ -491,6 +491,21 @@ def unenriched_articles(
     return [int(row.id) for row in rows]
 
 
+def failed_insights(conn: Connection, article_ids: Sequence[int]) -> list[int]:
+    """Those of ``article_ids`` whose insights row records a failure, in id order."""
+    if not article_ids:
+        return []
+    rows = conn.execute(
+        select(article_insights.c.article_id)
+        .where(
+            article_insights.c.article_id.in_(article_ids),
+            article_insights.c.error.is_not(None),
+        )
+        .order_by(article_insights.c.article_id)
+    )
+    return [int(row.article_id) for row in rows]
+
+
 def chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
     """``items`` in slices of ``size``: IN lists stay under the databases' parameter limits."""
     for start in range(0, len(items), size):

@@ -235,6 +235,10 @@ class Store:
         with self.engine.connect() as conn:
             return article_sql.unenriched_articles(conn, source_id, since, limit)
 
+    def failed_insights(self, article_ids: Sequence[int]) -> list[int]:
+        with self.engine.connect() as conn:
+            return article_sql.failed_insights(conn, article_ids)
+
     def count_articles(self) -> int:
         with self.engine.connect() as conn:
             return article_sql.count_articles(conn)

@@ -281,10 +281,8 @@ async def _enrich_missing(
     todo = (
         await poller.writer.run(store.unenriched_articles, source_id, since) if whole_source else []
     )
-    for article_id in saved:
-        found = await poller.writer.run(store.get_article_insights, article_id)
-        if found is not None and found.error is not None and article_id not in todo:
-            todo.append(article_id)
+    failed = await poller.writer.run(store.failed_insights, saved) if saved else []
+    todo += [article_id for article_id in failed if article_id not in todo]
     repaired = 0
     for article_id in todo:
         stored = await poller.writer.run(store.get_article, article_id)
