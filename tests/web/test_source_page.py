@@ -125,6 +125,7 @@ async def test_source_page_shows_its_record_and_is_linked(
     sources = (await client.get("/sources")).text
     assert f'href="/source/{wire.id}"' in sources
     story_id = store.get_article(ids["first"]).story_id  # type: ignore[union-attr]
+    assert "Recent stories" in html and f'href="/story/{story_id}"' in html
     story = (await client.get(f"/story/{story_id}")).text
     assert f'href="/source/{wire.id}"' in story
     article = (await client.get(f"/article/{ids['first']}")).text
