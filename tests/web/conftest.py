@@ -25,6 +25,18 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 MakeSource = Callable[..., Source]
 MakeArticle = Callable[..., int]
 
+# Two outlets' reports of one event: a story of two different texts on the same figures.
+VENEZUELA = (
+    "Venezuelan authorities freed 103 people detained in the protests that followed the "
+    "disputed presidential election, the attorney general's office said, while rights groups "
+    "said at least 1,800 others remained in custody and urged Caracas to release them all."
+)
+VENEZUELA_2 = (
+    "Rights groups in Caracas welcomed the release of 103 detainees held since the disputed "
+    "presidential election in Venezuela but said at least 1,800 people remain in custody, "
+    "and the attorney general's office gave no date for further releases."
+)
+
 
 @pytest.fixture
 def anyio_backend() -> str:

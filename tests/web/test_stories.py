@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import feedparser
@@ -16,23 +15,12 @@ from primenews.store import Store
 from primenews.stories.rank import StoryMember, activity_of
 from primenews.worker.desk import StoryDesk
 
-MakeSource = Callable[..., Source]
-MakeArticle = Callable[..., int]
+from .conftest import VENEZUELA, VENEZUELA_2, MakeArticle, MakeSource
 
 pytestmark = pytest.mark.anyio
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
-VENEZUELA = (
-    "Venezuelan authorities freed 103 people detained in the protests that followed the "
-    "disputed presidential election, the attorney general's office said, while rights groups "
-    "said at least 1,800 others remained in custody and urged Caracas to release them all."
-)
-VENEZUELA_2 = (
-    "Rights groups in Caracas welcomed the release of 103 detainees held since the disputed "
-    "presidential election in Venezuela but said at least 1,800 people remain in custody, "
-    "and the attorney general's office gave no date for further releases."
-)
 TESLA = (
     "Tesla reported quarterly revenue of $25.2 billion, beating analyst forecasts, as "
     "deliveries of its cheaper Model Y rose in China and Europe; shares climbed 9 percent in "
