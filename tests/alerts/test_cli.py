@@ -12,7 +12,7 @@ from primenews.store import Store
 from primenews.store.users import User
 
 from .conftest import MakeArticle, Receiver, SmtpServer, free_port
-from .test_runner import _name
+from named_entities import name_person
 
 
 def _run(tmp_path: Path, url: str, smtp_port: int, *args: str) -> Result:
@@ -35,7 +35,7 @@ def test_alerts_add_run_list_remove(
     assert refused.exit_code == 1 and "no word to look for" in refused.output
     nobody = run("alerts", "add", "--user", "zed", "--query", "storm", "--email", "a@b.example")
     assert nobody.exit_code == 1 and "No user 'zed'" in nobody.output
-    entity = _name(store, make_article(title="Before the alert"), "Ana Ruiz")
+    entity = name_person(store, make_article(title="Before the alert"), "Ana Ruiz")
     gone = run("alerts", "add", "--user", "alice", "--entity", "999999", "--email", "a@b.example")
     assert gone.exit_code == 1 and "There is no entity 999999" in gone.output
     added = run("alerts", "add", "--user", "alice", "--entity", str(entity), "--email",
@@ -43,7 +43,7 @@ def test_alerts_add_run_list_remove(
                 "--frequency", "immediate")  # fmt: skip
     assert added.exit_code == 0, added.output
     [alert] = store.alerts.list_alerts()
-    _name(store, make_article(title="Storm at sea"), "Ana Ruiz")
+    name_person(store, make_article(title="Storm at sea"), "Ana Ruiz")
     down = run("alerts", "run-due", port=free_port())
     assert down.exit_code == 1 and "1 deliveries sent" in down.output
     listed = run("alerts", "list", "--json")

@@ -15,28 +15,14 @@ from primenews import service
 from primenews.alerts.model import AlertRule, Channel, Frequency
 from primenews.config import Settings
 from primenews.domain import Article, Source
-from primenews.insights.canonical import entity_key
-from primenews.insights.model import Entity, EntityKind, Insights, Mention
 from primenews.store import Store
 from primenews.store.alerts import AlertFields
 from primenews.store.users import User
 
 from .conftest import NOW, Mailbox, MakeArticle, Receiver, SmtpServer, free_port
+from named_entities import name_person
 
 pytestmark = pytest.mark.anyio
-
-
-def _name(store: Store, article_id: int, name: str) -> int:
-    """Record that the article names ``name`` (as enrichment would); returns the entity id."""
-    mention = Mention(name, 0, len(name), "PERSON")
-    entity = Entity(entity_key(EntityKind.PERSON, name), name, EntityKind.PERSON, (mention,))
-    stored = store.get_article(article_id)
-    assert stored is not None
-    insights = Insights(url=stored.article.url, language="en", entities=(entity,))
-    assert store.save_insights(article_id, stored.revision, insights, NOW)
-    saved = store.get_article_insights(article_id)
-    assert saved is not None
-    return saved.entities[0].entity.id
 
 
 def _add(store: Store, owner: User, rule: AlertRule, **where: object) -> int:
@@ -80,10 +66,10 @@ async def test_watchlist_posts_signed_json_to_the_webhook(
     receiver: Receiver,
 ) -> None:  # fmt: skip
     first = make_article(title="Before")
-    entity_id = _name(store, first, "Ana Ruiz")
+    entity_id = name_person(store, first, "Ana Ruiz")
     alert_id = _add(store, owner, AlertRule(entity_ids=(entity_id,)), webhook_url=receiver.url)
     named = make_article(title="Ruiz speaks")
-    _name(store, named, "Ana Ruiz")
+    name_person(store, named, "Ana Ruiz")
     make_article(title="Someone else")
     report = await service.run_alerts(alert_settings, store)
     assert (report.matched, report.sent) == (1, 1)
@@ -105,7 +91,7 @@ async def test_a_watchlist_waits_for_the_insights_of_an_article_just_stored(
 ) -> None:  # fmt: skip
     # A queue worker stores the article, then enriches it: a scan in between must not
     # move past it, or the watchlist never sees the entity its insights bring.
-    entity_id = _name(store, make_article(title="Before"), "Ana Ruiz")
+    entity_id = name_person(store, make_article(title="Before"), "Ana Ruiz")
     _add(store, owner, AlertRule(entity_ids=(entity_id,)), webhook_url=receiver.url)
     just_stored = store.save_article(
         Article(url="https://news.example/just-now", title="Ruiz speaks", text="She spoke."),
@@ -115,7 +101,7 @@ async def test_a_watchlist_waits_for_the_insights_of_an_article_just_stored(
     ).article_id
     waiting = await service.run_alerts(alert_settings, store)
     assert (waiting.matched, waiting.sent, receiver.calls) == (0, 0, [])
-    _name(store, just_stored, "Ana Ruiz")
+    name_person(store, just_stored, "Ana Ruiz")
     enriched = await service.run_alerts(alert_settings, store)
     assert (enriched.matched, enriched.sent) == (1, 1)
     [(_, body)] = receiver.calls
@@ -126,9 +112,9 @@ async def test_webhook_500_is_retried_with_backoff_then_logged(
     alert_settings: Settings, store: Store, owner: User, make_article: MakeArticle,
     receiver: Receiver,
 ) -> None:  # fmt: skip
-    alert_id = _add(store, owner, AlertRule(entity_ids=(_name(store, make_article(), "X Y"),)),
-                    webhook_url=receiver.url)  # fmt: skip
-    _name(store, make_article(title="Named"), "X Y")
+    named = name_person(store, make_article(), "X Y")
+    alert_id = _add(store, owner, AlertRule(entity_ids=(named,)), webhook_url=receiver.url)
+    name_person(store, make_article(title="Named"), "X Y")
     receiver.statuses = [500, 503]
     report = await service.run_alerts(alert_settings, store)
     assert report.sent == 1 and len(receiver.calls) == 3
@@ -137,7 +123,7 @@ async def test_webhook_500_is_retried_with_backoff_then_logged(
     [log] = store.alerts.deliveries(alert_id)
     assert (log.status, log.attempts) == ("sent", 3)
     receiver.statuses = [500, 500, 500]
-    _name(store, make_article(title="Named again"), "X Y")
+    name_person(store, make_article(title="Named again"), "X Y")
     failed = await service.run_alerts(alert_settings, store)
     assert failed.failed == 1 and "HTTP 500" in failed.errors[0]
     latest = store.alerts.deliveries(alert_id)[0]
@@ -154,9 +140,9 @@ async def test_webhook_timeout_is_a_logged_failure(
     receiver: Receiver,
 ) -> None:  # fmt: skip
     settings = alert_settings.replace(alert_webhook_retries=0, alert_webhook_timeout_seconds=0.2)
-    alert_id = _add(store, owner, AlertRule(entity_ids=(_name(store, make_article(), "T"),)),
+    alert_id = _add(store, owner, AlertRule(entity_ids=(name_person(store, make_article(), "T"),)),
                     webhook_url=receiver.url)  # fmt: skip
-    _name(store, make_article(), "T")
+    name_person(store, make_article(), "T")
     receiver.delay = 1.0
     report = await service.run_alerts(settings, store)
     assert report.failed == 1
@@ -170,9 +156,9 @@ async def test_webhook_to_a_private_address_is_refused_without_the_allowlist(
     receiver: Receiver,
 ) -> None:  # fmt: skip
     # Stored while allowed, then the operator removed the allowlist: refused at connect time.
-    alert_id = _add(store, owner, AlertRule(entity_ids=(_name(store, make_article(), "P"),)),
+    alert_id = _add(store, owner, AlertRule(entity_ids=(name_person(store, make_article(), "P"),)),
                     webhook_url=receiver.url)  # fmt: skip
-    _name(store, make_article(), "P")
+    name_person(store, make_article(), "P")
     report = await service.run_alerts(alert_settings.replace(fetch_allowlist=""), store)
     assert report.failed == 1 and receiver.calls == []
     [log] = store.alerts.deliveries(alert_id)
@@ -226,7 +212,7 @@ async def test_deleted_entity_matches_nothing_and_breaks_nothing(
     alert_settings: Settings, store: Store, owner: User, make_article: MakeArticle,
     receiver: Receiver,
 ) -> None:  # fmt: skip
-    entity_id = _name(store, make_article(), "Gone")
+    entity_id = name_person(store, make_article(), "Gone")
     alert_id = _add(store, owner, AlertRule(entity_ids=(entity_id,)), webhook_url=receiver.url)
     with store.engine.begin() as conn:
         from primenews.store.schema import entities
@@ -256,9 +242,9 @@ async def test_smtp_login_is_used_and_a_wrong_password_is_a_logged_failure(
     try:
         settings = alert_settings.replace(smtp_port=port, smtp_user="news",
                                           smtp_password="wrong")  # fmt: skip
-        alert_id = _add(store, owner, AlertRule(entity_ids=(_name(store, make_article(), "L"),)),
-                        email="ana@example.org")  # fmt: skip
-        _name(store, make_article(), "L")
+        named = name_person(store, make_article(), "L")
+        alert_id = _add(store, owner, AlertRule(entity_ids=(named,)), email="ana@example.org")
+        name_person(store, make_article(), "L")
         refused = await service.run_alerts(settings, store)
         assert refused.failed == 1 and "535" in refused.errors[0], refused.errors
         assert "wrong" not in refused.errors[0], "the password stays out of the log"
@@ -273,9 +259,9 @@ async def test_webhook_receiver_down_is_retried_then_logged(
     alert_settings: Settings, store: Store, owner: User, make_article: MakeArticle,
 ) -> None:  # fmt: skip
     url = f"http://127.0.0.1:{free_port()}/hook"  # nothing listens there
-    alert_id = _add(store, owner, AlertRule(entity_ids=(_name(store, make_article(), "D"),)),
+    alert_id = _add(store, owner, AlertRule(entity_ids=(name_person(store, make_article(), "D"),)),
                     webhook_url=url)  # fmt: skip
-    _name(store, make_article(), "D")
+    name_person(store, make_article(), "D")
     report = await service.run_alerts(alert_settings, store)
     assert report.failed == 1
     [log] = store.alerts.deliveries(alert_id)
@@ -287,9 +273,9 @@ async def test_an_alert_another_runner_holds_is_left_alone(
     alert_settings: Settings, store: Store, owner: User, make_article: MakeArticle,
     receiver: Receiver,
 ) -> None:  # fmt: skip
-    alert_id = _add(store, owner, AlertRule(entity_ids=(_name(store, make_article(), "C"),)),
+    alert_id = _add(store, owner, AlertRule(entity_ids=(name_person(store, make_article(), "C"),)),
                     webhook_url=receiver.url)  # fmt: skip
-    _name(store, make_article(), "C")
+    name_person(store, make_article(), "C")
     now = datetime.now(UTC)
     assert store.alerts.claim(alert_id, now, now + timedelta(minutes=15))
     assert not store.alerts.claim(alert_id, now, now + timedelta(minutes=15)), "held"

@@ -11,13 +11,12 @@ from primenews.alerts.digest import unsubscribe_token
 from primenews.alerts.model import AlertRule, Frequency
 from primenews.auth import PasswordHasher
 from primenews.auth.accounts import create_api_token, create_user
-from primenews.insights.canonical import entity_key
-from primenews.insights.model import Entity, EntityKind, Insights, Mention
 from primenews.store import Store
 from primenews.store.alerts import AlertFields
 from primenews.store.users import User
 
 from .conftest import NOW, MakeArticle
+from named_entities import name_person
 
 pytestmark = pytest.mark.anyio
 PASSWORD = "correct horse battery"
@@ -36,18 +35,6 @@ async def log_in(client: httpx.AsyncClient, name: str = "alice") -> None:
     assert (await client.post("/login", data=data)).status_code == 303
 
 
-def _entity(store: Store, article_id: int, name: str) -> int:
-    mention = Mention(name, 0, len(name), "PERSON")
-    entity = Entity(entity_key(EntityKind.PERSON, name), name, EntityKind.PERSON, (mention,))
-    stored = store.get_article(article_id)
-    assert stored is not None
-    store.save_insights(article_id, stored.revision, Insights(url="u", language="en",
-                                                              entities=(entity,)), NOW)  # fmt: skip
-    saved = store.get_article_insights(article_id)
-    assert saved is not None
-    return saved.entities[0].entity.id
-
-
 async def test_alert_pages_need_a_login(web: httpx.AsyncClient) -> None:
     for path in ("/alerts", "/alerts/new", "/alerts/1"):
         assert (await web.get(path)).status_code == 401, path
@@ -56,7 +43,7 @@ async def test_alert_pages_need_a_login(web: httpx.AsyncClient) -> None:
 async def test_owner_creates_edits_and_deletes_an_alert(
     web: httpx.AsyncClient, store: Store, owner: User, make_article: MakeArticle
 ) -> None:
-    entity_id = _entity(store, make_article(), "Ana Ruiz")
+    entity_id = name_person(store, make_article(), "Ana Ruiz")
     await log_in(web)
     form = await web.get(f"/alerts/new?entities={entity_id}&name=Ruiz")
     assert form.status_code == 200 and form.headers["cache-control"] == "no-store"
@@ -168,7 +155,7 @@ async def test_api_creates_lists_updates_and_deletes(
 async def test_search_and_entity_pages_offer_an_alert(
     web: httpx.AsyncClient, store: Store, make_article: MakeArticle
 ) -> None:
-    entity_id = _entity(store, make_article(), "Ana Ruiz")
+    entity_id = name_person(store, make_article(), "Ana Ruiz")
     entity_page = await web.get(f"/entity/{entity_id}")
     assert f'href="/alerts/new?entities={entity_id}&amp;name=Ana+Ruiz"' in entity_page.text
     if store.backend == "sqlite":

@@ -9,27 +9,13 @@ import feedparser
 import httpx
 import pytest
 
-from primenews.insights.canonical import entity_key
-from primenews.insights.model import Entity, EntityKind, Insights, Mention
 from primenews.store import Store
 
-from .conftest import NOW
+from named_entities import name_person
 
 pytestmark = pytest.mark.anyio
 MakeArticle = Callable[..., int]
 BASE = "http://testserver"
-
-
-def _name(store: Store, article_id: int, name: str) -> int:
-    mention = Mention(name, 0, len(name), "PERSON")
-    entity = Entity(entity_key(EntityKind.PERSON, name), name, EntityKind.PERSON, (mention,))
-    stored = store.get_article(article_id)
-    assert stored is not None
-    store.save_insights(article_id, stored.revision, Insights(url="u", language="en",
-                                                              entities=(entity,)), NOW)  # fmt: skip
-    saved = store.get_article_insights(article_id)
-    assert saved is not None
-    return saved.entities[0].entity.id
 
 
 @pytest.mark.parametrize("fmt", ["atom", "rss", "json"])
@@ -39,8 +25,8 @@ async def test_entity_feed_round_trips_and_revalidates(
     first = make_article(title="Ruiz & the <bridge>")
     second = make_article(title="Ruiz again")
     make_article(title="Not naming her")
-    entity_id = _name(store, first, "Ana Ruiz")
-    _name(store, second, "Ana Ruiz")
+    entity_id = name_person(store, first, "Ana Ruiz")
+    name_person(store, second, "Ana Ruiz")
     response = await client.get(f"/feeds/entity/{entity_id}.{fmt}")
     assert response.status_code == 200
     links = [f"{BASE}/article/{first}", f"{BASE}/article/{second}"]
@@ -68,7 +54,7 @@ async def test_entity_feed_round_trips_and_revalidates(
 async def test_entity_feed_is_announced_and_unknown_ones_are_404(
     client: httpx.AsyncClient, store: Store, make_article: MakeArticle
 ) -> None:
-    entity_id = _name(store, make_article(), "Ana Ruiz")
+    entity_id = name_person(store, make_article(), "Ana Ruiz")
     page = await client.get(f"/entity/{entity_id}")
     for ext, kind in (("atom", "application/atom+xml"), ("rss", "application/rss+xml"),
                       ("json", "application/feed+json")):  # fmt: skip
