@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,13 +23,14 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from primenews.auth import PasswordHasher
 from primenews.auth.accounts import create_user
 from primenews.config import Settings, load_settings
-from primenews.domain import Article, Source
+from primenews.domain import Source
 from primenews.store import Store
 from primenews.store.users import User
 from primenews.web.app import create_app
 
+from factories import MakeArticle, article_maker
+
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-MakeArticle = Callable[..., int]
 
 
 def free_port() -> int:
@@ -169,27 +169,8 @@ def source(store: Store) -> Source:
 
 @pytest.fixture
 def make_article(store: Store, source: Source) -> MakeArticle:
-    """Save an article through the store; returns its id."""
-    numbers = itertools.count(1)
-
-    def make(*, sections: dict[str, float] | None = None, **fields: Any) -> int:
-        number = next(numbers)
-        values: dict[str, Any] = {
-            "url": f"https://news.example/story-{number}",
-            "title": f"Article {number}",
-            "text": f"Text of article {number}.",
-            "published": NOW - timedelta(minutes=number),
-        }
-        values.update(fields)
-        return store.save_article(
-            Article(**values),
-            source_id=source.id,
-            raw_html=b"<html><body>page</body></html>",
-            fetched_at=NOW,
-            sections=sections,
-        ).article_id
-
-    return make
+    """Save an article of ``source`` through the store; returns its id."""
+    return article_maker(store, source)
 
 
 @pytest.fixture

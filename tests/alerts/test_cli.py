@@ -12,7 +12,7 @@ from primenews.store import Store
 from primenews.store.users import User
 
 from .conftest import MakeArticle, Receiver, SmtpServer, free_port
-from named_entities import name_person
+from factories import name_person
 
 
 def _run(tmp_path: Path, url: str, smtp_port: int, *args: str) -> Result:

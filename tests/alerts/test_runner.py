@@ -20,7 +20,7 @@ from primenews.store.alerts import AlertFields
 from primenews.store.users import User
 
 from .conftest import NOW, Mailbox, MakeArticle, Receiver, SmtpServer, free_port
-from named_entities import name_person
+from factories import name_person
 
 pytestmark = pytest.mark.anyio
 

@@ -16,7 +16,7 @@ from primenews.store.alerts import AlertFields
 from primenews.store.users import User
 
 from .conftest import NOW, MakeArticle
-from named_entities import name_person
+from factories import name_person
 
 pytestmark = pytest.mark.anyio
 PASSWORD = "correct horse battery"

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import argon2
 import httpx
@@ -16,14 +14,15 @@ from fastapi import FastAPI
 from primenews.auth import PasswordHasher
 from primenews.auth.accounts import create_api_token, create_user
 from primenews.config import Settings, load_settings
-from primenews.domain import Article, Source, SourceKind
+from primenews.domain import Source, SourceKind
 from primenews.store import Store
 from primenews.web.app import create_app
+
+from factories import MakeArticle, article_maker
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 MakeSource = Callable[..., Source]
-MakeArticle = Callable[..., int]
 
 # Two outlets' reports of one event: a story of two different texts on the same figures.
 VENEZUELA = (
@@ -86,33 +85,7 @@ def make_source(store: Store) -> MakeSource:
 @pytest.fixture
 def make_article(store: Store) -> MakeArticle:
     """Save an article through the store; returns its id. Later calls are older articles."""
-    numbers = itertools.count(1)
-
-    def make(
-        source: Source | None = None,
-        *,
-        fetched_at: datetime = NOW,
-        sections: dict[str, float] | None = None,
-        **fields: Any,
-    ) -> int:
-        number = next(numbers)
-        values: dict[str, Any] = {
-            "url": f"https://news.example/story-{number}",
-            "title": f"Article {number}",
-            "text": f"Text of article {number}.",
-            "published": NOW - timedelta(minutes=number),
-        }
-        values.update(fields)
-        result = store.save_article(
-            Article(**values),
-            source_id=source.id if source else None,
-            raw_html=b"<html><body>page</body></html>",
-            fetched_at=fetched_at,
-            sections=sections,
-        )
-        return result.article_id
-
-    return make
+    return article_maker(store)
 
 
 @pytest.fixture(scope="session")

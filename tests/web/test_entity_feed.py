@@ -11,7 +11,7 @@ import pytest
 
 from primenews.store import Store
 
-from named_entities import name_person
+from factories import name_person
 
 pytestmark = pytest.mark.anyio
 MakeArticle = Callable[..., int]
