@@ -19,11 +19,10 @@ from primenews.store.schema import (
     articles,
     duplicates,
     rewrites,
-    sources,
     stories,
     story_members,
 )
-from primenews.store.stories import get_stories, outlet_of
+from primenews.store.stories import OUTLET_COLUMNS, OUTLET_FROM, get_stories, outlet_of
 
 __all__ = [
     "SourceRecord",
@@ -147,18 +146,11 @@ def shared_story_members(conn: Connection, story_ids: Sequence[int]) -> list[Sto
     if not story_ids:
         return []
     rows = conn.execute(
-        select(
-            story_members.c.story_id,
-            articles.c.id,
-            articles.c.source_id,
-            articles.c.site_name,
-            articles.c.url,
-            sources.c.title.label("source_title"),
-        )
+        select(story_members.c.story_id, articles.c.id, articles.c.source_id, *OUTLET_COLUMNS)
         .select_from(
-            articles.join(story_members, story_members.c.article_id == articles.c.id)
-            .outerjoin(sources, sources.c.id == articles.c.source_id)
-            .outerjoin(duplicates, duplicates.c.article_id == articles.c.id)
+            OUTLET_FROM.join(story_members, story_members.c.article_id == articles.c.id).outerjoin(
+                duplicates, duplicates.c.article_id == articles.c.id
+            )
         )
         .where(
             and_(story_members.c.story_id.in_(list(story_ids)), duplicates.c.article_id.is_(None))

@@ -62,8 +62,8 @@ from primenews.stories.tracker import Observation
 _RELATED_SPAN = timedelta(days=3)
 
 # Articles with the outlet that carried them.
-_OUTLET_FROM = articles.outerjoin(sources, articles.c.source_id == sources.c.id)
-_OUTLET_COLUMNS = (sources.c.title.label("source_title"), articles.c.site_name, articles.c.url)
+OUTLET_FROM = articles.outerjoin(sources, articles.c.source_id == sources.c.id)
+OUTLET_COLUMNS = (sources.c.title.label("source_title"), articles.c.site_name, articles.c.url)
 
 
 def outlet_of(row: Any) -> str:
@@ -108,9 +108,9 @@ _STORY_DOCS = select(
     articles.c.description,
     articles.c.language,
     articles.c.sort_time,
-    *_OUTLET_COLUMNS,
+    *OUTLET_COLUMNS,
 ).select_from(
-    _OUTLET_FROM.outerjoin(duplicates, duplicates.c.article_id == articles.c.id).outerjoin(
+    OUTLET_FROM.outerjoin(duplicates, duplicates.c.article_id == articles.c.id).outerjoin(
         ORIGINAL, WITH_ORIGINAL
     )
 )
@@ -128,8 +128,8 @@ _STORY_ID = select(stories.c.id).where(stories.c.key == bindparam("b_key"))
 _UPDATE_STORY = update(stories).where(stories.c.id == bindparam("b_id"))
 _FORGET_SECTIONS = delete(story_sections).where(story_sections.c.story_id == bindparam("b_id"))
 _MEMBER_VIEWS = (
-    select(articles.c.id, articles.c.title, articles.c.sort_time, *_OUTLET_COLUMNS)
-    .select_from(_OUTLET_FROM.join(story_members, story_members.c.article_id == articles.c.id))
+    select(articles.c.id, articles.c.title, articles.c.sort_time, *OUTLET_COLUMNS)
+    .select_from(OUTLET_FROM.join(story_members, story_members.c.article_id == articles.c.id))
     .where(story_members.c.story_id == bindparam("b_id"))
 )
 _SECTIONS_OF = select(article_sections).where(
@@ -345,9 +345,9 @@ def rewrite_candidates(
     if story_id is None:
         return None, []
     rows = conn.execute(
-        select(articles.c.id, articles.c.text, articles.c.sort_time, *_OUTLET_COLUMNS)
+        select(articles.c.id, articles.c.text, articles.c.sort_time, *OUTLET_COLUMNS)
         .select_from(
-            _OUTLET_FROM.join(story_members, story_members.c.article_id == articles.c.id).outerjoin(
+            OUTLET_FROM.join(story_members, story_members.c.article_id == articles.c.id).outerjoin(
                 duplicates, duplicates.c.article_id == articles.c.id
             )
         )
@@ -359,9 +359,9 @@ def rewrite_candidates(
     mine = next((c for c in found if c.article_id == article_id), None)
     if mine is None:  # a copy, or later than the first ``limit``: load it alone
         row = conn.execute(
-            select(articles.c.id, articles.c.text, articles.c.sort_time, *_OUTLET_COLUMNS)
+            select(articles.c.id, articles.c.text, articles.c.sort_time, *OUTLET_COLUMNS)
             .select_from(
-                _OUTLET_FROM.outerjoin(duplicates, duplicates.c.article_id == articles.c.id)
+                OUTLET_FROM.outerjoin(duplicates, duplicates.c.article_id == articles.c.id)
             )
             .where(articles.c.id == article_id, duplicates.c.article_id.is_(None))
         ).first()
@@ -441,10 +441,10 @@ def story_articles(conn: Connection, story_id: int) -> list[StoryArticle]:
             duplicates.c.kind,
             duplicates.c.similarity,
             rewrites.c.original_id.label("rewrite_of"),
-            *_OUTLET_COLUMNS,
+            *OUTLET_COLUMNS,
         )
         .select_from(
-            _OUTLET_FROM.join(story_members, story_members.c.article_id == articles.c.id)
+            OUTLET_FROM.join(story_members, story_members.c.article_id == articles.c.id)
             .outerjoin(duplicates, duplicates.c.article_id == articles.c.id)
             .outerjoin(rewrites, rewrites.c.article_id == articles.c.id)
         )
@@ -524,7 +524,7 @@ def ranking_activity(
             )
             .distinct()
             .select_from(
-                _OUTLET_FROM.join(story_members, story_members.c.article_id == articles.c.id)
+                OUTLET_FROM.join(story_members, story_members.c.article_id == articles.c.id)
             )
             .where(story_members.c.story_id.in_(chunk))
         )
