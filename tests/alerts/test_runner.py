@@ -32,6 +32,15 @@ def _add(store: Store, owner: User, rule: AlertRule, **where: object) -> int:
     return store.alerts.create(owner.id, fields, NOW).id
 
 
+def _watch_and_name(store: Store, owner: User, make_article: MakeArticle, name: str,
+                    **where: object) -> int:  # fmt: skip
+    """An alert watching ``name`` (known from an older article), then a new article naming them."""
+    entity_id = name_person(store, make_article(), name)
+    alert_id = _add(store, owner, AlertRule(entity_ids=(entity_id,)), **where)
+    name_person(store, make_article(), name)
+    return alert_id
+
+
 async def test_saved_search_mails_each_new_match_once(
     alert_settings: Settings, store: Store, owner: User, make_article: MakeArticle,
     smtp_server: SmtpServer,
@@ -112,9 +121,7 @@ async def test_webhook_500_is_retried_with_backoff_then_logged(
     alert_settings: Settings, store: Store, owner: User, make_article: MakeArticle,
     receiver: Receiver,
 ) -> None:  # fmt: skip
-    named = name_person(store, make_article(), "X Y")
-    alert_id = _add(store, owner, AlertRule(entity_ids=(named,)), webhook_url=receiver.url)
-    name_person(store, make_article(title="Named"), "X Y")
+    alert_id = _watch_and_name(store, owner, make_article, "X Y", webhook_url=receiver.url)
     receiver.statuses = [500, 503]
     report = await service.run_alerts(alert_settings, store)
     assert report.sent == 1 and len(receiver.calls) == 3
@@ -140,9 +147,7 @@ async def test_webhook_timeout_is_a_logged_failure(
     receiver: Receiver,
 ) -> None:  # fmt: skip
     settings = alert_settings.replace(alert_webhook_retries=0, alert_webhook_timeout_seconds=0.2)
-    alert_id = _add(store, owner, AlertRule(entity_ids=(name_person(store, make_article(), "T"),)),
-                    webhook_url=receiver.url)  # fmt: skip
-    name_person(store, make_article(), "T")
+    alert_id = _watch_and_name(store, owner, make_article, "T", webhook_url=receiver.url)
     receiver.delay = 1.0
     report = await service.run_alerts(settings, store)
     assert report.failed == 1
@@ -156,9 +161,7 @@ async def test_webhook_to_a_private_address_is_refused_without_the_allowlist(
     receiver: Receiver,
 ) -> None:  # fmt: skip
     # Stored while allowed, then the operator removed the allowlist: refused at connect time.
-    alert_id = _add(store, owner, AlertRule(entity_ids=(name_person(store, make_article(), "P"),)),
-                    webhook_url=receiver.url)  # fmt: skip
-    name_person(store, make_article(), "P")
+    alert_id = _watch_and_name(store, owner, make_article, "P", webhook_url=receiver.url)
     report = await service.run_alerts(alert_settings.replace(fetch_allowlist=""), store)
     assert report.failed == 1 and receiver.calls == []
     [log] = store.alerts.deliveries(alert_id)
@@ -242,9 +245,7 @@ async def test_smtp_login_is_used_and_a_wrong_password_is_a_logged_failure(
     try:
         settings = alert_settings.replace(smtp_port=port, smtp_user="news",
                                           smtp_password="wrong")  # fmt: skip
-        named = name_person(store, make_article(), "L")
-        alert_id = _add(store, owner, AlertRule(entity_ids=(named,)), email="ana@example.org")
-        name_person(store, make_article(), "L")
+        alert_id = _watch_and_name(store, owner, make_article, "L", email="ana@example.org")
         refused = await service.run_alerts(settings, store)
         assert refused.failed == 1 and "535" in refused.errors[0], refused.errors
         assert "wrong" not in refused.errors[0], "the password stays out of the log"
@@ -259,9 +260,7 @@ async def test_webhook_receiver_down_is_retried_then_logged(
     alert_settings: Settings, store: Store, owner: User, make_article: MakeArticle,
 ) -> None:  # fmt: skip
     url = f"http://127.0.0.1:{free_port()}/hook"  # nothing listens there
-    alert_id = _add(store, owner, AlertRule(entity_ids=(name_person(store, make_article(), "D"),)),
-                    webhook_url=url)  # fmt: skip
-    name_person(store, make_article(), "D")
+    alert_id = _watch_and_name(store, owner, make_article, "D", webhook_url=url)
     report = await service.run_alerts(alert_settings, store)
     assert report.failed == 1
     [log] = store.alerts.deliveries(alert_id)
@@ -273,9 +272,7 @@ async def test_an_alert_another_runner_holds_is_left_alone(
     alert_settings: Settings, store: Store, owner: User, make_article: MakeArticle,
     receiver: Receiver,
 ) -> None:  # fmt: skip
-    alert_id = _add(store, owner, AlertRule(entity_ids=(name_person(store, make_article(), "C"),)),
-                    webhook_url=receiver.url)  # fmt: skip
-    name_person(store, make_article(), "C")
+    alert_id = _watch_and_name(store, owner, make_article, "C", webhook_url=receiver.url)
     now = datetime.now(UTC)
     assert store.alerts.claim(alert_id, now, now + timedelta(minutes=15))
     assert not store.alerts.claim(alert_id, now, now + timedelta(minutes=15)), "held"
