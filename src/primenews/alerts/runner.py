@@ -18,7 +18,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 
 import httpx
 
@@ -92,8 +91,9 @@ async def _run_alert(
     alert = await asyncio.to_thread(store.alerts.get, alert_id)  # as it is now it is ours
     if alert is None:
         return
-    scanned = partial(scan_alert, insights_wait=options.insights_wait)
-    report.matched += await asyncio.to_thread(scanned, store, alert, now(), batches)
+    report.matched += await asyncio.to_thread(
+        scan_alert, store, alert, now(), batches, insights_wait=options.insights_wait
+    )
     for channel in alert.channels:
         # A failed channel is retried on the next run, whatever its frequency.
         if alert.error(channel) or is_due(alert.frequency, alert.sent_at(channel), now()):
