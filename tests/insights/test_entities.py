@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from primenews.domain import Article
+from primenews.insights import dates, enrich, figures
 from primenews.insights.canonical import (
     KnownEntity,
     MemoryRegistry,
@@ -12,7 +15,10 @@ from primenews.insights.canonical import (
     near_spelling,
     normalise_name,
 )
+from primenews.insights.enrich import enrich_many
 from primenews.insights.entities import (
+    TAGS_READ_AFTER,
+    TAGS_READ_BEFORE,
     NerOptions,
     Span,
     analyse_texts,
@@ -43,6 +49,41 @@ def test_batch_gives_one_analysis_per_text_in_order(takeover: Article, floods: A
     assert "Maria Lindqvist" in {m.text for m in analyses[0].mentions()}
     assert "Giorgia Meloni" in {m.text for m in analyses[1].mentions()}
     assert analyses[2].spans == ()
+
+
+def test_tagging_near_spans_tags_those_words_exactly_as_the_whole_text(
+    takeover: Article, floods: Article, seed_article: Article
+) -> None:
+    exceptions = "Revenue rose 5% in the quarter ended Sept. 29, and we’ve seen five o’clock deals."
+    texts = [takeover.text, floods.text, seed_article.text, exceptions]
+    near = [figures.candidates(text) + dates.candidates(text) for text in texts]
+    assert all(near)
+    whole = analyse_texts(texts)
+    partial = analyse_texts(texts, tag_near=near)
+    for text, spans, full, part in zip(texts, near, whole, partial, strict=True):
+        assert part.spans == full.spans  # NER is the same either way
+        assert [t.text for t in part.tokens] == [t.text for t in full.tokens]
+        untagged = [t for t in part.tokens if not t.tag]
+        assert untagged, "words far from every number and date are left untagged"
+        for spaced, tagged in zip(full.tokens, part.tokens, strict=True):
+            assert tagged.tag in ("", spaced.tag)
+        tags = {t.start: t.tag for t in part.tokens}
+        for start, end in spans:  # the words the figure and date rules read: all tagged, the same
+            before = [t for t in full.tokens if t.start < start][-TAGS_READ_BEFORE:]
+            within = [t for t in full.tokens if start <= t.start < end]
+            read = [*before, *within, *tokens_from(full.tokens, end, TAGS_READ_AFTER)]
+            assert [tags[t.start] for t in read] == [t.tag for t in read], text[start:end]
+
+
+def test_enrich_gives_the_same_insights_as_with_every_word_tagged(
+    takeover: Article, floods: Article, seed_article: Article, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    articles = [takeover, floods, seed_article]
+    partial = enrich_many(articles)
+    monkeypatch.setattr(enrich, "analyse_texts", lambda texts, options, near: analyse_texts(texts))
+    assert enrich_many(articles) == partial
+    assert any(insights.figures for insights in partial)
+    assert any(insights.dates for insights in partial)
 
 
 def test_offsets_point_into_the_text(takeover: Article) -> None:

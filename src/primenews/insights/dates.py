@@ -113,6 +113,11 @@ def extract_dates(
     return tuple(sorted(found, key=lambda d: d.start))
 
 
+def candidates(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` may hold a date: the spans whose following words' tags the rules read."""
+    return [match.span() for _kind, pattern in _PATTERNS for match in pattern.finditer(text)]
+
+
 def _span(match: re.Match[str]) -> tuple[int, int]:
     """The date itself: "this Thursday" and "last week" keep their word, "on"/"in" do not."""
     groups = match.groupdict()

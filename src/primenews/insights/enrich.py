@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import py3langid
 
 from primenews.domain import Article
+from primenews.insights import dates, figures
 from primenews.insights.canonical import EntityRegistry, canonicalise
 from primenews.insights.dates import extract_dates
 from primenews.insights.entities import Analysis, NerOptions, analyse_texts
@@ -80,7 +81,10 @@ def enrich_many(
     options = options or EnrichOptions()
     languages = [article_language(a) for a in articles]
     supported = [i for i, lang in enumerate(languages) if lang in options.languages]
-    analyses = analyse_texts([articles[i].text for i in supported], options.ner)
+    texts = [articles[i].text for i in supported]
+    # only the words next to a number or a date need tags: the figure and date rules read no others
+    near = [figures.candidates(text) + dates.candidates(text) for text in texts]
+    analyses = analyse_texts(texts, options.ner, near)
     by_index = dict(zip(supported, analyses, strict=True))
     results: list[Insights] = []
     for index, article in enumerate(articles):

@@ -148,6 +148,11 @@ def extract_figures(
     return tuple(figures)
 
 
+def candidates(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` may hold a figure: the spans whose neighbouring words' tags the rules read."""
+    return [match.span() for match in _FIGURE.finditer(text)]
+
+
 def _is_figure(match: re.Match[str], text: str, tokens: Sequence[Token]) -> bool:
     before, after = (
         text[max(0, match.start() - 12) : match.start()],
