@@ -63,6 +63,20 @@ def test_feed_fills_only_what_the_page_leaves_empty() -> None:
     assert article.tags == ("Politics",)
 
 
+def test_the_feeds_date_beats_a_date_guessed_from_the_page_but_not_a_declared_one() -> None:
+    url = "https://x.example/2026/11/20/budget"  # htmldate would guess 20 November from the URL
+    html = f"<html><head><title>Budget</title></head><body><article>{BODY}</article></body></html>"
+    listed = FeedEntry(url=url, published=NOW)
+    assert article_from_page(html.encode(), url, listed).published == NOW
+    guessed = article_from_page(html.encode(), url).published
+    assert guessed == datetime(2026, 11, 20, tzinfo=UTC)  # no feed: the guess stands
+    declared = html.replace(
+        "</head>", '<meta property="article:published_time" content="2026-11-19T08:30:00Z"></head>'
+    )
+    page_time = article_from_page(declared.encode(), url, listed).published
+    assert page_time == datetime(2026, 11, 19, 8, 30, tzinfo=UTC)  # the page's own date wins
+
+
 def test_http_charset_decodes_a_page_without_its_own() -> None:
     html = f"<html><body><article><h1>Caf\xe9 cr\xe8me</h1>{BODY}</article></body></html>"
     article = article_from_page(

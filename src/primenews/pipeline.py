@@ -120,18 +120,24 @@ def article_from_page(
     """Extract the article of a page, filling gaps from the feed entry that pointed at it.
 
     The page is the better witness for text and metadata; the feed fills only
-    what the page leaves empty (a headline, a date, an image, an author).
+    what the page leaves empty (a headline, an image, an author). For the
+    date, the feed's comes before a date guessed from the page's text.
 
     Raises:
         ExtractError: the page holds no article.
     """
-    article = extract_article(content, url, options, http_charset=charset_of(content_type))
+    article = extract_article(
+        content,
+        url,
+        options,
+        http_charset=charset_of(content_type),
+        listed_published=entry.published if entry else None,
+    )
     if entry is None:
         return article
     return dataclasses.replace(
         article,
         title=article.title or entry.title,
-        published=article.published or entry.published,
         updated=article.updated or entry.updated,
         image=article.image or entry.image,
         byline=article.byline or entry.author,

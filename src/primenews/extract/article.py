@@ -17,7 +17,7 @@ import codecs
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -124,6 +124,7 @@ def extract_article(
     options: ExtractOptions | None = None,
     *,
     http_charset: str = "",
+    listed_published: datetime | None = None,
 ) -> Article:
     """Extract the article of one HTML page: clean text, simple HTML and metadata.
 
@@ -133,6 +134,9 @@ def extract_article(
             is the identity when the page declares no usable canonical URL.
         options: extraction settings; the defaults suit news pages.
         http_charset: the charset of the response's Content-Type header, if any.
+        listed_published: the publication time the feed or sitemap that
+            listed the page gives; it beats guessing a date from the page's
+            text when the page declares none.
 
     Returns:
         The article, ``url`` canonical and ``fetched_url`` set to ``url``.
@@ -148,7 +152,7 @@ def extract_article(
         document = _extract_body(tree, page.url, options)
         if document is None or len(document.text or "") < options.min_text_chars:
             raise ExtractError(f"extract: no article text in {url!r}")
-        return _build_article(page, document, options)
+        return _build_article(page, document, options, listed_published)
     except (ValueError, TypeError, RecursionError, etree.LxmlError) as err:
         raise ExtractError(f"extract: cannot read page {url!r}: {err}") from err
 
@@ -258,7 +262,10 @@ def _body_html(document: Document, title: str) -> str:
 
 
 def _build_article(
-    page: metadata.ParsedPage, document: Document, options: ExtractOptions
+    page: metadata.ParsedPage,
+    document: Document,
+    options: ExtractOptions,
+    listed_published: datetime | None,
 ) -> Article:
     tree, declared = page.tree, page.declared
     guessed = metadata.guess_metadata(tree, declared)
@@ -273,7 +280,7 @@ def _build_article(
         text=text,
         html=_body_html(document, title),
         byline=", ".join(filter(None, (guessed.author or "").split("; "))),
-        published=metadata.published(page, options),
+        published=metadata.published(page, options, listed_published),
         updated=metadata.updated(declared, options.latest_date),
         language=metadata.language(tree, declared, text, detect=options.detect_language),
         image=metadata.image(declared, guessed, page.url),
