@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pytest
 
 from primenews.domain import Article
@@ -9,6 +11,7 @@ from primenews.insights import dates, enrich, figures
 from primenews.insights.canonical import (
     KnownEntity,
     MemoryRegistry,
+    NameKey,
     _abbreviates,
     canonicalise,
     entity_key,
@@ -175,6 +178,23 @@ def test_near_spelling_resolves_through_the_registry(werthein_registry: MemoryRe
     werthein = resolved["Gerardo Werthein"]
     assert werthein.known and werthein.key == "person:gerardo werthein"
     assert werthein.aliases == ("Gerardo Werhein",)
+
+
+def test_an_article_looks_its_names_up_in_one_registry_call(
+    takeover: Article, werthein_registry: MemoryRegistry
+) -> None:
+    asked: list[set[tuple[str, EntityKind]]] = []
+
+    class Counting(MemoryRegistry):
+        def find_many(self, keys: Iterable[NameKey]) -> dict[NameKey, KnownEntity]:
+            asked.append(set(keys))
+            return super().find_many(asked[-1])
+
+    registry = Counting(werthein_registry.entities)
+    [analysis] = analyse_texts([takeover.text])
+    found = canonicalise(takeover.text, analysis.mentions(), registry)
+    assert len(asked) == 1 and len(asked[0]) >= len(found) > 3
+    assert ("maria lindqvist", EntityKind.PERSON) in asked[0]
 
 
 def test_registry_alias_and_exact_names() -> None:

@@ -203,6 +203,16 @@ def test_registry_finds_names_aliases_and_near_spellings(store: Store) -> None:
     found = registry.find(normalise_name("WERTHEIN"), EntityKind.PERSON)
     assert found is not None and found.name == "Gerardo Werthein"
     assert registry.find("werthein", EntityKind.PLACE) is None
+    many = registry.find_many(
+        [
+            ("werthein", EntityKind.PERSON),
+            ("werthein", EntityKind.PLACE),
+            ("nobody", EntityKind.PERSON),
+        ]
+    )
+    assert {key: e.name for key, e in many.items()} == {
+        ("werthein", EntityKind.PERSON): "Gerardo Werthein"
+    }
     near = registry.candidates("Gerardo Werhein", EntityKind.PERSON, 5)
     assert [k.name for k in near] == ["Gerardo Werthein"]
     assert registry.candidates("", EntityKind.PERSON, 5) == []

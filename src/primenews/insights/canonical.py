@@ -96,11 +96,17 @@ class KnownEntity:
     aliases: tuple[str, ...] = ()
 
 
+NameKey = tuple[str, EntityKind]  # a normalised name (``normalise_name``) and its kind
+
+
 class EntityRegistry(Protocol):
     """Known entities, as the store holds them (an in-memory one is :class:`MemoryRegistry`)."""
 
-    def find(self, name_key: str, kind: EntityKind) -> KnownEntity | None:
-        """The entity whose name or an alias normalises to ``name_key``."""
+    def find_many(self, keys: Iterable[NameKey]) -> dict[NameKey, KnownEntity]:
+        """The entity whose name or an alias normalises to each key's name, where one does.
+
+        One call for all the names of an article: a store answers it in one query.
+        """
         ...
 
     def candidates(self, name: str, kind: EntityKind, limit: int) -> Sequence[KnownEntity]:
@@ -131,6 +137,11 @@ class MemoryRegistry:
     def find(self, name_key: str, kind: EntityKind) -> KnownEntity | None:
         """The entity registered under ``name_key`` (a name or an alias)."""
         return self._by_key.get((kind, name_key))
+
+    def find_many(self, keys: Iterable[NameKey]) -> dict[NameKey, KnownEntity]:
+        """:meth:`find` for each ``(name_key, kind)`` of ``keys``; those not found left out."""
+        found = {key: self.find(*key) for key in keys}
+        return {key: entity for key, entity in found.items() if entity is not None}
 
     def candidates(self, name: str, kind: EntityKind, limit: int) -> Sequence[KnownEntity]:
         """The ``limit`` registered names most like ``name`` (rapidfuzz ratio)."""
@@ -170,7 +181,17 @@ def canonicalise(
     clusters += _cluster_organisations(text, [m for m, k in typed if k is EntityKind.ORGANIZATION])
     places = _cluster_exact(EntityKind.PLACE, [m for m, k in typed if k is EntityKind.PLACE])
     clusters += places.values()
-    entities = [_resolve(c, registry) for c in clusters]
+    names = [cluster.name or _best_form(cluster) for cluster in clusters]
+    known: dict[NameKey, KnownEntity] = {}
+    if registry is not None:
+        known = registry.find_many(
+            {
+                (normalise_name(form), c.kind)
+                for c, name in zip(clusters, names, strict=True)
+                for form in (name, *c.forms())
+            }
+        )
+    entities = [_resolve(c, name, known, registry) for c, name in zip(clusters, names, strict=True)]
     return merge_entities(entities)
 
 
@@ -320,9 +341,13 @@ def _best_form(cluster: _Cluster) -> str:
     return max(pool, key=lambda f: (pool[f], len(f), first.get(f, 0)))
 
 
-def _resolve(cluster: _Cluster, registry: EntityRegistry | None) -> Entity:
-    name = cluster.name or _best_form(cluster)
-    known = _lookup(name, cluster, registry) if registry is not None else None
+def _resolve(
+    cluster: _Cluster,
+    name: str,
+    found: dict[NameKey, KnownEntity],
+    registry: EntityRegistry | None,
+) -> Entity:
+    known = _lookup(name, cluster, found, registry) if registry is not None else None
     mentions = tuple(sorted(cluster.mentions, key=lambda m: m.start))
     if known is not None:
         aliases = tuple(sorted({m.text for m in mentions} - {known.name}))
@@ -331,11 +356,13 @@ def _resolve(cluster: _Cluster, registry: EntityRegistry | None) -> Entity:
     return Entity(entity_key(cluster.kind, name), name, cluster.kind, mentions, aliases)
 
 
-def _lookup(name: str, cluster: _Cluster, registry: EntityRegistry) -> KnownEntity | None:
+def _lookup(
+    name: str, cluster: _Cluster, found: dict[NameKey, KnownEntity], registry: EntityRegistry
+) -> KnownEntity | None:
     for form in (name, *cluster.forms()):
-        found = registry.find(normalise_name(form), cluster.kind)
-        if found is not None:
-            return found
+        known = found.get((normalise_name(form), cluster.kind))
+        if known is not None:
+            return known
     if cluster.kind is EntityKind.PLACE or len(name.split()) < 2:
         return None  # one word is too little to guess a misspelling from
     near = [k for k in registry.candidates(name, cluster.kind, 5) if near_spelling(name, k.name)]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -35,7 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from primenews.domain import StoredArticle
 from primenews.errors import StoreError
-from primenews.insights.canonical import KnownEntity, normalise_name
+from primenews.insights.canonical import KnownEntity, NameKey, normalise_name
 from primenews.insights.model import DateMention, Entity, EntityKind, Figure, Insights, Place, Quote
 from primenews.insights.records import (
     date_record,
@@ -627,13 +627,23 @@ def related_entities(conn: Connection, entity_id: int, limit: int = 10) -> list[
 # The registry
 
 
-def find_entity(conn: Connection, name_key: str, kind: EntityKind) -> KnownEntity | None:
-    row = conn.execute(
-        select(entities.c.key, entities.c.name)
-        .join(entity_aliases, entity_aliases.c.entity_id == entities.c.id)
-        .where(entity_aliases.c.kind == kind.value, entity_aliases.c.name_key == name_key)
-    ).first()
-    return KnownEntity(row.key, row.name, kind) if row else None
+def find_entities(conn: Connection, keys: Iterable[NameKey]) -> dict[NameKey, KnownEntity]:
+    """The known entity of each ``(name_key, kind)``: one query per kind (and 500 names)."""
+    by_kind: dict[EntityKind, set[str]] = defaultdict(set)
+    for name_key, kind in keys:
+        by_kind[kind].add(name_key)
+    found: dict[NameKey, KnownEntity] = {}
+    for kind, name_keys in by_kind.items():
+        wanted = sorted(name_keys)
+        for chunk in (wanted[i : i + 500] for i in range(0, len(wanted), 500)):
+            rows = conn.execute(
+                select(entity_aliases.c.name_key, entities.c.key, entities.c.name)
+                .join(entities, entities.c.id == entity_aliases.c.entity_id)
+                .where(entity_aliases.c.kind == kind.value, entity_aliases.c.name_key.in_(chunk))
+            )
+            for row in rows:
+                found.setdefault((row.name_key, kind), KnownEntity(row.key, row.name, kind))
+    return found
 
 
 def entity_candidates(
@@ -670,9 +680,12 @@ class StoreRegistry:
         self.engine = engine
 
     def find(self, name_key: str, kind: EntityKind) -> KnownEntity | None:
+        return self.find_many([(name_key, kind)]).get((name_key, kind))
+
+    def find_many(self, keys: Iterable[NameKey]) -> dict[NameKey, KnownEntity]:
         try:
             with self.engine.connect() as conn:
-                return find_entity(conn, name_key, kind)
+                return find_entities(conn, keys)
         except SQLAlchemyError as err:
             raise StoreError(f"store: entity lookup failed: {err}") from err
 

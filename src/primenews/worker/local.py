@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import multiprocessing
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import partial
@@ -33,11 +33,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from primenews.domain import Article, FeedEntry, ProcessedArticle
 from primenews.errors import StoreError
 from primenews.extract.article import ExtractOptions
-from primenews.insights.canonical import KnownEntity
+from primenews.insights.canonical import KnownEntity, NameKey
 from primenews.insights.model import EntityKind, Insights
 from primenews.pipeline import insights_of, process_page
 from primenews.store.engine import make_engine
-from primenews.store.insights import StoreRegistry, entity_candidates, find_entity
+from primenews.store.insights import StoreRegistry, entity_candidates, find_entities
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -168,8 +168,8 @@ class _HeldRegistry:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def find(self, name_key: str, kind: EntityKind) -> KnownEntity | None:
-        return find_entity(self.conn, name_key, kind)
+    def find_many(self, keys: Iterable[NameKey]) -> dict[NameKey, KnownEntity]:
+        return find_entities(self.conn, keys)
 
     def candidates(self, name: str, kind: EntityKind, limit: int) -> list[KnownEntity]:
         return entity_candidates(self.conn, name, kind, limit)
