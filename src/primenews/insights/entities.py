@@ -11,8 +11,8 @@ parser, lemmatizer and attribute ruler are excluded at load time: the parser
 alone costs as much as the tagger and NER together and nothing here needs
 dependency arcs. Texts go through the pipes in batches. The insights stage
 has only the words around numbers and dates tagged (``tag_near``), with the
-same tags as a whole-text run: that is two words in five of an article, and
-the tagger's share of the spaCy time falls from a third to about a sixth.
+same tags as a whole-text run: about two words in five of an article go
+through the tagger.
 """
 
 from __future__ import annotations
