@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -104,3 +105,36 @@ def test_refresh_sends_a_conditional_get_then_stores_an_edit_as_a_revision(
     ]
     assert "Updated" in page_html and "What changed" in page_html
     assert "103 → 107" in page_html
+
+
+def test_a_revision_keeps_the_feeds_date_of_a_page_that_declares_none(
+    settings: Settings, store: Store
+) -> None:
+    path = "/2026/11/20/budget"  # htmldate would guess 20 November from the URL
+    body = "<p>" + "The minister said the budget would be presented on Tuesday. " * 12 + "</p>"
+    page = f"<html><head><title>Budget</title></head><body><article>{body}</article></body></html>"
+    edited = page.replace("on Tuesday", "on Wednesday")
+    html = {"Content-Type": "text/html; charset=utf-8"}
+    with PublisherServer() as site:
+        site.add_sequence(path, [Route(page.encode(), headers=html)])
+        site.add(
+            "/feed.xml",
+            (
+                '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+                f"<link>{site.url('/')}</link><item><title>Budget</title>"
+                f"<link>{site.url(path)}</link>"
+                "<pubDate>Sat, 21 Nov 2026 14:30:00 GMT</pubDate></item></channel></rss>"
+            ).encode(),
+        )
+        store.add_source(Source(url=site.url("/feed.xml")), NOW())
+        asyncio.run(service.poll_once(settings, store, processes=0))
+        [article], _ = store.list_articles()
+        listed = datetime(2026, 11, 21, 14, 30, tzinfo=UTC)
+        assert article.article.published == listed  # the feed's time, not the URL's day
+
+        site.add_sequence(path, [Route(edited.encode(), headers=html)])
+        revised = asyncio.run(service.refresh_once(settings, store, processes=0))
+        assert revised.revised == 1
+    stored = store.get_article(article.id)
+    assert stored is not None and stored.revision == 2
+    assert stored.article.published == listed

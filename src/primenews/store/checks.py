@@ -20,6 +20,7 @@ class DueCheck:
     etag: str | None
     last_modified: str | None
     checks: int
+    published: datetime | None = None  # as stored: a page that declares no date keeps it
 
 
 def due_checks(
@@ -45,6 +46,7 @@ def due_checks(
             article_checks.c.etag,
             article_checks.c.last_modified,
             article_checks.c.checks,
+            articles.c.published,
         )
         .select_from(
             articles.join(story_members, story_members.c.article_id == articles.c.id)
@@ -62,7 +64,15 @@ def due_checks(
         )
     rows = conn.execute(query.order_by(articles.c.id).limit(limit))
     return [
-        DueCheck(row.id, row.url, row.source_id, row.etag, row.last_modified, row.checks or 0)
+        DueCheck(
+            row.id,
+            row.url,
+            row.source_id,
+            row.etag,
+            row.last_modified,
+            row.checks or 0,
+            row.published,
+        )
         for row in rows
     ]
 

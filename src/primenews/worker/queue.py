@@ -290,7 +290,10 @@ async def _enrich_missing(
         if stored is None or raw is None:
             continue
         article = stored.article
-        processed = await poller.extractor.process(raw, article.fetched_url or article.url)
+        url = article.fetched_url or article.url
+        # the stored date stands in for the feed's: the page may declare none
+        listed = FeedEntry(url=url, published=article.published)
+        processed = await poller.extractor.process(raw, url, listed)
         result = SaveResult(article_id=article_id, status=SaveStatus.NEW, revision=stored.revision)
         await enrich_saved(
             store, poller.writer, poller.extractor, processed.article, result, poller.clock

@@ -61,7 +61,10 @@ async def _check(poller: Poller, item: DueCheck, report: RefreshReport) -> None:
             report.not_modified += 1
         else:
             processed = await poller.extractor.process(
-                page.content, page.final_url, FeedEntry(url=item.url), page.content_type
+                page.content,
+                page.final_url,
+                FeedEntry(url=item.url, published=item.published),  # the date it was listed with
+                page.content_type,
             )
             article = processed.article
             if poller.boilerplate is not None:
