@@ -48,6 +48,7 @@ from primenews.insights.records import (
 from primenews.store.articles import (
     ARTICLE_COLUMNS,
     ARTICLE_FROM,
+    chunks,
     sections_of,
     stored_article_from_row,
 )
@@ -634,8 +635,7 @@ def find_entities(conn: Connection, keys: Iterable[NameKey]) -> dict[NameKey, Kn
         by_kind[kind].add(name_key)
     found: dict[NameKey, KnownEntity] = {}
     for kind, name_keys in by_kind.items():
-        wanted = sorted(name_keys)
-        for chunk in (wanted[i : i + 500] for i in range(0, len(wanted), 500)):
+        for chunk in chunks(sorted(name_keys), 500):
             rows = conn.execute(
                 select(entity_aliases.c.name_key, entities.c.key, entities.c.name)
                 .join(entities, entities.c.id == entity_aliases.c.entity_id)
