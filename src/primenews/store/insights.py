@@ -385,16 +385,16 @@ def _link(
         return
     conn.execute(_INSERT_LINKS, list(links.values()))
     conn.execute(
-        _COUNT_AND_SEE[conn.dialect.name == "sqlite"],
+        _COUNT_AND_SEE[backend(conn)],
         [{"b_id": i, "b_mentions": v["mentions"], "b_seen": seen} for i, v in links.items()],
     )
 
 
-def _count_and_see(sqlite: bool) -> Any:
+def _count_and_see(name: str) -> Any:
     """One more article naming entity ``b_id`` ``b_mentions`` times, seen at ``b_seen``."""
     # SQLite's two-argument min() and max() are PostgreSQL's least() and greatest().
     value = bindparam("b_seen", type_=UTCDateTime)
-    earlier, later = (func.min, func.max) if sqlite else (func.least, func.greatest)
+    earlier, later = (func.min, func.max) if name == SQLITE else (func.least, func.greatest)
     return (
         update(entities)
         .where(entities.c.id == bindparam("b_id"))
@@ -407,7 +407,7 @@ def _count_and_see(sqlite: bool) -> Any:
     )
 
 
-_COUNT_AND_SEE = {sqlite: _count_and_see(sqlite) for sqlite in (False, True)}
+_COUNT_AND_SEE = {name: _count_and_see(name) for name in (SQLITE, POSTGRESQL)}
 
 
 # Reading an article's insights
