@@ -679,9 +679,6 @@ class StoreRegistry:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def find(self, name_key: str, kind: EntityKind) -> KnownEntity | None:
-        return self.find_many([(name_key, kind)]).get((name_key, kind))
-
     def find_many(self, keys: Iterable[NameKey]) -> dict[NameKey, KnownEntity]:
         try:
             with self.engine.connect() as conn:
