@@ -435,6 +435,8 @@ def main() -> None:
         return
     args = parser.parse_args()
     runs = RUNS if args.runs == "all" else tuple(args.runs.split(","))
+    if unknown := [name for name in runs if name not in RUNS]:
+        parser.error(f"unknown run {', '.join(unknown)}: choose from {', '.join(RUNS)} or all")
     ports: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
     publisher = multiprocessing.Process(target=serve, args=(ports, args.entries), daemon=True)
     publisher.start()
