@@ -289,12 +289,14 @@ class Fetcher:
             else:
                 if not (reply.status >= 500 or reply.status == 429):
                     return _checked(reply)
-                delay, why = self._status_delay(attempt, reply), f"HTTP {reply.status}"
+                delay, why = (
+                    self._status_delay(attempt, reply),
+                    f"fetch: {url}: HTTP {reply.status}",
+                )
                 if last_try or delay is None:
                     raise _status_error(reply)
-            logger.info(
-                "fetch: %s: %s; retry %d of %d in %.2f s",
-                url,
+            logger.info(  # why names the URL, as the error will if the retries run out
+                "%s; retry %d of %d in %.2f s",
                 why,
                 attempt + 1,
                 self.options.retries,
