@@ -138,7 +138,25 @@ async def test_front_page_of_one_source(
 
 async def test_empty_front_page_says_how_to_start(client: httpx.AsyncClient) -> None:
     page = assert_page_structure((await client.get("/")).text)
-    assert "No articles yet" in page.text
+    assert "No sources yet" in page.text and "primenews sources add" in page.text
+
+
+async def test_empty_front_page_says_which_sources_wait_or_fail(
+    client: httpx.AsyncClient, store: Store, make_source: MakeSource
+) -> None:
+    make_source(url="https://other.example/rss")
+    make_source(url="https://third.example/")
+    broken = make_source()
+    assert broken.id is not None
+    later = PollState(next_due=NOW + timedelta(minutes=30), poll_interval_minutes=30)
+    failure = FetchOutcome(broken.id, broken.url, NOW, error="cannot resolve news.example")
+    store.record_fetch(failure, later)
+    text = " ".join((await client.get("/")).text.split())
+    assert "No articles yet" in text
+    assert "2 of 3 sources are waiting for a first poll" in text
+    assert "1 of 3 sources could not be read last time" in text
+    source_page = " ".join((await client.get(f"/?source={broken.id}")).text.split())
+    assert "Its last fetch failed: cannot resolve news.example" in source_page
 
 
 async def test_article_page_shows_metadata_body_and_original(

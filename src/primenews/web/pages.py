@@ -94,6 +94,7 @@ def _front_page(
         world = world_map_svg(counts, "Stories of the last 24 hours by country")
     context: dict[str, Any] = {
         "nav": "front",
+        "waiting": _why_empty(store) if source is None and not articles else None,
         "world_map": world,
         "articles": articles,
         "source": source_obj,
@@ -103,6 +104,16 @@ def _front_page(
         "newest_url": _page_url("/", None, source) if cursor else "",
     }
     return templates.TemplateResponse(request, "front.html", context)
+
+
+def _why_empty(store: Store) -> dict[str, int]:
+    """Why an empty front page is empty: how many sources, how many not polled yet, failing."""
+    sources = store.list_sources()
+    return {
+        "sources": len(sources),
+        "unpolled": sum(s.last_fetched is None for s in sources),
+        "failing": sum(s.last_error is not None for s in sources),
+    }
 
 
 def _section_block(
