@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 import httpx
@@ -20,8 +21,10 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from primenews.cli import main
-from primenews.store import make_engine
+from primenews.domain import LiveEvent
+from primenews.store import Store, make_engine
 from primenews.store.desklock import desk_lock
+from primenews.worker.live import KeptEvents
 
 from publisher import PublisherServer
 from shared_data import SEED_DIR, require_shared
@@ -367,7 +370,30 @@ def _wait_for_articles(base: str, process: subprocess.Popen[str]) -> list[dict[s
 
 
 def test_up_seeds_default_sources_when_there_are_none(tmp_path: Path, database_url: str) -> None:
-    """`up --no-poll` seeds the default feeds without fetching anything (no internet in tests)."""
+    """`up --no-poll` seeds the default feeds without fetching anything (no internet in tests).
+
+    It serves while another process holds the story desk (a web process beside
+    the poller) and streams the live events that process keeps in the store.
+    """
+    engine = make_engine(database_url)
+    try:
+        with desk_lock(engine):
+            sources, streamed, output, returncode = _serve_no_poll(tmp_path, database_url)
+    finally:
+        engine.dispose()
+    assert returncode == 0, output
+    assert "added 20 default news feeds" in output
+    assert "No admin account yet: `primenews users add NAME`" in output
+    listed = sources["sources"] if isinstance(sources, dict) else sources
+    assert len(listed) == 20
+    assert "event: story.new" in streamed and '"headline":"Kept elsewhere"' in streamed
+
+
+def _serve_no_poll(tmp_path: Path, database_url: str) -> tuple[Any, str, str, int]:
+    """Run `up --no-poll`; what /api/v1/sources and /api/v1/events answer, output, exit code.
+
+    The event is kept in the store by this test, as the poller's process would.
+    """
     port = _free_port()
     env = {
         **os.environ,
@@ -382,22 +408,40 @@ def test_up_seeds_default_sources_when_there_are_none(tmp_path: Path, database_u
         stderr=subprocess.STDOUT,
         text=True,
     )
+    base, sources, streamed = f"http://127.0.0.1:{port}", None, ""
     try:
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and process.poll() is None:
             try:
-                sources = httpx.get(f"http://127.0.0.1:{port}/api/v1/sources", timeout=2).json()
+                sources = httpx.get(f"{base}/api/v1/sources", timeout=2).json()
                 break
             except httpx.TransportError:
                 time.sleep(0.3)
+        if sources is not None:
+            streamed = _read_one_event(base, database_url)
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
-    assert process.returncode == 0, output
-    assert "added 20 default news feeds" in output
-    assert "No admin account yet: `primenews users add NAME`" in output
-    listed = sources["sources"] if isinstance(sources, dict) else sources
-    assert len(listed) == 20
+    return sources, streamed, output, process.returncode
+
+
+def _read_one_event(base: str, database_url: str) -> str:
+    """Open the event stream, keep one event in the store, return the stream's text to it."""
+    store = Store.open(database_url)
+    try:
+        with httpx.stream("GET", f"{base}/api/v1/events", timeout=10) as stream:
+            lines = stream.iter_lines()
+            assert next(lines) == "retry: 5000"
+            event = LiveEvent("story.new", {"headline": "Kept elsewhere"}, story_id=1)
+            KeptEvents(store).publish(event)
+            seen = []
+            for line in lines:
+                seen.append(line)
+                if line.startswith("data: "):
+                    return "\n".join(seen)
+            return "\n".join(seen)
+    finally:
+        store.close()
 
 
 def test_classify_reads_json_lines_and_reports_bad_ones() -> None:

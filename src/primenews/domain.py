@@ -156,6 +156,17 @@ class StoredArticle:
 
 
 @dataclass(frozen=True, slots=True)
+class LiveEvent:
+    """One thing that happened, with what subscribers filter on."""
+
+    kind: str
+    data: Mapping[str, object]
+    story_id: int | None = None
+    sections: tuple[str, ...] = ()
+    entity_ids: tuple[int, ...] = ()  # filled once entities are stored per article
+
+
+@dataclass(frozen=True, slots=True)
 class StoredStory:
     """A story: one event, every outlet's coverage of it (see ``primenews.stories``)."""
 

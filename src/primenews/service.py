@@ -33,7 +33,7 @@ from primenews.store.desklock import desk_lock
 from primenews.worker.boilerplate import BoilerplateFilter
 from primenews.worker.desk import StoryDesk
 from primenews.worker.enrichment import enrich_saved
-from primenews.worker.live import EventSink
+from primenews.worker.live import KeptEvents, NumberedSink
 from primenews.worker.local import ExtractPool, StoreWriter, utc_now, worker_count
 from primenews.worker.poller import Poller, PollOptions, SourceReport, place_in_story
 from primenews.worker.refresher import RefreshReport, refresh_articles
@@ -44,7 +44,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-IDLE_WAIT_SECONDS = 60.0  # longest sleep of the poll loop; a new source wakes it earlier
+# Longest sleep of the poll loop: how long a source made due by another process (a web
+# process's new source or WebSub push) can wait. A source added in this process wakes it.
+IDLE_WAIT_SECONDS = 15.0
 DUE_MARGIN_SECONDS = 0.01  # wake this long after a source is due, so it is due when claimed
 QUEUE_RETRY_SECONDS = 30.0  # wait after the queue could not be reached
 
@@ -103,16 +105,18 @@ async def running_poller(
     store: Store,
     *,
     processes: int | None = None,
-    events: EventSink | None = None,
+    events: NumberedSink | None = None,
 ) -> AsyncIterator[Poller]:
     """A poller with its fetcher and extract pool, all closed on exit.
 
-    With ``events``, the desk and the poller publish live events to it.
+    The desk and the poller keep their live events in the store, for every web
+    process, and with ``events`` stream them from this process too.
 
     Raises:
         StoreError: another process runs a desk on this store (its lock is taken).
     """
     with desk_lock(store.engine):
+        kept = KeptEvents(store, events)
         fetcher = Fetcher(FetchOptions.from_settings(settings))
         extractor = extract_pool(settings, processes)
         poller = Poller(
@@ -120,9 +124,9 @@ async def running_poller(
             fetcher,
             extractor,
             poll_options(settings),
-            desk=StoryDesk(store, events=events),
+            desk=StoryDesk(store, events=kept),
             boilerplate=BoilerplateFilter(store),
-            events=events,
+            events=kept,
         )
         try:
             if poller.desk is not None:  # replay recent articles before any new one arrives
@@ -233,9 +237,15 @@ async def running_websub(settings: Settings, poller: Poller) -> AsyncIterator[We
 
 
 async def run_up(settings: Settings, *, poll: bool = True, serve: bool = True) -> None:
-    """Serve the site and poll sources until SIGINT/SIGTERM, then stop without losing a write."""
+    """Serve the site and poll sources until SIGINT/SIGTERM, then stop without losing a write.
+
+    Without ``poll`` this is one of any number of web processes beside a poller
+    that runs elsewhere: it takes no desk lock, starts no extract pool and asks
+    no hub for pushes; the sources it adds, and the WebSub pushes it is sent,
+    become due for that poller (``web.websub``).
+    """
     from primenews.web.app import create_app  # the web layer sits on top; import it late
-    from primenews.web.events import Broadcaster
+    from primenews.web.events import Broadcaster, relay_stored_events
     from primenews.web.worldmap import country_shapes
 
     store = open_store(settings)
@@ -248,11 +258,21 @@ async def run_up(settings: Settings, *, poll: bool = True, serve: bool = True) -
         loop.run_in_executor(None, country_shapes)
     live = Broadcaster()
     try:
-        async with (
-            running_poller(settings, store, events=live) as poller,
-            running_websub(settings, poller) as manager,
-        ):
-            hook = _source_hook(store, poller.fetcher, wake)
+        async with contextlib.AsyncExitStack() as running:
+            poller: Poller | None = None
+            manager: WebSubManager | None = None
+            relay: asyncio.Task[None] | None = None
+            if poll:
+                poller = await running.enter_async_context(
+                    running_poller(settings, store, events=live)
+                )
+                manager = await running.enter_async_context(running_websub(settings, poller))
+                fetcher = poller.fetcher
+            else:  # the poller's process keeps its events in the store: stream them here
+                fetcher = Fetcher(FetchOptions.from_settings(settings))
+                running.push_async_callback(fetcher.aclose)
+                relay = asyncio.create_task(relay_stored_events(store, live, stop))
+            hook = _source_hook(store, fetcher, wake)
             app = create_app(
                 settings, store, on_source_added=hook, live_events=live, websub_manager=manager
             )
@@ -263,13 +283,12 @@ async def run_up(settings: Settings, *, poll: bool = True, serve: bool = True) -
             )
             web = asyncio.create_task(server.serve()) if serve else None
             polling = (
-                asyncio.create_task(poll_forever(poller, stop, wake, settings)) if poll else None
+                asyncio.create_task(poll_forever(poller, stop, wake, settings))
+                if poller is not None
+                else None
             )
-            if manager is not None and poll:
-                leases = asyncio.create_task(maintain_forever(manager, stop))
-            else:
-                leases = None
-            tasks = [task for task in (web, polling, leases) if task is not None]
+            leases = asyncio.create_task(maintain_forever(manager, stop)) if manager else None
+            tasks = [task for task in (web, polling, leases, relay) if task is not None]
             await _first_of(tasks, stop)
             logger.info("stopping: finishing the writes under way")
             live.close()  # open event streams end, or uvicorn would wait for them

@@ -15,16 +15,16 @@ import uvicorn
 from fastapi import FastAPI
 
 from primenews.config import Settings
-from primenews.domain import StoredStory
+from primenews.domain import LiveEvent, StoredStory
 from primenews.store import Store
 from primenews.web.app import create_app
-from primenews.web.events import Broadcaster, event_filter, format_event
+from primenews.web.events import Broadcaster, event_filter, format_event, relay_stored_events
 from primenews.worker.live import (
     STORY_GREW,
     STORY_HEADLINE,
     STORY_MERGED,
     STORY_NEW,
-    LiveEvent,
+    KeptEvents,
     StoryAnnouncer,
     StorySnapshot,
     story_change,
@@ -141,6 +141,59 @@ async def test_last_event_id_resumes_from_the_ring_buffer(settings: Settings, st
             await wait_subscribed(live, 1)
             live.publish(event(STORY_NEW, 6))
             assert [i for i, _, _ in await read_events(odd.aiter_lines(), 1)] == ["6"]
+
+
+async def test_a_web_process_beside_the_poller_streams_its_events_under_the_same_ids(
+    settings: Settings, store: Store
+) -> None:
+    """The poller's process keeps each event in the store; `up --no-poll` relays it."""
+    poller_side = Broadcaster()
+    kept = KeptEvents(store, poller_side)
+    kept.publish(event(STORY_NEW, 1, story=5))  # before the web process starts
+    web_side = Broadcaster()
+    stop = asyncio.Event()
+    relay = asyncio.create_task(relay_stored_events(store, web_side, stop, every=0.05))
+    app = create_app(settings, store, live_events=web_side)
+    try:
+        async with served(app) as http, http.stream("GET", "/api/v1/events") as stream:
+            await wait_subscribed(web_side, 1)
+            for n in (2, 3):  # from another thread, as the store writer does
+                await asyncio.to_thread(kept.publish, event(STORY_GREW, n, story=5))
+            got = await read_events(stream.aiter_lines(), 2)
+            ids = [int(i) for i, _, _ in got]
+            assert [(kind, data["n"]) for _, kind, data in got] == [
+                (STORY_GREW, 2),
+                (STORY_GREW, 3),
+            ]
+            # The same ids as the poller's own streams, so a reader can switch processes.
+            poller_ring = poller_side.subscribe(event_filter(None, None, None), last_event_id=0)
+            assert [item[0] for item in poller_ring.pending][1:] == ids
+            first = poller_ring.pending[0][0]
+            resumed_headers = {"Last-Event-ID": str(first)}
+            async with http.stream("GET", "/api/v1/events", headers=resumed_headers) as resumed:
+                replayed = await read_events(resumed.aiter_lines(), 2)
+                assert [int(i) for i, _, _ in replayed] == ids
+    finally:
+        stop.set()
+        await relay
+
+
+def test_an_event_the_store_cannot_keep_is_logged_not_raised(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    streamed: list[tuple[LiveEvent, int | None]] = []
+
+    class Local:
+        def publish(self, event: LiveEvent, event_id: int | None = None) -> None:
+            streamed.append((event, event_id))
+
+    kept = KeptEvents(store, Local())
+    kept.publish(event(STORY_NEW, 1))
+    with store.engine.begin() as conn:  # the table gone: every insert fails from now on
+        conn.exec_driver_sql("DROP TABLE live_events")
+    kept.publish(event(STORY_NEW, 2))  # the desk's write goes on
+    assert "a story.new event was not kept" in caplog.text
+    assert [(e.data["n"], type(i)) for e, i in streamed] == [(1, int)]  # no unnumbered event
 
 
 async def test_heartbeats_keep_an_idle_stream_open(settings: Settings, store: Store) -> None:

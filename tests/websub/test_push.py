@@ -105,6 +105,40 @@ async def test_a_hub_push_stores_the_new_article_and_reaches_live_streams(
             assert unchanged is not None and unchanged.pushes == 1
 
 
+async def test_a_push_to_a_web_only_process_makes_the_feed_due_for_the_poller(
+    tmp_path: Path,
+) -> None:
+    """`up --no-poll` has no desk: it records the push and the poller fetches the feed."""
+    from primenews.web.app import create_app
+
+    with PublisherServer() as site, LoopbackHub(lease_seconds=7200) as hub:
+        topic = publish(site, hub, [1])
+        async with running_instance(tmp_path) as instance:
+            source = await subscribed(instance, site, topic)
+            active = subscription(instance.store)
+            assert active is not None and source.id is not None
+            assert instance.store.due_sources(datetime.now(UTC)) == []
+            web_only = create_app(instance.settings, instance.store)  # no WebSub manager
+            publish(site, hub, [1, 2])
+            body = atom_feed(site.url("").rstrip("/"), hub.url, [1, 2])
+            signed = {**ATOM, "X-Hub-Signature": sign(active.secret, body)}
+            transport = httpx.ASGITransport(app=web_only)
+            async with httpx.AsyncClient(transport=transport, base_url="http://web") as http:
+                forged = {**signed, "X-Hub-Signature": sign("not the secret", body)}
+                path = f"/websub/{active.id}"
+                assert (await http.post(path, content=body, headers=forged)).status_code == 403
+                assert instance.store.due_sources(datetime.now(UTC)) == []
+                assert (await http.post(path, content=body, headers=signed)).status_code == 202
+            assert article_urls(instance.store) == {site.url("/news/1.html")}
+            pushed = subscription(instance.store)
+            assert pushed is not None and pushed.pushes == 1
+            due = instance.store.due_sources(datetime.now(UTC))
+            assert [s.id for s in due] == [source.id]
+            [report] = await instance.poller.poll_due()
+            assert report.new == 1
+            assert site.url("/news/2.html") in article_urls(instance.store)
+
+
 async def _events_until(lines: object, kind: str) -> list[tuple[str, dict[str, object]]]:
     """Every (event, data) read, up to and with the first of ``kind``."""
 

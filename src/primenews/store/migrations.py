@@ -93,6 +93,10 @@ def _desk_state(conn: Connection) -> None:
     schema.desk_state.create(conn)
 
 
+def _live_events(conn: Connection) -> None:
+    schema.live_events.create(conn)
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("0001_initial", _initial),
     ("0002_article_sections", _article_sections),
@@ -109,6 +113,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     # tsvector table, GIN index and triggers on PostgreSQL; nothing on SQLite (0006 did it).
     ("0013_search_postgresql", create_postgresql_search_index),
     ("0015_desk_state", _desk_state),
+    ("0016_live_events", _live_events),
 )
 
 

@@ -19,7 +19,15 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from primenews.domain import Article, FeedEntry, FetchOutcome, Source, StoredArticle, StoredStory
+from primenews.domain import (
+    Article,
+    FeedEntry,
+    FetchOutcome,
+    LiveEvent,
+    Source,
+    StoredArticle,
+    StoredStory,
+)
 from primenews.errors import StoreError
 from primenews.insights.model import EntityKind, Insights
 from primenews.store import articles as article_sql
@@ -27,6 +35,7 @@ from primenews.store import boilerplate as boilerplate_sql
 from primenews.store import checks as check_sql
 from primenews.store import dead_letters as dead_letter_sql
 from primenews.store import insights as insight_sql
+from primenews.store import live_events as live_event_sql
 from primenews.store import source_stats as source_stats_sql
 from primenews.store import sources as source_sql
 from primenews.store import stories as story_sql
@@ -126,6 +135,10 @@ class Store:
     def remove_source(self, source_id: int) -> bool:
         with self.engine.begin() as conn:
             return source_sql.remove_source(conn, source_id)
+
+    def poll_soon(self, source_id: int, now: datetime) -> bool:
+        with self.engine.begin() as conn:
+            return source_sql.poll_soon(conn, source_id, now)
 
     def record_fetch(self, outcome: FetchOutcome, state: PollState) -> None:
         with self.engine.begin() as conn:
@@ -436,6 +449,20 @@ class Store:
     def dead_letter_counts(self) -> dict[int, int]:
         with self.engine.connect() as conn:
             return dead_letter_sql.dead_letter_counts(conn)
+
+    # Live events (web processes beside the poller stream them from here)
+
+    def append_live_event(self, event: LiveEvent, at: datetime) -> int:
+        with self.engine.begin() as conn:
+            return live_event_sql.append_event(conn, event, at)
+
+    def live_events_after(self, after_id: int | None, limit: int) -> list[tuple[int, LiveEvent]]:
+        with self.engine.connect() as conn:
+            return live_event_sql.events_after(conn, after_id, limit)
+
+    def prune_live_events(self, keep: int = live_event_sql.KEEP) -> int:
+        with self.engine.begin() as conn:
+            return live_event_sql.prune_events(conn, keep)
 
     # Insights
 

@@ -494,3 +494,19 @@ desk_state = Table(
     Column("saved_at", UTCDateTime, nullable=False),
     Column("state", LargeBinary, nullable=False),  # zlib-compressed JSON
 )
+
+# Live events (store.live_events): what the story desk told its readers, kept so
+# that web processes beside the poller stream them too. The id is the event's id
+# on every process (SSE Last-Event-ID), so SQLite must never reuse one.
+live_events = Table(
+    "live_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("story_id", Id),
+    Column("sections", Text, nullable=False, default="[]"),  # JSON list
+    Column("entity_ids", Text, nullable=False, default="[]"),  # JSON list
+    Column("data", Text, nullable=False, default="{}"),  # JSON object
+    sqlite_autoincrement=True,
+)

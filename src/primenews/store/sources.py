@@ -123,6 +123,24 @@ def claim_due_sources(conn: Connection, now: datetime, lease: timedelta) -> list
     return [source_from_row(row) for row in rows]
 
 
+def poll_soon(conn: Connection, source_id: int, now: datetime) -> bool:
+    """Make an active source due at ``now`` (sooner only); False if it is gone or due already.
+
+    For a process that learns of new content but does not poll (a web process
+    given a WebSub push): the poller takes the source on its next round.
+    """
+    result = conn.execute(
+        update(sources)
+        .where(
+            sources.c.id == source_id,
+            sources.c.active,
+            or_(sources.c.next_due.is_(None), sources.c.next_due > now),
+        )
+        .values(next_due=now)
+    )
+    return result.rowcount > 0
+
+
 def _due(now: datetime) -> Any:
     # NULLS FIRST spelled out: PostgreSQL sorts NULL last by default, SQLite first.
     return (

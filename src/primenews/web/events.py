@@ -11,6 +11,7 @@ every ``heartbeat_seconds`` so proxies keep the connection open.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import threading
@@ -21,15 +22,21 @@ from typing import Annotated, cast
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
+from sqlalchemy.exc import SQLAlchemyError
 
+from primenews.domain import LiveEvent
+from primenews.errors import StoreError
+from primenews.store import Store
 from primenews.web.errors import ERROR_RESPONSES
-from primenews.worker.live import LiveEvent
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 
 Match = Callable[[LiveEvent], bool]
+
+RELAY_SECONDS = 1.0  # how often a web process beside the poller reads new events
+RELAY_BATCH = 500  # events read at a time
 
 
 @dataclass(slots=True, eq=False)  # identity: each stream is its own subscriber
@@ -63,15 +70,17 @@ class Broadcaster:
         self, *, ring_size: int = 500, queue_size: int = 200, heartbeat_seconds: float = 15.0
     ) -> None:
         self.queue_size = queue_size
+        self.ring_size = ring_size
         self.heartbeat_seconds = heartbeat_seconds
         self._lock = threading.Lock()
         self._ring: deque[tuple[int, LiveEvent]] = deque(maxlen=ring_size)
         self._last_id = 0
         self._subscribers: set[_Subscriber] = set()
 
-    def publish(self, event: LiveEvent) -> None:
+    def publish(self, event: LiveEvent, event_id: int | None = None) -> None:
+        """Send ``event`` to every matching stream, numbered ``event_id`` (the store's) or next."""
         with self._lock:
-            self._last_id += 1
+            self._last_id = event_id if event_id is not None else self._last_id + 1
             item = (self._last_id, event)
             self._ring.append(item)
             subscribers = list(self._subscribers)
@@ -129,6 +138,34 @@ class Broadcaster:
                     return
         finally:
             self._forget(subscriber)
+
+
+async def relay_stored_events(
+    store: Store, broadcaster: Broadcaster, stop: asyncio.Event, every: float = RELAY_SECONDS
+) -> None:
+    """Stream the events the poller's process keeps in the store, until ``stop`` is set.
+
+    For a web process beside the poller (``primenews up --no-poll``): the ring
+    starts with the newest kept events, so a stream that reconnects here with
+    ``Last-Event-ID`` from another process gets what it missed. A store error
+    is logged and tried again on the next turn.
+    """
+    last: int | None = None  # None: the ring is not filled yet
+    while not stop.is_set():
+        batch = RELAY_BATCH if last is not None else broadcaster.ring_size
+        try:
+            kept = await asyncio.to_thread(store.live_events_after, last, batch)
+        except (SQLAlchemyError, StoreError) as err:
+            logger.warning("live: cannot read the kept events (%s); trying again", err)
+        else:
+            for event_id, event in kept:
+                broadcaster.publish(event, event_id)
+                last = event_id
+            last = 0 if last is None else last  # none kept yet: all that comes is new
+            if len(kept) == batch:  # more may be waiting: read on at once
+                continue
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
 
 
 def format_event(event_id: int, event: LiveEvent) -> str:

@@ -85,8 +85,16 @@ async def receive_content(subscription_id: IdPath, request: Request, store: Stor
         )
         return _text(403, "X-Hub-Signature missing or wrong")
     manager = cast("WebSubManager | None", request.app.state.websub)
-    if manager is None:  # a web-only process (primenews up --no-poll) stores nothing
-        return _text(503, "this process does not ingest; run the poller with the web server")
+    if manager is None:  # a web-only process (up --no-poll): the poller fetches the feed
+        now = _now(request)
+        await run_in_threadpool(store.record_push, subscription.id, now)
+        await run_in_threadpool(store.poll_soon, subscription.source_id, now)
+        logger.info(
+            "websub: push for %s handed to the poller (polled on its next round)",
+            subscription.topic_url,
+            extra={"source_id": subscription.source_id},
+        )
+        return _text(202)
     manager.accept_push(subscription, body, request.headers.get("content-type", ""))
     return _text(202)
 

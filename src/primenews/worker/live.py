@@ -1,19 +1,31 @@
 """Live events: what the writer tells readers when stories appear or change.
 
 The desk and the poller run in the store writer's thread; they hand each
-``LiveEvent`` to an ``EventSink`` (the web layer's broadcaster), which must
-accept calls from any thread and never block. Classifying a story change is
-pure: the previous snapshot and the stored story in, an event kind out.
+``LiveEvent`` to an ``EventSink``: ``KeptEvents``, which keeps it in the store
+for the web processes beside the poller, then hands it to this process's
+broadcaster (which accepts calls from any thread and never blocks).
+Classifying a story change is pure: the previous snapshot and the stored
+story in, an event kind out.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Protocol
 
-from primenews.domain import StoredStory
+from sqlalchemy.exc import SQLAlchemyError
+
+from primenews.domain import LiveEvent, StoredStory
+from primenews.errors import StoreError
+
+if TYPE_CHECKING:
+    from primenews.store import Store
+
+logger = logging.getLogger(__name__)
 
 STORY_NEW = "story.new"
 STORY_GREW = "story.grew"
@@ -23,21 +35,41 @@ ARTICLE_STORED = "article.stored"
 
 # Stories remembered to tell "grew" from "new"; older ones count as new again.
 REMEMBERED_STORIES = 20_000
-
-
-@dataclass(frozen=True, slots=True)
-class LiveEvent:
-    """One thing that happened, with what subscribers filter on."""
-
-    kind: str
-    data: Mapping[str, object]
-    story_id: int | None = None
-    sections: tuple[str, ...] = ()
-    entity_ids: tuple[int, ...] = ()  # filled once entities are stored per article
+PRUNE_EVERY = 1_000  # events kept between two prunes of the store's event log
 
 
 class EventSink(Protocol):
     def publish(self, event: LiveEvent) -> None: ...
+
+
+class NumberedSink(Protocol):
+    def publish(self, event: LiveEvent, event_id: int | None = None) -> None: ...
+
+
+@dataclass(slots=True)
+class KeptEvents:
+    """An ``EventSink`` that keeps each event in the store, then streams it under the store's id.
+
+    Web processes beside the poller stream the same rows (``store.live_events``),
+    under the same ids. A store error costs the live update, never the desk's write.
+    """
+
+    store: Store
+    local: NumberedSink | None = None  # this process's streams, if it serves any
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    kept: int = 0
+
+    def publish(self, event: LiveEvent) -> None:
+        try:
+            event_id = self.store.append_live_event(event, self.clock())
+            self.kept += 1
+            if self.kept % PRUNE_EVERY == 0:
+                self.store.prune_live_events()
+        except (SQLAlchemyError, StoreError):
+            logger.exception("live: a %s event was not kept; readers miss it", event.kind)
+            return
+        if self.local is not None:
+            self.local.publish(event, event_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from primenews.domain import Feed, FeedEntry, FetchOutcome, Page, Source, SourceKind
+from primenews.domain import Feed, FeedEntry, FetchOutcome, LiveEvent, Page, Source, SourceKind
 from primenews.errors import ExtractError, FetchError, ParseError, PrimeNewsError
 from primenews.ingest.fetch import Fetcher
 from primenews.ingest.recheck import next_check_after
@@ -26,7 +26,7 @@ from primenews.store import PollState, SaveStatus, Store
 from primenews.worker.boilerplate import BoilerplateFilter
 from primenews.worker.desk import StoryDesk
 from primenews.worker.enrichment import enrich_saved
-from primenews.worker.live import ARTICLE_STORED, EventSink, LiveEvent
+from primenews.worker.live import ARTICLE_STORED, EventSink
 from primenews.worker.local import ExtractPool, StoreWriter, utc_now
 
 logger = logging.getLogger(__name__)
