@@ -35,6 +35,7 @@ from sqlalchemy import func, select
 from primenews.config import load_settings
 from primenews.service import poll_options
 from primenews.store import make_engine, schema
+from primenews.worker.live import ARTICLE_STORED
 from primenews.worker.queue import MAX_DELIVERIES, POLL_SOURCE, configure_queue
 
 from publisher import PublisherServer
@@ -211,6 +212,10 @@ def _snapshot(database: str) -> dict[str, Any]:
                 for row in conn.execute(select(schema.duplicates))
             }
             entries = conn.execute(select(schema.entries.c.url, schema.entries.c.article_id)).all()
+            stored_events = conn.execute(
+                select(schema.live_events.c.data).where(schema.live_events.c.kind == ARTICLE_STORED)
+            )
+            announced = sorted(_path(json.loads(row.data)["url"]) for row in stored_events)
     finally:
         engine.dispose()
     return {
@@ -220,6 +225,7 @@ def _snapshot(database: str) -> dict[str, Any]:
         "enriched": sorted(enriched),
         "copies": sorted(copies),
         "entries": sorted((_path(url), article_id is not None) for url, article_id in entries),
+        "announced": announced,  # live pages hear of each new article once, on either path
     }
 
 
@@ -239,6 +245,7 @@ def single_process(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         _primenews(env, "poll", "--once")
     snapshot = _snapshot(database)
     assert len(snapshot["articles"]) == PAGES + 1
+    assert snapshot["announced"] == sorted(path for path, *_ in snapshot["articles"])
     return snapshot
 
 

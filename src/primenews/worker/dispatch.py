@@ -22,6 +22,7 @@ from kombu.utils.url import maybe_sanitize_url
 
 from primenews.domain import Source
 from primenews.errors import QueueError
+from primenews.worker.desk import StoryDesk
 from primenews.worker.poller import Poller, SourceReport, place_in_story
 from primenews.worker.queue import POLL_SOURCE
 
@@ -53,7 +54,9 @@ async def dispatch_due(
     )
     logger.info("queue: %d sources sent to the workers", len(due))
     placed: set[int] = set()
-    reports = await _collect(queue, dict(zip(sent, due, strict=True)), poller, placed, on_done)
+    reports = await _collect(
+        queue, dict(zip(sent, due, strict=True)), poller, last_id, placed, on_done
+    )
     await _place_batch(poller, reports, last_id, placed)
     return reports
 
@@ -84,10 +87,14 @@ async def _collect(
     queue: Celery,
     sent: dict[str, Source],
     poller: Poller,
+    last_id: int,
     placed: set[int],
     on_done: Callable[[SourceReport], None] | None,
 ) -> list[SourceReport]:
     """Wait for every task, placing new articles in stories as their tasks end.
+
+    An article above ``last_id`` (the newest before the batch) is new: live
+    pages hear of it once it is placed.
 
     A listing task's result names the entry tasks it sent; a source is done
     (``on_done``) when those are done too. A failed task reports its error.
@@ -109,7 +116,7 @@ async def _collect(
                 owner[entry_task] = task_id
             if poller.desk is not None:  # the desk works while the workers do
                 for article_id in sorted(new_ids):
-                    await place_in_story(poller.writer, poller.desk, article_id)
+                    await _place(poller, poller.desk, article_id, last_id)
                     placed.add(article_id)
             if not pending.tasks:
                 reports.append(pending.report)
@@ -173,6 +180,12 @@ def _merge(report: SourceReport, value: Any, *, listing: bool) -> list[int]:
     return ids
 
 
+async def _place(poller: Poller, desk: StoryDesk, article_id: int, last_id: int) -> None:
+    await place_in_story(poller.writer, desk, article_id)
+    if article_id > last_id:  # stored by this batch, not revised
+        await poller.announce_new(article_id)
+
+
 async def _place_batch(
     poller: Poller, reports: list[SourceReport], last_id: int, placed: set[int]
 ) -> None:
@@ -187,6 +200,6 @@ async def _place_batch(
     ids = set(await poller.writer.run(poller.store.article_ids_after, last_id))
     ids.update(article_id for report in reports for article_id in report.article_ids)
     for article_id in sorted(ids - placed):
-        await place_in_story(poller.writer, poller.desk, article_id)
+        await _place(poller, poller.desk, article_id, last_id)
     if ids:
         await poller.writer.run(poller.desk.merge_pass)

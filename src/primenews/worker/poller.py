@@ -262,11 +262,16 @@ class Poller:
             await place_in_story(self.writer, self.desk, result.article_id)
         # Announced once in its story, before insights: spaCy takes 0.1-1 s an article,
         # and live pages show the article, not its insights.
-        if self.events is not None and result.status is SaveStatus.NEW:
-            await self.writer.run(self._announce_article, result.article_id)
+        if result.status is SaveStatus.NEW:
+            await self.announce_new(result.article_id)
         await enrich_saved(
             self.store, self.writer, self.extractor, processed.article, result, self.clock
         )
+
+    async def announce_new(self, article_id: int) -> None:
+        """Tell live pages about a new article, once it is in its story."""
+        if self.events is not None:
+            await self.writer.run(self._announce_article, article_id)
 
     def _announce_article(self, article_id: int) -> None:
         """Tell live pages about a new article (in the writer's thread, after its story)."""
