@@ -8,6 +8,7 @@ import json
 import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -16,6 +17,7 @@ from fastapi import FastAPI
 
 from primenews.config import Settings
 from primenews.domain import LiveEvent, StoredStory
+from primenews.errors import StoreError
 from primenews.store import Store
 from primenews.web.app import create_app
 from primenews.web.events import Broadcaster, event_filter, format_event, relay_stored_events
@@ -176,6 +178,30 @@ async def test_a_web_process_beside_the_poller_streams_its_events_under_the_same
     finally:
         stop.set()
         await relay
+
+
+async def test_the_relay_rides_out_a_store_that_fails_for_a_while(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    calls: list[int | None] = []
+
+    class Flaky:  # down at first, then one event kept, then nothing new
+        def live_events_after(self, after_id: int | None, limit: int) -> list[Any]:
+            calls.append(after_id)
+            if len(calls) == 1:
+                raise StoreError("store: connection refused")
+            return [(41, event(STORY_NEW, 1))] if after_id is None else []
+
+    live, stop = Broadcaster(), asyncio.Event()
+    relay = asyncio.create_task(relay_stored_events(cast(Store, Flaky()), live, stop, every=0.01))
+    while len(calls) < 4:
+        await asyncio.sleep(0.01)
+    stop.set()
+    await relay
+    assert "cannot read the kept events" in caplog.text
+    assert calls[:4] == [None, None, 41, 41]  # the ring filled once, then only what is newer
+    replay = live.subscribe(event_filter(None, None, None), last_event_id=40)
+    assert [item[0] for item in replay.pending] == [41]
 
 
 def test_an_event_the_store_cannot_keep_is_logged_not_raised(
