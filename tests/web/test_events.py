@@ -204,6 +204,15 @@ async def test_the_relay_rides_out_a_store_that_fails_for_a_while(
     assert [item[0] for item in replay.pending] == [41]
 
 
+def test_each_run_of_the_poller_prunes_the_kept_events_from_its_first(store: Store) -> None:
+    """A `poll --once` from cron keeps a few events a run: the log must not grow forever."""
+    earlier = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+    for n in range(5):  # left by earlier runs
+        store.append_live_event(event(STORY_NEW, n), earlier)
+    KeptEvents(store, keep=2).publish(event(STORY_NEW, 9))
+    assert [e.data["n"] for _, e in store.live_events_after(0, 10)] == [4, 9]
+
+
 def test_an_event_the_store_cannot_keep_is_logged_not_raised(
     store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from primenews.domain import LiveEvent, StoredStory
 from primenews.errors import StoreError
+from primenews.store.live_events import KEEP
 
 if TYPE_CHECKING:
     from primenews.store import Store
@@ -57,14 +58,15 @@ class KeptEvents:
     store: Store
     local: NumberedSink | None = None  # this process's streams, if it serves any
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    keep: int = KEEP  # events left in the store after a prune
     kept: int = 0
 
     def publish(self, event: LiveEvent) -> None:
         try:
             event_id = self.store.append_live_event(event, self.clock())
             self.kept += 1
-            if self.kept % PRUNE_EVERY == 0:
-                self.store.prune_live_events()
+            if self.kept % PRUNE_EVERY == 1:  # the first too: `poll --once` runs are short
+                self.store.prune_live_events(self.keep)
         except (SQLAlchemyError, StoreError):
             logger.exception("live: a %s event was not kept; readers miss it", event.kind)
             return
