@@ -114,7 +114,11 @@ def main(
 @main.command()
 @click.option("--host", help="Address to listen on (PRIMENEWS_HOST).")
 @click.option("--port", type=int, help="Port to listen on (PRIMENEWS_PORT).")
-@click.option("--no-poll", is_flag=True, help="Serve only; do not poll sources.")
+@click.option(
+    "--no-poll",
+    is_flag=True,
+    help="Serve only: one of any number of web processes beside `primenews poll` on one store.",
+)
 @click.pass_context
 def up(ctx: click.Context, host: str | None, port: int | None, no_poll: bool) -> None:
     """Run everything: migrations, the poller on its schedule and the web site."""
