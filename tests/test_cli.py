@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -304,6 +305,8 @@ def test_up_serves_polls_and_stops_cleanly_on_sigint(tmp_path: Path, database_ur
             capture_output=True,
         )
         token = _api_token(env)
+        before = LiveEvent("story.new", {"headline": "Before the restart"}, story_id=99)
+        _keep_event(database_url, before)  # what an earlier run told live pages
         process = subprocess.Popen(
             [sys.executable, "-m", "primenews", "up"],
             env=env,
@@ -314,6 +317,7 @@ def test_up_serves_polls_and_stops_cleanly_on_sigint(tmp_path: Path, database_ur
         try:
             articles = _wait_for_articles(f"http://127.0.0.1:{port}", process)
             home = _post_home_page(f"http://127.0.0.1:{port}", site.url("/"), token)
+            replayed = _first_event_after(f"http://127.0.0.1:{port}", "0")
         finally:
             process.send_signal(signal.SIGINT)
             output, _ = process.communicate(timeout=30)
@@ -321,6 +325,23 @@ def test_up_serves_polls_and_stops_cleanly_on_sigint(tmp_path: Path, database_ur
     assert "No sources yet" not in output and "Traceback" not in output
     assert articles[0]["title"].startswith("Venezuela frees 103")
     assert home == [site.url("/feed.xml")]  # the home page was swapped for the feed it announces
+    # A live page that reconnects after a restart gets what the last run told it too.
+    assert "event: story.new" in replayed and '"headline":"Before the restart"' in replayed
+
+
+def _keep_event(database_url: str, event: LiveEvent) -> None:
+    store = Store.open(database_url)
+    try:
+        KeptEvents(store).publish(event)
+    finally:
+        store.close()
+
+
+def _first_event_after(base: str, last_event_id: str) -> str:
+    """The text of the first event an EventSource resuming from ``last_event_id`` gets."""
+    headers = {"Last-Event-ID": last_event_id}
+    with httpx.stream("GET", f"{base}/api/v1/events", headers=headers, timeout=10) as stream:
+        return _to_first_event(stream.iter_lines())
 
 
 def _api_token(env: dict[str, str]) -> str:
@@ -427,21 +448,21 @@ def _serve_no_poll(tmp_path: Path, database_url: str) -> tuple[Any, str, str, in
 
 def _read_one_event(base: str, database_url: str) -> str:
     """Open the event stream, keep one event in the store, return the stream's text to it."""
-    store = Store.open(database_url)
-    try:
-        with httpx.stream("GET", f"{base}/api/v1/events", timeout=10) as stream:
-            lines = stream.iter_lines()
-            assert next(lines) == "retry: 5000"
-            event = LiveEvent("story.new", {"headline": "Kept elsewhere"}, story_id=1)
-            KeptEvents(store).publish(event)
-            seen = []
-            for line in lines:
-                seen.append(line)
-                if line.startswith("data: "):
-                    return "\n".join(seen)
-            return "\n".join(seen)
-    finally:
-        store.close()
+    with httpx.stream("GET", f"{base}/api/v1/events", timeout=10) as stream:
+        lines = stream.iter_lines()
+        assert next(lines) == "retry: 5000"
+        _keep_event(database_url, LiveEvent("story.new", {"headline": "Kept elsewhere"}))
+        return _to_first_event(lines)
+
+
+def _to_first_event(lines: Iterator[str]) -> str:
+    """The stream's text up to and with the first event's data line."""
+    seen = []
+    for line in lines:
+        seen.append(line)
+        if line.startswith("data: "):
+            break
+    return "\n".join(seen)
 
 
 def test_classify_reads_json_lines_and_reports_bad_ones() -> None:

@@ -263,6 +263,9 @@ async def run_up(settings: Settings, *, poll: bool = True, serve: bool = True) -
             manager: WebSubManager | None = None
             relay: asyncio.Task[None] | None = None
             if poll:
+                # A stream that reconnects after a restart still gets what it missed.
+                for event_id, event in store.live_events_after(None, live.ring_size):
+                    live.publish(event, event_id)
                 poller = await running.enter_async_context(
                     running_poller(settings, store, events=live)
                 )
