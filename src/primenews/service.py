@@ -245,7 +245,7 @@ async def run_up(settings: Settings, *, poll: bool = True, serve: bool = True) -
     become due for that poller (``web.websub``).
     """
     from primenews.web.app import create_app  # the web layer sits on top; import it late
-    from primenews.web.events import Broadcaster, relay_stored_events
+    from primenews.web.events import Broadcaster, fill_ring, relay_stored_events
     from primenews.web.worldmap import country_shapes
 
     store = open_store(settings)
@@ -263,9 +263,7 @@ async def run_up(settings: Settings, *, poll: bool = True, serve: bool = True) -
             manager: WebSubManager | None = None
             relay: asyncio.Task[None] | None = None
             if poll:
-                # A stream that reconnects after a restart still gets what it missed.
-                for event_id, event in store.live_events_after(None, live.ring_size):
-                    live.publish(event, event_id)
+                fill_ring(store, live)  # a stream that reconnects after a restart misses nothing
                 poller = await running.enter_async_context(
                     running_poller(settings, store, events=live)
                 )

@@ -140,32 +140,44 @@ class Broadcaster:
             self._forget(subscriber)
 
 
+def fill_ring(store: Store, broadcaster: Broadcaster) -> int:
+    """Put the newest kept events in the ring, so a stream that resumes here gets them.
+
+    Returns the last one's id (0 when none is kept). Any thread may call it.
+    """
+    kept = store.live_events_after(None, broadcaster.ring_size)
+    for event_id, event in kept:
+        broadcaster.publish(event, event_id)
+    return kept[-1][0] if kept else 0
+
+
 async def relay_stored_events(
     store: Store, broadcaster: Broadcaster, stop: asyncio.Event, every: float = RELAY_SECONDS
 ) -> None:
     """Stream the events the poller's process keeps in the store, until ``stop`` is set.
 
     For a web process beside the poller (``primenews up --no-poll``): the ring
-    starts with the newest kept events, so a stream that reconnects here with
-    ``Last-Event-ID`` from another process gets what it missed. A store error
-    is logged and tried again on the next turn.
+    starts with the newest kept events (``fill_ring``), so a stream that
+    reconnects here with ``Last-Event-ID`` from another process gets what it
+    missed. A store error is logged and tried again on the next turn.
     """
     last: int | None = None  # None: the ring is not filled yet
     while not stop.is_set():
-        batch = RELAY_BATCH if last is not None else broadcaster.ring_size
+        more = False
         try:
-            kept = await asyncio.to_thread(store.live_events_after, last, batch)
+            if last is None:
+                last = await asyncio.to_thread(fill_ring, store, broadcaster)
+            else:
+                kept = await asyncio.to_thread(store.live_events_after, last, RELAY_BATCH)
+                for event_id, event in kept:
+                    broadcaster.publish(event, event_id)
+                    last = event_id
+                more = len(kept) == RELAY_BATCH  # more may be waiting: read on at once
         except (SQLAlchemyError, StoreError) as err:
             logger.warning("live: cannot read the kept events (%s); trying again", err)
-        else:
-            for event_id, event in kept:
-                broadcaster.publish(event, event_id)
-                last = event_id
-            last = 0 if last is None else last  # none kept yet: all that comes is new
-            if len(kept) == batch:  # more may be waiting: read on at once
-                continue
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), every)
+        if not more:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
 
 
 def format_event(event_id: int, event: LiveEvent) -> str:
