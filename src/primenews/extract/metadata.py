@@ -226,9 +226,8 @@ def published(
     taking it first spares htmldate's search, the costliest part of reading
     a page's metadata.
     """
-    found = _declared_date(page.declared, "datePublished", _PUBLISHED_KEYS, options.latest_date)
-    if found is None and listed is not None:
-        found = listed
+    declared = _declared_date(page.declared, "datePublished", _PUBLISHED_KEYS, options.latest_date)
+    found = declared or listed
     if found is None:
         pruned = _without_big_scripts(page.tree)
         guessed = find_date(pruned, url=page.url or None, **date_params(options))
